@@ -1,0 +1,55 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { AppException } from './common/errors/app.exception';
+import { ErrorCode } from './common/errors/error-codes';
+import { LoggingModule } from './common/logging/logging.module';
+import { buildConfiguration } from './config/configuration';
+import { EnvironmentVariables } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  /** The validated environment (see validateEnvironment). */
+  env: EnvironmentVariables;
+  /** Where logs go; stdout when unset. Tests pass a stream to read them. */
+  logDestination?: DestinationStream;
+}
+
+/** Invalid input becomes VAL_2001 naming each bad field, never echoing its value. */
+const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors) =>
+    new AppException(ErrorCode.INVALID_INPUT, {
+      fields: Object.fromEntries(errors.map((error) => [error.property, Object.values(error.constraints ?? {})[0] ?? 'is invalid'])),
+    }),
+});
+
+@Module({})
+export class AppModule {
+  static forRoot({ env, logDestination }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => buildConfiguration(env)] }),
+        LoggingModule.forRoot(logDestination),
+        DatabaseModule,
+        UsersModule,
+        SessionsModule,
+        AuthModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useValue: validationPipe },
+      ],
+    };
+  }
+}

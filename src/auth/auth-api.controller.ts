@@ -1,0 +1,76 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Logger, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { SkipActivity } from '../common/decorators/skip-activity.decorator';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
+import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
+import { SessionsService, SessionView } from '../sessions/sessions.service';
+import { AuthService } from './auth.service';
+import { sendClearSiteData } from './clear-session';
+import { CsrfService } from './csrf.service';
+import { LoginDto } from './dto/login.dto';
+
+@Controller('api/auth')
+export class AuthApiController {
+  private readonly logger = new Logger(AuthApiController.name);
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly csrf: CsrfService,
+  ) {}
+
+  /** A token for `X-CSRF-Token`; fetch a new one after signing in. */
+  @Public()
+  @Get('csrf')
+  csrfToken(@Req() req: Request, @Res({ passthrough: true }) res: Response): { token: string } {
+    return { token: this.csrf.token(req, res) };
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  async login(@Req() req: Request, @Body() body: LoginDto): Promise<{ user: AuthenticatedUser }> {
+    return { user: await this.auth.signIn(req, body.email, body.password) };
+  }
+
+  /** 204 when the session is gone; the cookie is cleared even when the store fails (then 503). */
+  @Public()
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    this.sessions.clearCookie(res);
+    sendClearSiteData(res);
+    try {
+      await this.auth.signOut(req);
+    } catch (error) {
+      this.logger.error({ err: error }, 'Sign-out could not delete the session');
+      throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
+    }
+  }
+
+  @Get('me')
+  me(
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+  ): { user: AuthenticatedUser; session: SessionView } {
+    return { user, session: SessionsService.toView(session) };
+  }
+
+  /** For countdown timers: reading it is not activity. */
+  @Get('session')
+  @SkipActivity()
+  session(@CurrentSession() session: ActiveSession): SessionView {
+    return SessionsService.toView(session);
+  }
+
+  /** "Stay signed in": explicit activity, written at once. */
+  @Post('session/refresh')
+  @HttpCode(HttpStatus.OK)
+  @SkipActivity()
+  async refresh(@Req() req: Request, @CurrentSession() session: ActiveSession): Promise<SessionView> {
+    return SessionsService.toView((await this.sessions.recordActivity(req, { force: true })) ?? session);
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AuthApiController } from './auth-api.controller';
+import { AuthPagesController } from './auth-pages.controller';
+import { AuthService } from './auth.service';
+import { CsrfGuard } from './csrf.guard';
+import { CsrfService } from './csrf.service';
+import { RolesGuard } from './roles.guard';
+import { SessionGuard } from './session.guard';
+
+@Module({
+  imports: [UsersModule, SessionsModule],
+  controllers: [AuthApiController, AuthPagesController],
+  providers: [
+    AuthService,
+    CsrfService,
+    // Order matters: who you are, what you may do, then whether the request is forged.
+    { provide: APP_GUARD, useClass: SessionGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: CsrfGuard },
+  ],
+  exports: [CsrfService],
+})
+export class AuthModule {}

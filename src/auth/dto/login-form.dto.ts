@@ -1,0 +1,28 @@
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
+import { MAX_EMAIL_LENGTH } from './login.dto';
+
+const MAX_NEXT_LENGTH = 2048;
+
+/** The sign-in form: empty fields re-show the form with a message instead of an error page. */
+export class LoginFormDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_EMAIL_LENGTH)
+  email?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PASSWORD_LENGTH)
+  password?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NEXT_LENGTH)
+  next?: string;
+
+  /** Checked by CsrfGuard before the handler runs. */
+  @IsOptional()
+  @IsString()
+  _csrf?: string;
+}

@@ -1,0 +1,62 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import responseTime from 'response-time';
+import { AppModule, AppModuleOptions } from './app.module';
+import { requestContextMiddleware } from './common/context/request-context.middleware';
+import { noStoreMiddleware } from './common/http/no-store.middleware';
+import { corsOptions, helmetOptions } from './common/http/security-headers';
+import { configureViews, PUBLIC_DIR } from './common/http/views';
+import { createHttpLogger } from './common/logging/logger.factory';
+import { ROOT_LOGGER } from './common/logging/logging.module';
+import type { AppConfigService } from './config/app-config.service';
+import { ConfigService } from '@nestjs/config';
+import { createExpressSession } from './sessions/express-session.factory';
+import { SESSION_STORE } from './sessions/session.constants';
+import { SessionStateMiddleware } from './sessions/session-state.middleware';
+import { SessionsService } from './sessions/sessions.service';
+
+/** Request bodies above this are refused with VAL_2002. */
+export const BODY_LIMIT = '100kb';
+
+/** Nest options shared by main.ts and the tests: bodies are parsed by configureApp, in order. */
+export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
+
+/**
+ * The whole HTTP pipeline, in the order a request meets it. main.ts and the
+ * tests both call this, so tests exercise the real middleware stack.
+ */
+export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  const config = app.get<AppConfigService>(ConfigService);
+  const http = config.get('http', { infer: true });
+  const session = config.get('session', { infer: true });
+
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', http.trustProxy);
+  app.disable('x-powered-by');
+
+  app.use(requestContextMiddleware);
+  app.use(responseTime({ digits: 0, suffix: false }));
+  app.use(createHttpLogger(app.get(ROOT_LOGGER)));
+  app.use(helmet(helmetOptions(session.cookieSecure)));
+  app.enableCors(corsOptions(http.corsOrigins));
+  // Static files come before sessions: they never load or extend one.
+  app.useStaticAssets(PUBLIC_DIR, { index: false, maxAge: '1h' });
+  app.use(noStoreMiddleware);
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT });
+  app.use(cookieParser());
+  app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionsService)));
+  const sessionState = app.get(SessionStateMiddleware);
+  app.use(sessionState.use.bind(sessionState));
+
+  configureViews(app);
+  return app;
+}
+
+export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), NEST_APP_OPTIONS);
+  return configureApp(app);
+}

@@ -1,0 +1,15 @@
+import type { NextFunction, Request, Response } from 'express';
+import { CORRELATION_ID_HEADER, resolveCorrelationId } from './correlation-id';
+import { RequestContext } from './request-context';
+
+/**
+ * First middleware of the stack: every response, redirects and errors
+ * included, carries the correlation id, and everything after runs inside
+ * the request's context.
+ */
+export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const correlationId = resolveCorrelationId(req.headers[CORRELATION_ID_HEADER.toLowerCase()]);
+  req.correlationId = correlationId;
+  res.setHeader(CORRELATION_ID_HEADER, correlationId);
+  RequestContext.run(correlationId, next);
+}

@@ -1,0 +1,62 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RequestContext } from '../context/request-context';
+import { isApiRequest } from '../http/request-kind';
+import { AppException } from './app.exception';
+import { ErrorCode } from './error-codes';
+import { mapError, MappedError } from './error-mapping';
+
+const SESSION_ERRORS = new Set<string>([ErrorCode.SESSION_EXPIRED, ErrorCode.SESSION_INVALID, ErrorCode.SESSION_MISSING]);
+
+/**
+ * The one place errors become responses: JSON `{ error: { code, message,
+ * correlationId, details? } }` for the API, an HTML page (or the login
+ * redirect, for a missing or dead session) for pages.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const error = mapError(exception);
+    const correlationId = req.correlationId ?? RequestContext.correlationId();
+
+    if (error.unexpected) {
+      this.logger.error({ err: exception, code: error.code, correlationId }, `${error.code} on ${req.method} ${req.path}`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.set(error.headers);
+    if (isApiRequest(req)) {
+      res.status(error.status).json({
+        error: { code: error.code, message: error.message, correlationId, ...(error.details && { details: error.details }) },
+      });
+      return;
+    }
+    if (SESSION_ERRORS.has(error.code)) {
+      res.redirect(303, loginRedirect(req, exception));
+      return;
+    }
+    this.renderPage(res, error, correlationId);
+  }
+
+  private renderPage(res: Response, error: MappedError, correlationId: string | undefined): void {
+    res.status(error.status).render('error', { title: 'Error', status: error.status, error, correlationId }, (renderError, html) => {
+      res.type(renderError ? 'text/plain' : 'html').send(renderError ? `${error.code}: ${error.message}` : html);
+    });
+  }
+}
+
+/** `/login?next=<page>[&expired=<reason>]`: one hop, never back to a page that redirects again. */
+export function loginRedirect(req: Request, exception: unknown): string {
+  const params = new URLSearchParams();
+  if (req.method === 'GET') params.set('next', req.originalUrl);
+  const reason = exception instanceof AppException ? exception.details?.reason : undefined;
+  if (typeof reason === 'string') params.set('expired', reason);
+  const query = params.toString();
+  return query ? `/login?${query}` : '/login';
+}

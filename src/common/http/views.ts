@@ -1,0 +1,27 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import hbs from 'hbs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
+export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
+const PARTIALS_DIR = join(VIEWS_DIR, 'partials');
+
+/** "2026-11-28 04:09:33 UTC": unambiguous for people in any time zone. */
+function formatDateTime(value: unknown): string {
+  const date = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(date.getTime()) ? '' : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** Handlebars with a layout and partials; partials are read synchronously so the first render finds them. */
+export function configureViews(app: NestExpressApplication): void {
+  for (const file of readdirSync(PARTIALS_DIR).filter((name) => name.endsWith('.hbs'))) {
+    hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(PARTIALS_DIR, file), 'utf8'));
+  }
+  hbs.registerHelper('datetime', formatDateTime);
+  hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
+  hbs.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  app.setBaseViewsDir(VIEWS_DIR);
+  app.setViewEngine('hbs');
+  app.set('view options', { layout: 'layouts/main' });
+}

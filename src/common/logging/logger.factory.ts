@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { RequestContext } from '../context/request-context';
+
+/** Never written to a log, wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  'password',
+  '*.password',
+  'passwordHash',
+  '*.passwordHash',
+  'token',
+  '*.token',
+  '_csrf',
+  '*._csrf',
+];
+
+/** The root pino logger: JSON lines; inside a request every line carries its correlation and user ids. */
+export function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin: () => {
+        const correlationId = RequestContext.correlationId();
+        if (!correlationId) return {};
+        const userId = RequestContext.userId();
+        return userId ? { correlationId, userId } : { correlationId };
+      },
+    },
+    destination,
+  );
+}
+
+type Req = IncomingMessage & { originalUrl?: string; path?: string };
+
+/** One line per request: method, path, status, duration (plus the ids from the mixin). */
+export function createHttpLogger(logger: Logger) {
+  return pinoHttp({
+    logger,
+    genReqId: (req) => (req as Req & { correlationId?: string }).correlationId ?? '',
+    quietReqLogger: true,
+    serializers: {
+      req: (req: Req) => ({ method: req.method, path: (req.originalUrl ?? req.url ?? '').split('?')[0] }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: (req, res, responseTime) => `${req.method} ${res.statusCode} ${Math.round(responseTime)}ms`,
+    customErrorMessage: (req, res) => `${req.method} ${res.statusCode} failed`,
+  });
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream, Logger } from 'pino';
+import type { AppConfiguration } from '../../config/configuration';
+import { createRootLogger } from './logger.factory';
+
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/**
+ * One pino logger for the framework, the services and the request log. The
+ * request logger (pino-http) is mounted first in bootstrap so even requests
+ * rejected by the body parser get their line; nestjs-pino reuses it.
+ */
+@Global()
+@Module({})
+export class LoggingModule {
+  static forRoot(destination?: DestinationStream): DynamicModule {
+    const rootLogger = {
+      provide: ROOT_LOGGER,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfiguration, true>) =>
+        createRootLogger(config.get('logLevel', { infer: true }), destination),
+    };
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [ROOT_LOGGER],
+          useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true }),
+        }),
+      ],
+      providers: [rootLogger],
+      exports: [rootLogger, LoggerModule],
+    };
+  }
+}

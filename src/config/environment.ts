@@ -1,0 +1,156 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Max,
+  Min,
+  Matches,
+  MinLength,
+  ValidateIf,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+/** Secrets that show up in examples and must never reach production. */
+const PLACEHOLDER_SECRET = /change[-_ ]?me|replace[-_ ]?me|example|secret{2,}|^(.)\1+$/i;
+export const MIN_SECRET_LENGTH = 32;
+export const MIN_PASSWORD_LENGTH = 12;
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return value;
+};
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
+
+/**
+ * Every variable the service reads, validated once at boot. Anything not listed
+ * here is not configuration.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.MONGODB_URI !== undefined)
+  @IsString({ message: 'MONGODB_URI is required when NODE_ENV=production' })
+  MONGODB_URI?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.SESSION_SECRET !== undefined)
+  @Transform(toList)
+  @IsString({ each: true, message: 'SESSION_SECRET is required when NODE_ENV=production' })
+  @MinLength(MIN_SECRET_LENGTH, {
+    each: true,
+    message: `SESSION_SECRET: each secret must be at least ${MIN_SECRET_LENGTH} characters`,
+  })
+  SESSION_SECRET?: string[];
+
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'SESSION_INACTIVITY_MINUTES must be a positive number (decimals allowed)' })
+  @IsPositive({ message: 'SESSION_INACTIVITY_MINUTES must be a positive number (decimals allowed)' })
+  SESSION_INACTIVITY_MINUTES = 15;
+
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'SESSION_EXPIRE_MINUTES must be a positive number (decimals allowed)' })
+  @IsPositive({ message: 'SESSION_EXPIRE_MINUTES must be a positive number (decimals allowed)' })
+  SESSION_EXPIRE_MINUTES = 160;
+
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'SESSION_COOKIE_NAME may hold letters, digits, _ and - only' })
+  SESSION_COOKIE_NAME = 'session_token';
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'COOKIE_SECURE must be true or false' })
+  COOKIE_SECURE?: boolean;
+
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'TRUST_PROXY must be true or false' })
+  TRUST_PROXY = false;
+
+  @Transform(toList)
+  @IsString({ each: true })
+  CORS_ORIGINS: string[] = [];
+
+  @ValidateIf((env: EnvironmentVariables) => env.ADMIN_PASSWORD !== undefined || env.ADMIN_EMAIL !== undefined)
+  @IsEmail({}, { message: 'ADMIN_EMAIL must be an email address (and is required with ADMIN_PASSWORD)' })
+  ADMIN_EMAIL?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => env.ADMIN_EMAIL !== undefined || env.ADMIN_PASSWORD !== undefined)
+  @IsString({ message: 'ADMIN_PASSWORD is required with ADMIN_EMAIL' })
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `ADMIN_PASSWORD must be at least ${MIN_PASSWORD_LENGTH} characters`,
+  })
+  ADMIN_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @Transform(toNumber)
+  @IsInt({ message: 'LOGIN_MAX_FAILURES must be a whole number ≥ 1' })
+  @Min(1, { message: 'LOGIN_MAX_FAILURES must be a whole number ≥ 1' })
+  LOGIN_MAX_FAILURES = 5;
+
+  @Transform(toNumber)
+  @IsInt({ message: 'LOGIN_MAX_FAILURES_PER_IP must be a whole number ≥ 1' })
+  @Min(1, { message: 'LOGIN_MAX_FAILURES_PER_IP must be a whole number ≥ 1' })
+  LOGIN_MAX_FAILURES_PER_IP = 50;
+
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'LOGIN_LOCK_MINUTES must be a positive number' })
+  @IsPositive({ message: 'LOGIN_LOCK_MINUTES must be a positive number' })
+  LOGIN_LOCK_MINUTES = 15;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class EnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+function describe(error: ValidationError): string {
+  const message = Object.values(error.constraints ?? {})[0] ?? 'invalid value';
+  return message.startsWith(error.property) ? message : `${error.property}: ${message}`;
+}
+
+/**
+ * Validates the raw environment; throws EnvironmentError with one line per bad
+ * variable so an operator can fix them all in one go.
+ */
+export function validateEnvironment(raw: NodeJS.ProcessEnv): EnvironmentVariables {
+  // An empty value (`FOO=` in a compose .env file) means "not set".
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const problems = validateSync(env, { forbidUnknownValues: false }).map(describe);
+
+  if (isProduction(env) && env.SESSION_SECRET?.some((secret) => PLACEHOLDER_SECRET.test(secret))) {
+    problems.push('SESSION_SECRET: looks like a placeholder; generate one with `openssl rand -base64 48`');
+  }
+  if (problems.length > 0) throw new EnvironmentError(problems);
+  return env;
+}

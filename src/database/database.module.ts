@@ -1,0 +1,61 @@
+import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MongooseModule } from '@nestjs/mongoose';
+import mongoose from 'mongoose';
+import { join } from 'node:path';
+import type { AppConfiguration } from '../config/configuration';
+import { HEARTBEAT_FREQUENCY_MS, SERVER_SELECTION_TIMEOUT_MS } from './database.constants';
+import { EMBEDDED_DB_DIR, EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
+
+export const DATABASE_URI = Symbol('DATABASE_URI');
+
+// Filters built from request input never carry query operators.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', true);
+
+/** Starts the embedded database when MONGODB_URI is unset, and stops it with the app. */
+@Injectable()
+export class DatabaseServer implements OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseServer.name);
+  private embedded?: EmbeddedDatabase;
+
+  constructor(private readonly config: ConfigService<AppConfiguration, true>) {}
+
+  async uri(): Promise<string> {
+    const configured = this.config.get('database', { infer: true }).uri;
+    if (configured) return configured;
+    this.embedded = await startEmbeddedDatabase(join(EMBEDDED_DB_DIR, 'data'), (message) => this.logger.log(message));
+    this.logger.log(`MONGODB_URI is unset: started an embedded ${this.embedded.engine} at ${this.embedded.uri}`);
+    return `${this.embedded.uri}/session-service`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.embedded?.stop();
+  }
+}
+
+@Module({
+  providers: [
+    DatabaseServer,
+    { provide: DATABASE_URI, inject: [DatabaseServer], useFactory: (server: DatabaseServer) => server.uri() },
+  ],
+  exports: [DATABASE_URI],
+})
+class DatabaseServerModule {}
+
+@Module({
+  imports: [
+    MongooseModule.forRootAsync({
+      imports: [DatabaseServerModule],
+      inject: [DATABASE_URI],
+      useFactory: (uri: string) => ({
+        uri,
+        serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+        heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
+        // Fail fast while disconnected instead of queueing commands for 10 s.
+        bufferCommands: false,
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

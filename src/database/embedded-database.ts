@@ -1,0 +1,68 @@
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { buildFerretDb, startFerretDb } from './ferretdb';
+import { freePort } from './ports';
+
+/** Project-local and git-ignored: the FerretDB binary, development data, markers. */
+export const EMBEDDED_DB_DIR = join(__dirname, '..', '..', '.embedded-db');
+const DOWNLOAD_FAILED_MARKER = join(EMBEDDED_DB_DIR, 'mongod-download-failed');
+/** After a failed mongod download, FerretDB is used straight away for this long. */
+const DOWNLOAD_RETRY_AFTER_MS = 24 * 60 * 60_000;
+
+export interface EmbeddedDatabase {
+  uri: string;
+  engine: 'mongod' | 'ferretdb';
+  stop(): Promise<void>;
+}
+
+type Log = (message: string) => void;
+
+function mongodOnPath(): string | undefined {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'mongod'))
+    .find((candidate) => existsSync(candidate));
+}
+
+function downloadRecentlyFailed(): boolean {
+  return existsSync(DOWNLOAD_FAILED_MARKER) && Date.now() - statSync(DOWNLOAD_FAILED_MARKER).mtimeMs < DOWNLOAD_RETRY_AFTER_MS;
+}
+
+async function startMongod(dataDir: string, log: Log): Promise<EmbeddedDatabase | undefined> {
+  let memoryServer: typeof import('mongodb-memory-server-core');
+  try {
+    memoryServer = await import('mongodb-memory-server-core');
+  } catch {
+    return undefined; // a production install has no dev dependencies
+  }
+  const systemBinary = mongodOnPath();
+  if (!systemBinary && downloadRecentlyFailed()) return undefined;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const server = await memoryServer.MongoMemoryServer.create({
+      binary: systemBinary ? { systemBinary } : undefined,
+      instance: { ip: '127.0.0.1', dbPath: dataDir },
+    });
+    return { uri: server.getUri(), engine: 'mongod', stop: async () => void (await server.stop()) };
+  } catch (error) {
+    log(`No mongod could be had (${(error as Error).message.split('\n')[0]}); using FerretDB instead`);
+    if (!systemBinary) {
+      mkdirSync(EMBEDDED_DB_DIR, { recursive: true });
+      writeFileSync(DOWNLOAD_FAILED_MARKER, new Date().toISOString());
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The development and test database when MONGODB_URI is unset (never in
+ * production): a real mongod via mongodb-memory-server where one can be had,
+ * else FerretDB with its SQLite backend, built once on first use.
+ */
+export async function startEmbeddedDatabase(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
+  const mongod = await startMongod(join(dataDir, 'mongod'), log);
+  if (mongod) return mongod;
+  const binary = await buildFerretDb(EMBEDDED_DB_DIR, log);
+  const ferret = await startFerretDb(binary, join(dataDir, 'ferretdb'), await freePort());
+  return { uri: ferret.uri, engine: 'ferretdb', stop: () => ferret.stop() };
+}

@@ -1,0 +1,125 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitForPort } from './ports';
+
+const run = promisify(execFile);
+
+export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+export const FERRETDB_VERSION = 'v1.24.2';
+const BUILD_PROGRESS_INTERVAL_MS = 15_000;
+const START_TIMEOUT_MS = 20_000;
+
+export function ferretDbBinary(embeddedDir: string): string {
+  return join(embeddedDir, 'bin', 'ferretdb');
+}
+
+async function installedVersion(binary: string): Promise<string | undefined> {
+  if (!existsSync(binary)) return undefined;
+  try {
+    const { stdout } = await run(binary, ['--version']);
+    return /version: (\S+)/.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function makeWritable(path: string): void {
+  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+}
+
+/**
+ * Builds FerretDB once into `<embeddedDir>/bin`. `go install …/cmd/ferretdb@v1.24.2`
+ * yields a binary that panics at start (the module ships without
+ * build/version/version.txt), so the same module version is fetched through the
+ * Go module proxy, given that file, and built with `go build`.
+ */
+export async function buildFerretDb(embeddedDir: string, log: (message: string) => void): Promise<string> {
+  const binary = ferretDbBinary(embeddedDir);
+  if ((await installedVersion(binary)) === FERRETDB_VERSION) return binary;
+
+  log(`Building FerretDB ${FERRETDB_VERSION} with Go (first start only; a few minutes on 2 cores)…`);
+  const started = Date.now();
+  const progress = setInterval(
+    () => log(`…still building FerretDB (${Math.round((Date.now() - started) / 1000)} s)`),
+    BUILD_PROGRESS_INTERVAL_MS,
+  );
+  const source = join(embeddedDir, 'src');
+  try {
+    mkdirSync(embeddedDir, { recursive: true });
+    const goEnv = { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' };
+    const { stdout } = await run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
+      cwd: embeddedDir,
+      env: goEnv,
+      maxBuffer: 1 << 20,
+    });
+    rmSync(source, { recursive: true, force: true });
+    cpSync((JSON.parse(stdout) as { Dir: string }).Dir, source, { recursive: true });
+    makeWritable(source);
+    writeFileSync(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    await run('go', ['build', '-trimpath', '-o', binary, './cmd/ferretdb'], {
+      cwd: source,
+      env: goEnv,
+      maxBuffer: 16 << 20,
+    });
+  } catch (error) {
+    throw new Error(
+      `Could not build FerretDB (${(error as Error).message.split('\n')[0]}). ` +
+        'Install Go ≥ 1.22 and check that the Go module proxy is reachable, or set MONGODB_URI.',
+    );
+  } finally {
+    clearInterval(progress);
+    rmSync(source, { recursive: true, force: true });
+  }
+  log(`FerretDB ${FERRETDB_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
+export interface RunningFerretDb {
+  uri: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts FerretDB (SQLite backend) on 127.0.0.1 with telemetry off, data in `dataDir`. */
+export async function startFerretDb(binary: string, dataDir: string, port: number): Promise<RunningFerretDb> {
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(
+    binary,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      `--state-dir=${dataDir}`,
+      '--telemetry=disable',
+      '--debug-addr=-',
+      '--log-level=error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  try {
+    await waitForPort(port, START_TIMEOUT_MS, () => child.exitCode !== null);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`FerretDB did not start: ${(error as Error).message}\n${stderr}`);
+  }
+  return {
+    uri: `mongodb://127.0.0.1:${port}`,
+    process: child,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { Controller, Get } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { Public } from '../common/decorators/public.decorator';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
+import { SERVER_SELECTION_TIMEOUT_MS } from '../database/database.constants';
+
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(@InjectConnection() private readonly connection: Connection) {}
+
+  /** The process is up. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** MongoDB answers a ping; 503 SYS_9002 while it does not. */
+  @Get('ready')
+  async ready(): Promise<{ status: 'ok' }> {
+    try {
+      await this.connection.db?.admin().ping({ timeoutMS: SERVER_SELECTION_TIMEOUT_MS });
+      return { status: 'ok' };
+    } catch {
+      throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
+    }
+  }
+}

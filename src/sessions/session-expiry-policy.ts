@@ -1,0 +1,68 @@
+export type ExpiryReason = 'inactivity' | 'absolute';
+
+export interface SessionTimestamps {
+  createdAt: Date;
+  lastActivityAt: Date;
+}
+
+export interface SessionDeadlines {
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+}
+
+export type SessionVerdict =
+  | ({ expired: false } & SessionDeadlines)
+  | ({ expired: true; reason: ExpiryReason } & SessionDeadlines);
+
+/** Longest gap between two activity writes, whatever the inactivity window. */
+export const MAX_ACTIVITY_WRITE_INTERVAL_MS = 60_000;
+/** Activity writes happen at most once per this fraction of the inactivity window. */
+const ACTIVITY_WRITE_FRACTION = 10;
+/**
+ * How long an ended session's document stays after its deadline, so a late
+ * request still learns *why* it ended (inactivity or absolute) instead of
+ * being told the session never existed.
+ */
+export const EXPIRED_SESSION_RETENTION_MS = 24 * 60 * 60_000;
+
+/**
+ * The rules of a session's life, as pure functions of its timestamps:
+ * a rolling inactivity deadline and an absolute one from sign-in.
+ */
+export class SessionExpiryPolicy {
+  readonly activityWriteIntervalMs: number;
+
+  constructor(
+    readonly inactivityMs: number,
+    readonly absoluteMs: number,
+  ) {
+    this.activityWriteIntervalMs = Math.min(MAX_ACTIVITY_WRITE_INTERVAL_MS, inactivityMs / ACTIVITY_WRITE_FRACTION);
+  }
+
+  deadlines(session: SessionTimestamps): SessionDeadlines {
+    return {
+      idleExpiresAt: new Date(session.lastActivityAt.getTime() + this.inactivityMs),
+      absoluteExpiresAt: new Date(session.createdAt.getTime() + this.absoluteMs),
+    };
+  }
+
+  /** Over at the deadline itself; when both have passed, the one that came first is the reason. */
+  evaluate(session: SessionTimestamps, now: Date): SessionVerdict {
+    const deadlines = this.deadlines(session);
+    const idle = deadlines.idleExpiresAt.getTime();
+    const absolute = deadlines.absoluteExpiresAt.getTime();
+    if (now.getTime() < Math.min(idle, absolute)) return { expired: false, ...deadlines };
+    return { expired: true, reason: absolute <= idle ? 'absolute' : 'inactivity', ...deadlines };
+  }
+
+  /** Activity is written at most once per write interval (SPEC "Sessions"). */
+  shouldRecordActivity(session: SessionTimestamps, now: Date): boolean {
+    return now.getTime() - session.lastActivityAt.getTime() >= this.activityWriteIntervalMs;
+  }
+
+  /** The store's TTL field: past both deadlines we enforce, so the reason is still known. */
+  storageExpiry(session: SessionTimestamps): Date {
+    const { idleExpiresAt, absoluteExpiresAt } = this.deadlines(session);
+    return new Date(Math.min(idleExpiresAt.getTime(), absoluteExpiresAt.getTime()) + EXPIRED_SESSION_RETENTION_MS);
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type { SessionData } from 'express-session';
+import { RequestContext } from '../common/context/request-context';
+import { toAuthenticatedUser, UsersService } from '../users/users.service';
+import { SessionExpiryPolicy } from './session-expiry-policy';
+import { SessionsService } from './sessions.service';
+
+/**
+ * Runs after express-session and decides, once per request, what the session
+ * cookie amounts to (`req.auth`). An expired session is deleted here, so it
+ * can never be revived, and a dead cookie is cleared. Guards turn the state
+ * into answers; public pages such as /login simply see "not signed in".
+ */
+@Injectable()
+export class SessionStateMiddleware implements NestMiddleware {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly policy: SessionExpiryPolicy,
+    private readonly users: UsersService,
+  ) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    this.resolve(req, res).then(() => next(), next);
+  }
+
+  private async resolve(req: Request, res: Response): Promise<void> {
+    const data = req.session as Partial<SessionData> | undefined;
+    // express-session drops a tampered or unknown cookie silently: tell that apart from "no cookie".
+    const cookieSent = req.cookies?.[this.sessions.cookieName] !== undefined;
+
+    if (!data?.userId || !data.createdAt || !data.lastActivityAt) {
+      req.auth = { state: cookieSent ? 'invalid' : 'anonymous' };
+      if (cookieSent) this.sessions.clearCookie(res);
+      return;
+    }
+
+    const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, new Date());
+    if (verdict.expired) {
+      await this.sessions.expire(req, verdict.reason);
+      this.sessions.clearCookie(res);
+      req.auth = { state: 'expired', reason: verdict.reason };
+      return;
+    }
+
+    const user = await this.users.findById(data.userId);
+    if (!user || user.disabled) {
+      await this.sessions.end(req, 'invalid');
+      this.sessions.clearCookie(res);
+      req.auth = { state: 'invalid' };
+      return;
+    }
+
+    req.auth = {
+      state: 'active',
+      user: toAuthenticatedUser(user),
+      session: this.sessions.describe({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
+    };
+    RequestContext.setUserId(user.id);
+  }
+}

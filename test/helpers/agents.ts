@@ -1,0 +1,38 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import type { TestUser } from './users';
+
+export type Agent = TestAgent;
+
+/** A supertest agent that keeps cookies across requests, like a browser. */
+export function newAgent(app: NestExpressApplication): Agent {
+  return request.agent(app.getHttpServer());
+}
+
+/** A CSRF token for the agent's current session (fetch again after signing in or out). */
+export async function csrfToken(agent: Agent): Promise<string> {
+  const response = await agent.get('/api/auth/csrf').expect(200);
+  return response.body.token as string;
+}
+
+/** Signs in through the JSON API and returns the agent, now holding the session cookie. */
+export async function signIn(app: NestExpressApplication, user: Pick<TestUser, 'email' | 'password'>, agent = newAgent(app)) {
+  const token = await csrfToken(agent);
+  await agent
+    .post('/api/auth/login')
+    .set('X-CSRF-Token', token)
+    .send({ email: user.email, password: user.password })
+    .expect(200);
+  return agent;
+}
+
+/** The value of the named cookie in a response's Set-Cookie headers, with its attributes. */
+export function setCookie(headers: Record<string, unknown>, name: string): string | undefined {
+  const cookies = (headers['set-cookie'] as string[] | undefined) ?? [];
+  return cookies.find((cookie) => cookie.startsWith(`${name}=`));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,68 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Test } from '@nestjs/testing';
+import ConnectionString from 'mongodb-connection-string-url';
+import type { Connection } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
+import { AppModule } from '../../src/app.module';
+import { configureApp, NEST_APP_OPTIONS } from '../../src/bootstrap';
+import { validateEnvironment } from '../../src/config/environment';
+import { PASSWORD_HASH_OPTIONS, PasswordHashOptions } from '../../src/users/password-hasher';
+
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdefghijklmnop';
+/** argon2id at its cheapest: tests exercise sessions, not hashing cost. */
+const FAST_PASSWORD_HASHING: PasswordHashOptions = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+export interface TestAppOptions {
+  /** Database name; one per test file. A random suffix keeps reruns apart. */
+  db: string;
+  /** Environment variables on top of the test defaults. */
+  env?: Record<string, string>;
+  logDestination?: DestinationStream;
+}
+
+/** The URI of the run's database server with `db` as the database. */
+export function databaseUri(db: string): string {
+  const base = process.env.MONGODB_URI;
+  if (!base) throw new Error('MONGODB_URI is not set: run through `npm test`, whose global setup starts a database');
+  const uri = new ConnectionString(base);
+  uri.pathname = `/${db}`;
+  return uri.toString();
+}
+
+export function uniqueDatabaseName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The real app (real middleware stack, real database) with fast password hashing. */
+export async function createTestApp(options: TestAppOptions): Promise<NestExpressApplication> {
+  const env = validateEnvironment({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    ...options.env,
+    MONGODB_URI: databaseUri(options.db),
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot({ env, logDestination: options.logDestination })],
+  })
+    .overrideProvider(PASSWORD_HASH_OPTIONS)
+    .useValue(FAST_PASSWORD_HASHING)
+    .compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+export function connectionOf(app: NestExpressApplication): Connection {
+  return app.get<Connection>(getConnectionToken());
+}
+
+/** Drops the test file's database and closes the app. */
+export async function destroyTestApp(app: NestExpressApplication | undefined): Promise<void> {
+  if (!app) return;
+  await connectionOf(app).dropDatabase();
+  await app.close();
+}
