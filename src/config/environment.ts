@@ -48,9 +48,9 @@ export class EnvironmentVariables {
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
   @Transform(toNumber)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt({ message: 'PORT must be a whole number from 0 to 65535' })
+  @Min(0, { message: 'PORT must be a whole number from 0 to 65535' })
+  @Max(65535, { message: 'PORT must be a whole number from 0 to 65535' })
   PORT = 3000;
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.MONGODB_URI !== undefined)
@@ -135,7 +135,8 @@ export class EnvironmentError extends Error {
 
 function describe(error: ValidationError): string {
   const message = Object.values(error.constraints ?? {})[0] ?? 'invalid value';
-  return message.startsWith(error.property) ? message : `${error.property}: ${message}`;
+  const text = message.startsWith(error.property) ? message.slice(error.property.length).replace(/^:?\s*/, '') : message;
+  return `${error.property}: ${text}`;
 }
 
 /**

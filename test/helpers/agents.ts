@@ -36,3 +36,16 @@ export function setCookie(headers: Record<string, unknown>, name: string): strin
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** `name=value` of a cookie the agent sent with this response's request. */
+export function sentCookie(response: { request: unknown }, name: string): string {
+  const header = (response.request as { cookies?: string }).cookies ?? '';
+  const cookie = header.split(/;\s*/).find((part) => part.startsWith(`${name}=`));
+  if (!cookie) throw new Error(`the request carried no ${name} cookie`);
+  return cookie;
+}
+
+/** The raw session token inside a signed `session_token=s:<token>.<signature>` cookie. */
+export function tokenOf(cookie: string): string {
+  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).split('.')[0];
+}

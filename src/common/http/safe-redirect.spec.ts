@@ -1,0 +1,31 @@
+import { safeNextPath } from './safe-redirect';
+
+describe('safeNextPath', () => {
+  it.each([
+    ['/dashboard', '/dashboard'],
+    ['/account/sessions?page=2#top', '/account/sessions?page=2#top'],
+  ])('accepts the same-site path %s', (next, expected) => {
+    expect(safeNextPath(next)).toBe(expected);
+  });
+
+  it.each([
+    '//evil.example',
+    'https://evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    '/\r\nSet-Cookie:x',
+    '/\tevil',
+    'javascript:alert(1)',
+    'dashboard',
+    '',
+    '/login?next=/login',
+    '/logout',
+  ])('refuses %j', (next) => {
+    expect(safeNextPath(next)).toBe('/dashboard');
+  });
+
+  it('refuses anything that is not a string', () => {
+    expect(safeNextPath(['/a', '/b'])).toBe('/dashboard');
+    expect(safeNextPath({ $gt: '' })).toBe('/dashboard');
+  });
+});

@@ -1,0 +1,57 @@
+import { buildConfiguration } from './configuration';
+import { EnvironmentError, validateEnvironment } from './environment';
+
+const PRODUCTION_SECRET = 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    validateEnvironment(env);
+    return [];
+  } catch (error) {
+    return (error as EnvironmentError).problems;
+  }
+}
+
+describe('validateEnvironment', () => {
+  it('applies the SPEC defaults', () => {
+    const config = buildConfiguration(validateEnvironment({}));
+    expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [] });
+    expect(config.session).toMatchObject({ cookieName: 'session_token', cookieSecure: false, inactivityMs: 900_000, absoluteMs: 9_600_000 });
+    expect(config.security).toMatchObject({ loginMaxFailures: 5, loginMaxFailuresPerIp: 50, loginLockMs: 900_000 });
+  });
+
+  it('accepts decimal minutes for short test windows', () => {
+    expect(buildConfiguration(validateEnvironment({ SESSION_INACTIVITY_MINUTES: '0.05' })).session.inactivityMs).toBe(3_000);
+  });
+
+  it('reports one line per bad variable, naming it', () => {
+    const problems = problemsOf({ PORT: 'eighty', SESSION_INACTIVITY_MINUTES: '-1', TRUST_PROXY: 'maybe' });
+    expect(problems).toHaveLength(3);
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['PORT', 'SESSION_INACTIVITY_MINUTES', 'TRUST_PROXY']);
+  });
+
+  it('requires MONGODB_URI and a long SESSION_SECRET in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.some((line) => line.startsWith('MONGODB_URI'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('SESSION_SECRET'))).toBe(true);
+    expect(problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: 'short' })).toEqual([
+      expect.stringMatching(/^SESSION_SECRET/),
+    ]);
+  });
+
+  it('refuses a placeholder secret in production', () => {
+    expect(
+      problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: 'change-me-change-me-change-me-change-me' }),
+    ).toEqual([expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/)]);
+  });
+
+  it('rotates secrets from a comma list: the first signs', () => {
+    const env = validateEnvironment({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: `${PRODUCTION_SECRET},${PRODUCTION_SECRET}old` });
+    expect(buildConfiguration(env).session.secrets).toEqual([PRODUCTION_SECRET, `${PRODUCTION_SECRET}old`]);
+    expect(buildConfiguration(env).session.cookieSecure).toBe(true);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(buildConfiguration(validateEnvironment({ PORT: '', METRICS_TOKEN: '' })).http.port).toBe(3000);
+  });
+});
