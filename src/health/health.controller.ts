@@ -21,7 +21,9 @@ export class HealthController {
   @Get('ready')
   async ready(): Promise<{ status: 'ok' }> {
     try {
-      await this.connection.db?.admin().ping({ timeoutMS: SERVER_SELECTION_TIMEOUT_MS });
+      const db = this.connection.db;
+      if (!db) throw new Error('not connected');
+      await db.admin().ping({ timeoutMS: SERVER_SELECTION_TIMEOUT_MS });
       return { status: 'ok' };
     } catch {
       throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);

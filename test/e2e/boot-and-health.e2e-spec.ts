@@ -1,0 +1,42 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { newAgent } from '../helpers/agents';
+import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+describe('boot and health', () => {
+  it('refuses to start on bad configuration, one line per bad variable, before listening', async () => {
+    const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: 'http', SESSION_INACTIVITY_MINUTES: '0', NODE_ENV: 'production' },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const lines = failure!.stderr.trim().split('\n');
+    expect(lines.map((line) => line.replace('Invalid configuration: ', '').split(':')[0]).sort()).toEqual([
+      'MONGODB_URI',
+      'PORT',
+      'SESSION_INACTIVITY_MINUTES',
+      'SESSION_SECRET',
+    ]);
+  });
+
+  describe('probes', () => {
+    let app: NestExpressApplication;
+    beforeAll(async () => {
+      app = await createTestApp({ db: uniqueDatabaseName('health') });
+    });
+    afterAll(() => destroyTestApp(app));
+
+    it('answers live and ready while MongoDB is up', async () => {
+      expect((await newAgent(app).get('/health/live').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await newAgent(app).get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
+    });
+  });
+});

@@ -1,0 +1,97 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { newAgent, setCookie } from '../helpers/agents';
+import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+const ALLOWED = 'https://app.example';
+const OTHER = 'https://evil.example';
+
+describe('security headers, CORS and secure cookies', () => {
+  let app: NestExpressApplication;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('http_security'),
+      env: { CORS_ORIGINS: ALLOWED, COOKIE_SECURE: 'true', TRUST_PROXY: 'true' },
+    });
+    user = await createUser(app);
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('sends a CSP that allows only self and no framing', async () => {
+    const csp = (await newAgent(app).get('/login')).headers['content-security-policy'] as string;
+    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+    expect(directives).toMatchObject({
+      'default-src': "'self'",
+      'script-src': "'self'",
+      'style-src': "'self'",
+      'connect-src': "'self'",
+      'form-action': "'self'",
+      'frame-ancestors': "'none'",
+    });
+    expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('allows a configured origin with credentials and exposes the tracing headers', async () => {
+    const response = await newAgent(app).get('/health/live').set('Origin', ALLOWED).expect(200);
+    expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(response.headers['access-control-allow-credentials']).toBe('true');
+    expect(response.headers['access-control-expose-headers']).toBe('X-Correlation-ID,X-Response-Time');
+  });
+
+  it('answers a preflight from a configured origin with max-age 86400', async () => {
+    const response = await newAgent(app)
+      .options('/api/auth/login')
+      .set('Origin', ALLOWED)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'content-type,x-csrf-token');
+    expect(response.status).toBe(204);
+    expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(response.headers['access-control-max-age']).toBe('86400');
+  });
+
+  it('gives another origin no Access-Control-Allow-Origin', async () => {
+    const simple = await newAgent(app).get('/health/live').set('Origin', OTHER);
+    expect(simple.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await newAgent(app).options('/api/auth/login').set('Origin', OTHER).set('Access-Control-Request-Method', 'POST');
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  /** Secure cookies are not replayed over plain HTTP by the agent: carry the CSRF cookie by hand, as HTTPS would. */
+  async function httpsLogin(origin?: string) {
+    const issued = await newAgent(app).get('/api/auth/csrf').set('X-Forwarded-Proto', 'https').expect(200);
+    const csrfCookie = setCookie(issued.headers, '__Host-csrf')!;
+    expect(csrfCookie.toLowerCase()).toContain('secure');
+    const login = newAgent(app)
+      .post('/api/auth/login')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', csrfCookie.split(';')[0])
+      .set('X-CSRF-Token', issued.body.token);
+    if (origin) login.set('Origin', origin);
+    return login.send({ email: user.email, password: user.password });
+  }
+
+  it('refuses a state-changing request from another origin even with a valid token', async () => {
+    const forged = await httpsLogin(OTHER);
+    expect(forged.status).toBe(403);
+    expect(forged.body.error.code).toBe('AUTH_1008');
+    expect(setCookie(forged.headers, 'session_token')).toBeUndefined();
+    expect((await httpsLogin(ALLOWED)).status).toBe(200);
+  });
+
+  it('marks the session cookie Secure behind an HTTPS proxy when COOKIE_SECURE is true', async () => {
+    const response = await httpsLogin();
+    expect(response.status).toBe(200);
+    const cookie = setCookie(response.headers, 'session_token')!;
+    expect(cookie.split(';').map((part) => part.trim().toLowerCase())).toEqual(
+      expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/']),
+    );
+    expect(response.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('marks authenticated JSON no-store', async () => {
+    const response = await newAgent(app).get('/api/auth/me');
+    expect(response.headers['cache-control']).toBe('no-store, no-cache, must-revalidate, max-age=0');
+  });
+});

@@ -1,0 +1,76 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Writable } from 'node:stream';
+import { csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
+import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+type LogLine = Record<string, unknown> & { msg?: string };
+
+describe('structured logs', () => {
+  let app: NestExpressApplication;
+  let user: TestUser;
+  const raw: string[] = [];
+  const lines = () => raw.map((line) => JSON.parse(line) as LogLine);
+
+  beforeAll(async () => {
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        raw.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    app = await createTestApp({
+      db: uniqueDatabaseName('logging'),
+      env: { LOG_LEVEL: 'info', SESSION_INACTIVITY_MINUTES: '0.02' },
+      logDestination: destination,
+    });
+    user = await createUser(app);
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('writes one line per request with method, path, status, duration, correlation and user ids', async () => {
+    const agent = await signIn(app, user);
+    await agent.get('/api/auth/me?x=1').set('X-Correlation-ID', 'log-test-1').expect(200);
+    await sleep(50);
+    const requestLines = lines().filter((line) => line.correlationId === 'log-test-1' && line.res);
+    expect(requestLines).toHaveLength(1);
+    expect(requestLines[0]).toMatchObject({
+      req: { method: 'GET', path: '/api/auth/me' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+      userId: user.id,
+    });
+  });
+
+  it('logs session events naming the session by a short hash, never by its token', async () => {
+    const agent = await signIn(app, user);
+    const token = tokenOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
+    const csrf = await csrfToken(agent);
+    await agent.post('/api/auth/logout').set('X-CSRF-Token', csrf).expect(204);
+    const expiring = await signIn(app, user);
+    await sleep(1_500);
+    await expiring.get('/api/auth/me').expect(401);
+    await sleep(50);
+
+    const events = lines().filter((line) => typeof line.event === 'string');
+    expect(events.map((line) => line.event)).toEqual(
+      expect.arrayContaining(['session.created', 'session.destroyed', 'session.expired']),
+    );
+    expect(events.find((line) => line.event === 'session.expired')).toMatchObject({ reason: 'inactivity', userId: user.id });
+    for (const event of events) expect(event.session).toMatch(/^[0-9a-f]{12}$/);
+    expect(raw.join('\n')).not.toContain(token);
+  });
+
+  it('never logs passwords, cookies or CSRF tokens', async () => {
+    const agent = newAgent(app);
+    const csrf = await csrfToken(agent);
+    await agent.post('/api/auth/login').set('X-CSRF-Token', csrf).send({ email: user.email, password: 'wrong-but-secret-42' });
+    await signIn(app, user);
+    await sleep(50);
+    const all = raw.join('\n');
+    expect(all).not.toContain('wrong-but-secret-42');
+    expect(all).not.toContain(user.password);
+    expect(all).not.toContain(csrf);
+    expect(all).not.toMatch(/session_token=|s%3A/);
+  });
+});
