@@ -12,6 +12,7 @@ import { EnvironmentVariables } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { AdminBootstrapService } from './users/admin-bootstrap.service';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -47,6 +48,7 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
+        AdminBootstrapService,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useValue: validationPipe },
       ],

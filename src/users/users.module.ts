@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AdminBootstrapService } from './admin-bootstrap.service';
 import { DEFAULT_PASSWORD_HASH_OPTIONS, PASSWORD_HASH_OPTIONS, PasswordHasher } from './password-hasher';
 import { User, UserSchema } from './user.schema';
 import { UsersService } from './users.service';
@@ -10,7 +9,6 @@ import { UsersService } from './users.service';
   providers: [
     UsersService,
     PasswordHasher,
-    AdminBootstrapService,
     { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS },
   ],
   exports: [UsersService, PasswordHasher],
