@@ -1,0 +1,39 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
+import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionSweeper } from '../../src/sessions/session-sweeper.service';
+import { signIn } from '../helpers/agents';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser } from '../helpers/users';
+
+describe('session storage', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('storage') });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('uses a TTL index where the server has them and the sweep where it does not (FerretDB)', async () => {
+    const db = connectionOf(app).db!;
+    const buildInfo = await db.admin().command({ buildInfo: 1 });
+    const isFerretDb = typeof buildInfo.ferretdbVersion === 'string';
+    const store = app.get<HashedMongoStore>(SESSION_STORE);
+    expect(store.expiresNatively).toBe(!isFerretDb);
+    const indexes = await db.collection('sessions').indexes();
+    const ttl = indexes.find((index) => index.key.expires === 1);
+    if (isFerretDb) expect(ttl).toBeUndefined();
+    else expect(ttl?.expireAfterSeconds).toBe(0);
+    expect(indexes.some((index) => index.key['session.userId'] === 1)).toBe(true);
+  });
+
+  it('sweeps documents past their TTL date and keeps live ones', async () => {
+    const user = await createUser(app);
+    await signIn(app, user);
+    const sessions = connectionOf(app).collection<{ _id: string; expires: Date }>('sessions');
+    await sessions.insertOne({ _id: 'stale-session', expires: new Date(Date.now() - 1_000) });
+    const deleted = await app.get(SessionSweeper).sweep();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    expect(await sessions.findOne({ _id: 'stale-session' })).toBeNull();
+    expect(await sessions.countDocuments({ 'session.userId': user.id } as never)).toBe(1);
+  });
+});
