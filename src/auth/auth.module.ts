@@ -7,6 +7,7 @@ import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { CsrfService } from './csrf.service';
+import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
 import { SessionGuard } from './session.guard';
 
@@ -16,6 +17,7 @@ import { SessionGuard } from './session.guard';
   providers: [
     AuthService,
     CsrfService,
+    LoginThrottleService,
     // Order matters: who you are, what you may do, then whether the request is forged.
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

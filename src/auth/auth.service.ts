@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../sessions/auth-state';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { toAuthenticatedUser, UsersService } from '../users/users.service';
+import { LoginThrottleService } from './login-throttle.service';
 
 @Injectable()
 export class AuthService {
@@ -13,17 +14,25 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   /**
-   * Checks the credentials and starts a new session. Unknown email and wrong
+   * Checks the credentials and starts a new session, unless the account or the
+   * IP is locked after too many failures. Unknown email and wrong
    * password give the same error after the same work (a dummy hash is verified),
    * and a disabled account is only revealed to someone who knows its password.
    */
   async signIn(req: Request, email: string, password: string): Promise<AuthenticatedUser> {
+    const ip = req.ip ?? '';
+    await this.throttle.assertNotLocked(email, ip);
     const user = await this.users.findByEmailWithPasswordHash(email);
     const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
-    if (!user || !valid) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
+    if (!user || !valid) {
+      await this.throttle.recordFailure(email, ip);
+      throw new AppException(ErrorCode.INVALID_CREDENTIALS);
+    }
+    await this.throttle.recordSuccess(email);
     if (user.disabled) throw new AppException(ErrorCode.ACCOUNT_DISABLED);
     const authenticated = toAuthenticatedUser(user);
     await this.sessions.start(req, authenticated);

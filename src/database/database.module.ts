@@ -1,4 +1,4 @@
-import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import mongoose from 'mongoose';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AppConfiguration } from '../config/configuration';
 import { HEARTBEAT_FREQUENCY_MS, SERVER_SELECTION_TIMEOUT_MS } from './database.constants';
 import { EMBEDDED_DB_DIR, EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
+import { ExpirySweeper } from './expiry-sweeper.service';
 
 export const DATABASE_URI = Symbol('DATABASE_URI');
 
@@ -43,6 +44,7 @@ export class DatabaseServer implements OnApplicationShutdown {
 })
 class DatabaseServerModule {}
 
+@Global()
 @Module({
   imports: [
     MongooseModule.forRootAsync({
@@ -57,5 +59,7 @@ class DatabaseServerModule {}
       }),
     }),
   ],
+  providers: [ExpirySweeper],
+  exports: [ExpirySweeper],
 })
 export class DatabaseModule {}

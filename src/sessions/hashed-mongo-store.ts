@@ -30,7 +30,7 @@ export class HashedMongoStore extends MongoStore {
   constructor(
     options: Omit<ConnectMongoOptions, 'stringify' | 'transformId' | 'touchAfter'>,
     private readonly policy: SessionExpiryPolicy,
-    /** False where the server has no TTL indexes (FerretDB): SessionSweeper deletes instead. */
+    /** False where the server has no TTL indexes (FerretDB): ExpirySweeper deletes instead. */
     readonly expiresNatively: boolean,
   ) {
     super({ ...options, stringify: false, transformId: sessionStorageId });

@@ -8,7 +8,6 @@ import { SessionEventsService } from './session-events.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionStateMiddleware } from './session-state.middleware';
 import { sessionStoreProvider } from './session-store.provider';
-import { SessionSweeper } from './session-sweeper.service';
 import { SESSION_STORE } from './session.constants';
 import { SessionsService } from './sessions.service';
 
@@ -24,7 +23,6 @@ import { SessionsService } from './sessions.service';
       },
     },
     sessionStoreProvider,
-    SessionSweeper,
     SessionEventsService,
     SessionsService,
     SessionStateMiddleware,

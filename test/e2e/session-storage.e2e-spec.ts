@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
-import { SessionSweeper } from '../../src/sessions/session-sweeper.service';
+import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
 import { signIn } from '../helpers/agents';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
@@ -20,9 +20,9 @@ describe('session storage', () => {
     const store = app.get<HashedMongoStore>(SESSION_STORE);
     expect(store.expiresNatively).toBe(!isFerretDb);
     const indexes = await db.collection('sessions').indexes();
-    const ttl = indexes.find((index) => index.key.expires === 1);
-    if (isFerretDb) expect(ttl).toBeUndefined();
-    else expect(ttl?.expireAfterSeconds).toBe(0);
+    const onExpires = indexes.find((index) => index.key.expires === 1);
+    expect(onExpires).toBeDefined();
+    expect(onExpires?.expireAfterSeconds).toBe(isFerretDb ? undefined : 0);
     expect(indexes.some((index) => index.key['session.userId'] === 1)).toBe(true);
   });
 
@@ -31,7 +31,7 @@ describe('session storage', () => {
     await signIn(app, user);
     const sessions = connectionOf(app).collection<{ _id: string; expires: Date }>('sessions');
     await sessions.insertOne({ _id: 'stale-session', expires: new Date(Date.now() - 1_000) });
-    const deleted = await app.get(SessionSweeper).sweep();
+    const deleted = await app.get(ExpirySweeper).sweep();
     expect(deleted).toBeGreaterThanOrEqual(1);
     expect(await sessions.findOne({ _id: 'stale-session' })).toBeNull();
     expect(await sessions.countDocuments({ 'session.userId': user.id } as never)).toBe(1);
