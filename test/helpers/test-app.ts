@@ -20,6 +20,8 @@ export interface TestAppOptions {
   /** Environment variables on top of the test defaults. */
   env?: Record<string, string>;
   logDestination?: DestinationStream;
+  /** Keep production password hashing (for timing tests). */
+  realPasswordHashing?: boolean;
 }
 
 /** The URI of the run's database server with `db` as the database. */
@@ -44,12 +46,11 @@ export async function createTestApp(options: TestAppOptions): Promise<NestExpres
     ...options.env,
     MONGODB_URI: databaseUri(options.db),
   });
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ env, logDestination: options.logDestination })],
-  })
-    .overrideProvider(PASSWORD_HASH_OPTIONS)
-    .useValue(FAST_PASSWORD_HASHING)
-    .compile();
+  });
+  if (!options.realPasswordHashing) builder.overrideProvider(PASSWORD_HASH_OPTIONS).useValue(FAST_PASSWORD_HASHING);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app);
   await app.init();

@@ -1,0 +1,96 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { csrfToken, newAgent, sleep } from '../helpers/agents';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+const LOCK_MS = 3_000;
+let nextIp = 1;
+/** Each test signs in from its own client address (TRUST_PROXY is on), so IP counters stay apart. */
+const freshIp = () => `203.0.113.${nextIp++}`;
+
+async function attempt(app: NestExpressApplication, ip: string, email: string, password: string) {
+  const agent = newAgent(app).set('X-Forwarded-For', ip);
+  const token = await csrfToken(agent);
+  return agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email, password });
+}
+
+describe('brute-force protection (3 per account, 5 per IP, 3 s lock)', () => {
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('brute_force'),
+      env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_LOCK_MINUTES: '0.05', TRUST_PROXY: 'true' },
+    });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('locks an account after 3 failures, even for the right password, until the lock has passed', async () => {
+    const user = await createUser(app);
+    for (let i = 0; i < 3; i++) expect((await attempt(app, freshIp(), user.email, 'wrong password')).status).toBe(401);
+
+    const locked = await attempt(app, freshIp(), user.email, user.password);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('AUTH_1006');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(LOCK_MS / 1000);
+    expect(await connectionOf(app).collection('login_failures').countDocuments()).toBeGreaterThan(0);
+
+    await sleep(LOCK_MS + 500);
+    expect((await attempt(app, freshIp(), user.email, user.password)).status).toBe(200);
+  });
+
+  it('locks an unknown email the same way, so a lock reveals nothing', async () => {
+    const ghost = 'ghost@example.test';
+    for (let i = 0; i < 3; i++) expect((await attempt(app, freshIp(), ghost, 'whatever pass')).status).toBe(401);
+    expect((await attempt(app, freshIp(), ghost, 'whatever pass')).status).toBe(429);
+  });
+
+  it('resets the account counter on a successful sign-in', async () => {
+    const user = await createUser(app);
+    const ip = freshIp();
+    for (let i = 0; i < 2; i++) await attempt(app, ip, user.email, 'wrong password');
+    expect((await attempt(app, ip, user.email, user.password)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await attempt(app, freshIp(), user.email, 'wrong password')).status).toBe(401);
+    expect((await attempt(app, freshIp(), user.email, user.password)).status).toBe(200);
+  });
+
+  it('locks a client IP after 5 failures across accounts', async () => {
+    const ip = freshIp();
+    const victims: TestUser[] = await Promise.all([1, 2, 3].map(() => createUser(app)));
+    for (let i = 0; i < 5; i++) await attempt(app, ip, victims[i % 2].email, 'wrong password');
+    const fromSameIp = await attempt(app, ip, victims[2].email, victims[2].password);
+    expect(fromSameIp.status).toBe(429);
+    expect((await attempt(app, freshIp(), victims[2].email, victims[2].password)).status).toBe(200);
+  });
+});
+
+describe('sign-in timing with production password hashing', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('timing'), realPasswordHashing: true, env: { TRUST_PROXY: 'true' } });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  async function medianMs(run: (i: number) => Promise<unknown>): Promise<number> {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const started = process.hrtime.bigint();
+      await run(i);
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    return samples.sort((a, b) => a - b)[3];
+  }
+
+  it('takes about as long for an unknown email as for a wrong password (a dummy hash is verified)', async () => {
+    const user = await createUser(app);
+    const ip = freshIp();
+    // Warm up both paths (hash parameters, JIT) before measuring.
+    await attempt(app, ip, 'nobody-warmup@example.test', 'wrong password');
+    const wrongPassword = await medianMs(() => attempt(app, freshIp(), user.email, 'wrong password'));
+    const unknownEmail = await medianMs((i) => attempt(app, freshIp(), `nobody-${i}@example.test`, 'wrong password'));
+    const ratio = unknownEmail / wrongPassword;
+    expect(ratio).toBeGreaterThan(0.6);
+    expect(ratio).toBeLessThan(1.6);
+  });
+});
