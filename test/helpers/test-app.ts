@@ -20,13 +20,15 @@ export interface TestAppOptions {
   /** Environment variables on top of the test defaults. */
   env?: Record<string, string>;
   logDestination?: DestinationStream;
+  /** A database server of the test's own (outage tests); the run's shared server otherwise. */
+  serverUri?: string;
   /** Keep production password hashing (for timing tests). */
   realPasswordHashing?: boolean;
 }
 
 /** The URI of the run's database server with `db` as the database. */
-export function databaseUri(db: string): string {
-  const base = process.env.MONGODB_URI;
+export function databaseUri(db: string, server = process.env.MONGODB_URI): string {
+  const base = server;
   if (!base) throw new Error('MONGODB_URI is not set: run through `npm test`, whose global setup starts a database');
   const uri = new ConnectionString(base);
   uri.pathname = `/${db}`;
@@ -44,7 +46,7 @@ export async function createTestApp(options: TestAppOptions): Promise<NestExpres
     LOG_LEVEL: 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
     ...options.env,
-    MONGODB_URI: databaseUri(options.db),
+    MONGODB_URI: databaseUri(options.db, options.serverUri),
   });
   const builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ env, logDestination: options.logDestination })],
