@@ -23,6 +23,9 @@ export function helmetOptions(secureCookies: boolean): HelmetOptions {
     },
     strictTransportSecurity: secureCookies,
     xFrameOptions: { action: 'deny' },
+    // Not helmet's `no-referrer`: with it browsers send `Origin: null` on our own
+    // form posts, and the CSRF origin check could not recognise them.
+    referrerPolicy: { policy: 'same-origin' },
   };
 }
 
