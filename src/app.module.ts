@@ -11,6 +11,7 @@ import { buildConfiguration } from './config/configuration';
 import { EnvironmentVariables } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { AdminBootstrapService } from './users/admin-bootstrap.service';
 import { UsersModule } from './users/users.module';
@@ -42,6 +43,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => buildConfiguration(env)] }),
         LoggingModule.forRoot(logDestination),
         DatabaseModule,
+        MetricsModule,
         UsersModule,
         SessionsModule,
         AuthModule,

@@ -10,6 +10,8 @@ import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { corsOptions, helmetOptions } from './common/http/security-headers';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
 import { createHttpLogger } from './common/logging/logger.factory';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './common/logging/logging.module';
 import type { AppConfigService } from './config/app-config.service';
 import { ConfigService } from '@nestjs/config';
@@ -40,6 +42,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(requestContextMiddleware);
   app.use(responseTime({ digits: 0, suffix: false }));
   app.use(createHttpLogger(app.get(ROOT_LOGGER)));
+  app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
   app.use(helmet(helmetOptions(session.cookieSecure)));
   app.enableCors(corsOptions(http.corsOrigins));
   // Static files come before sessions: they never load or extend one.

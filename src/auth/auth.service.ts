@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AuthenticatedUser } from '../sessions/auth-state';
+import { SessionEventsService } from '../sessions/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { toAuthenticatedUser, UsersService } from '../users/users.service';
@@ -15,6 +16,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
+    private readonly events: SessionEventsService,
   ) {}
 
   /**
@@ -25,22 +27,32 @@ export class AuthService {
    */
   async signIn(req: Request, email: string, password: string): Promise<AuthenticatedUser> {
     const ip = req.ip ?? '';
-    await this.throttle.assertNotLocked(email, ip);
+    try {
+      await this.throttle.assertNotLocked(email, ip);
+    } catch (error) {
+      await this.events.loginFailed(req, email, 'locked');
+      throw error;
+    }
     const user = await this.users.findByEmailWithPasswordHash(email);
     const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
       await this.throttle.recordFailure(email, ip);
+      await this.events.loginFailed(req, email, 'invalid_credentials', user?.id);
       throw new AppException(ErrorCode.INVALID_CREDENTIALS);
     }
     await this.throttle.recordSuccess(email);
-    if (user.disabled) throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    if (user.disabled) {
+      await this.events.loginFailed(req, email, 'disabled', user.id);
+      throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    }
     const authenticated = toAuthenticatedUser(user);
     await this.sessions.start(req, authenticated);
+    await this.events.loginSucceeded(req, authenticated, SessionsService.currentId(req));
     return authenticated;
   }
 
   /** Ends the session server-side. The caller clears the cookie whatever happens here. */
   signOut(req: Request): Promise<void> {
-    return this.sessions.end(req, 'logout');
+    return this.sessions.end(req);
   }
 }

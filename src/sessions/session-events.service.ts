@@ -1,22 +1,115 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Request } from 'express';
+import type { Model } from 'mongoose';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { sessionLogReference } from './session-id';
+import { ExpirySweeper } from '../database/expiry-sweeper.service';
+import { MetricsService, RevokedBy } from '../metrics/metrics.service';
+import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import type { ExpiryReason } from './session-expiry-policy';
+import { sessionLogReference } from './session-id';
 
-/** One log line per session lifecycle event; sessions are named by a short hash, never the token. */
+/** Long User-Agent headers are cut: an event is a record, not a dump. */
+const MAX_USER_AGENT_LENGTH = 512;
+
+/** A session as events need it: its public id, owner and age. */
+export interface EndedSession {
+  id: string;
+  userId: string;
+  createdAt?: Date;
+}
+
+export type LoginFailure = 'invalid_credentials' | 'locked' | 'disabled';
+
+/**
+ * Every session event, recorded three ways: a log line, a metric, and a
+ * document in `session_events` (kept 90 days). Recording never fails the
+ * request it belongs to: a failed insert is logged and the request goes on.
+ */
 @Injectable()
-export class SessionEventsService {
-  constructor(@InjectPinoLogger(SessionEventsService.name) private readonly logger: PinoLogger) {}
+export class SessionEventsService implements OnModuleInit {
+  constructor(
+    @InjectModel(SessionEvent.name) private readonly events: Model<SessionEvent>,
+    @InjectPinoLogger(SessionEventsService.name) private readonly logger: PinoLogger,
+    private readonly metrics: MetricsService,
+    private readonly sweeper: ExpirySweeper,
+  ) {}
 
-  created(token: string, userId: string): void {
-    this.logger.info({ event: 'session.created', session: sessionLogReference(token), userId }, 'session created');
+  async onModuleInit(): Promise<void> {
+    await this.events.createIndexes();
+    const db = this.events.db.db;
+    if (!db) throw new Error('MongoDB connection is not open');
+    await this.sweeper.expireBy(db.collection(this.events.collection.collectionName), 'expiresAt');
   }
 
-  expired(token: string, userId: string, reason: ExpiryReason): void {
-    this.logger.info({ event: 'session.expired', session: sessionLogReference(token), userId, reason }, 'session expired');
+  created(session: EndedSession): void {
+    this.logger.info({ event: 'session.created', session: sessionLogReference(session.id), userId: session.userId }, 'session created');
   }
 
-  destroyed(token: string, userId: string | undefined, cause: 'logout' | 'invalid'): void {
-    this.logger.info({ event: 'session.destroyed', session: sessionLogReference(token), userId, cause }, 'session destroyed');
+  async loginSucceeded(req: Request, user: { id: string; email: string }, sessionId: string): Promise<void> {
+    this.metrics.signIn('success');
+    await this.record(req, 'login.succeeded', { userId: user.id, email: user.email, sessionId });
   }
+
+  /** No password, hashed or not, ever goes into an event. */
+  async loginFailed(req: Request, email: string, reason: LoginFailure, userId?: string): Promise<void> {
+    this.metrics.signIn(reason === 'invalid_credentials' ? 'failure' : reason);
+    await this.record(req, 'login.failed', { email, userId, reason });
+  }
+
+  async logout(req: Request, session: EndedSession): Promise<void> {
+    this.metrics.logout(ageOf(session));
+    this.logger.info({ event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId }, 'session destroyed');
+    await this.record(req, 'logout', { userId: session.userId, sessionId: session.id });
+  }
+
+  async expired(req: Request, session: EndedSession, reason: ExpiryReason): Promise<void> {
+    this.metrics.expired(reason, ageOf(session));
+    this.logger.info(
+      { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
+      'session expired',
+    );
+    await this.record(req, 'session.expired', { userId: session.userId, sessionId: session.id, reason });
+  }
+
+  /** `reason` says why: the owner or an admin ended it, or the account changed. */
+  async revoked(req: Request, session: EndedSession, by: RevokedBy, actorId: string | undefined, reason: string): Promise<void> {
+    this.metrics.revoked(by, ageOf(session));
+    this.logger.info(
+      { event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId, by, reason },
+      'session revoked',
+    );
+    await this.record(req, 'session.revoked', { userId: session.userId, sessionId: session.id, actorId, reason });
+  }
+
+  async userChanged(
+    req: Request,
+    type: Extract<SessionEventType, 'user.disabled' | 'user.enabled' | 'user.role_changed'>,
+    user: { id: string; email: string },
+    actorId: string,
+    reason?: string,
+  ): Promise<void> {
+    await this.record(req, type, { userId: user.id, email: user.email, actorId, reason });
+  }
+
+  private async record(req: Request, type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
+    const at = new Date();
+    try {
+      await this.events.create({
+        type,
+        ...fields,
+        ip: req.ip ?? '',
+        userAgent: (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT_LENGTH),
+        correlationId: req.correlationId ?? '',
+        at,
+        expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, type }, 'could not record a session event');
+    }
+  }
+}
+
+function ageOf(session: EndedSession): number | undefined {
+  return session.createdAt ? Date.now() - new Date(session.createdAt).getTime() : undefined;
 }

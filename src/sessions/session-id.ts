@@ -11,7 +11,7 @@ export function sessionStorageId(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** How logs name a session: a short prefix of its storage id, never the token. */
-export function sessionLogReference(token: string): string {
-  return sessionStorageId(token).slice(0, LOG_REFERENCE_LENGTH);
+/** How logs name a session: a short prefix of its public id, never the token. */
+export function sessionLogReference(publicId: string): string {
+  return publicId.slice(0, LOG_REFERENCE_LENGTH);
 }

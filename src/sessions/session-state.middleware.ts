@@ -45,7 +45,7 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     const user = await this.users.findById(data.userId);
     if (!user || user.disabled) {
-      await this.sessions.end(req, 'invalid');
+      await this.sessions.discard(req);
       this.sessions.clearCookie(res);
       req.auth = { state: 'invalid' };
       return;

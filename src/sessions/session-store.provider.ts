@@ -14,7 +14,6 @@ export const sessionStoreProvider: Provider = {
     if (!db) throw new Error('MongoDB connection is not open');
     const collection = db.collection(SESSION_COLLECTION);
     const expiresNatively = await sweeper.expireBy(collection, 'expires');
-    await collection.createIndex({ 'session.userId': 1 });
     // One driver, one pool: connect-mongo works on mongoose's client.
     return new HashedMongoStore(
       {

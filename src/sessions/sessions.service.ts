@@ -4,11 +4,14 @@ import type { CookieOptions, Request, Response } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { promisify } from 'node:util';
 import type { AppConfiguration } from '../config/configuration';
+import type { RevokedBy } from '../metrics/metrics.service';
 import type { ActiveSession, AuthenticatedUser } from './auth-state';
-import { HashedMongoStore } from './hashed-mongo-store';
+import { HashedMongoStore, SessionDocument } from './hashed-mongo-store';
 import { SESSION_STORE } from './session.constants';
-import { SessionEventsService } from './session-events.service';
+import { EndedSession, SessionEventsService } from './session-events.service';
 import { ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
+import { sessionStorageId } from './session-id';
+import { SessionsRepository } from './sessions.repository';
 
 export interface SessionView {
   createdAt: string;
@@ -17,9 +20,16 @@ export interface SessionView {
   absoluteExpiresAt: string;
 }
 
+export interface Revoker {
+  by: RevokedBy;
+  actorId?: string;
+  /** Why, for the event log: `user`, `admin`, `user.disabled`, `role_changed`… */
+  reason: string;
+}
+
 type LoadedSession = Session & Partial<SessionData>;
 
-/** A session's life: start at sign-in, activity, end at sign-out or expiry. */
+/** A session's life: start at sign-in, activity, end by sign-out, expiry or revocation. */
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
@@ -28,6 +38,7 @@ export class SessionsService {
 
   constructor(
     @Inject(SESSION_STORE) private readonly store: HashedMongoStore,
+    private readonly repository: SessionsRepository,
     private readonly policy: SessionExpiryPolicy,
     private readonly events: SessionEventsService,
     config: ConfigService<AppConfiguration, true>,
@@ -37,6 +48,11 @@ export class SessionsService {
     // No maxAge: a browser-session cookie. The server enforces both deadlines and
     // the cookie must outlive them, or an expired session could not say why it ended.
     this.cookieOptions = { httpOnly: true, sameSite: 'lax', secure: session.cookieSecure, path: '/' };
+  }
+
+  /** The public id of the request's session: a hash, safe to show and to accept back. */
+  static currentId(req: Request): string {
+    return sessionStorageId(req.sessionID);
   }
 
   /** A fresh session id for this user (no fixation); the previous session, if any, is gone. */
@@ -51,23 +67,44 @@ export class SessionsService {
       userAgent: req.get('user-agent') ?? '',
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as Session & SessionData);
-    this.events.created(req.sessionID, user.id);
+    this.events.created({ id: SessionsService.currentId(req), userId: user.id });
   }
 
-  /** Deletes the request's session server-side; the cookie is the caller's to clear. */
-  async end(req: Request, cause: 'logout' | 'invalid'): Promise<void> {
-    const session = req.session as LoadedSession | undefined;
-    if (!session?.userId) return;
-    const token = req.sessionID;
-    await promisify(session.destroy.bind(session))();
-    this.events.destroyed(token, session.userId, cause);
+  /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
+  async end(req: Request): Promise<void> {
+    const ended = await this.destroyCurrent(req);
+    if (ended) await this.events.logout(req, ended);
   }
 
+  /** The session passed a deadline: it is deleted so it can never come back. */
   async expire(req: Request, reason: ExpiryReason): Promise<void> {
-    const session = req.session as LoadedSession;
-    const token = req.sessionID;
-    await promisify(session.destroy.bind(session))();
-    this.events.expired(token, session.userId ?? '', reason);
+    const ended = await this.destroyCurrent(req);
+    if (ended) await this.events.expired(req, ended, reason);
+  }
+
+  /** The account behind the session is gone or disabled. */
+  async discard(req: Request): Promise<void> {
+    const ended = await this.destroyCurrent(req);
+    if (ended) await this.events.revoked(req, ended, 'system', undefined, 'account_unavailable');
+  }
+
+  /** Ends one session by public id; false when there is no such active session. */
+  async revoke(req: Request, id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
+    const document = await this.repository.findById(id);
+    if (!document || (ownerId !== undefined && document.session.userId !== ownerId)) return false;
+    if (!(await this.repository.deleteById(id))) return false;
+    await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);
+    return true;
+  }
+
+  /** Ends every session of a user except `exceptId`; returns how many ended. */
+  async revokeAllOfUser(req: Request, userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
+    const documents = await this.repository.findActiveIdsByUser(userId, exceptId);
+    const count = await this.repository.deleteByIds(documents.map((document) => document._id));
+    for (const document of documents) {
+      await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);
+    }
+    return count;
   }
 
   clearCookie(res: Response): void {
@@ -107,4 +144,16 @@ export class SessionsService {
       absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
     };
   }
+
+  private async destroyCurrent(req: Request): Promise<EndedSession | undefined> {
+    const session = req.session as LoadedSession | undefined;
+    if (!session?.userId) return undefined;
+    const ended = { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt };
+    await promisify(session.destroy.bind(session))();
+    return ended;
+  }
+}
+
+function toEnded(document: SessionDocument): EndedSession {
+  return { id: document._id, userId: document.session.userId, createdAt: document.session.createdAt };
 }

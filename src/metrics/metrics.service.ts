@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Session lengths run from seconds to the 160-minute lifetime. */
+const SESSION_DURATION_BUCKETS_S = [10, 60, 300, 900, 1800, 3600, 5400, 7200, 9600, 14400];
+const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled';
+export type RevokedBy = 'user' | 'admin' | 'system';
+
+/**
+ * Prometheus metrics of one app instance (its own registry, so several apps
+ * can live in one process, as in the tests).
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly signIns = new Counter({
+    name: 'auth_sign_ins_total',
+    help: 'Sign-in attempts by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly logouts = new Counter({ name: 'auth_logouts_total', help: 'Sign-outs', registers: [this.registry] });
+  private readonly expiries = new Counter({
+    name: 'sessions_expired_total',
+    help: 'Sessions ended by a deadline, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly revocations = new Counter({
+    name: 'sessions_revoked_total',
+    help: 'Sessions ended by someone other than their sign-out, by who ended them',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+  private readonly sessionDuration = new Histogram({
+    name: 'session_duration_seconds',
+    help: 'How long sessions lasted, from sign-in to their end',
+    buckets: SESSION_DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: HTTP_DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  private readonly preflights = new Counter({
+    name: 'cors_preflight_requests_total',
+    help: 'CORS preflight requests, by whether the origin is allowed',
+    labelNames: ['allowed'] as const,
+    registers: [this.registry],
+  });
+  readonly activeSessions = new Gauge({
+    name: 'sessions_active',
+    help: 'Sessions whose deadlines have not passed (refreshed periodically, not per scrape)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  signIn(result: SignInResult): void {
+    this.signIns.inc({ result });
+  }
+
+  logout(durationMs?: number): void {
+    this.logouts.inc();
+    this.sessionEnded(durationMs);
+  }
+
+  expired(reason: string, durationMs?: number): void {
+    this.expiries.inc({ reason });
+    this.sessionEnded(durationMs);
+  }
+
+  revoked(by: RevokedBy, durationMs?: number): void {
+    this.revocations.inc({ by });
+    this.sessionEnded(durationMs);
+  }
+
+  httpRequest(method: string, route: string, status: number, durationMs: number): void {
+    this.httpDuration.observe({ method, route, status: String(status) }, durationMs / 1000);
+  }
+
+  preflight(allowed: boolean): void {
+    this.preflights.inc({ allowed: String(allowed) });
+  }
+
+  private sessionEnded(durationMs?: number): void {
+    if (durationMs !== undefined) this.sessionDuration.observe(durationMs / 1000);
+  }
+}

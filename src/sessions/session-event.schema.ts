@@ -1,0 +1,63 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument } from 'mongoose';
+
+export const SESSION_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'logout',
+  'session.expired',
+  'session.revoked',
+  'user.disabled',
+  'user.enabled',
+  'user.role_changed',
+] as const;
+export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
+
+/** Kept this long, by a TTL index on MongoDB or the sweep on FerretDB. */
+export const SESSION_EVENT_RETENTION_MS = 90 * 24 * 60 * 60_000;
+
+@Schema({ collection: 'session_events', versionKey: false })
+export class SessionEvent {
+  @Prop({ type: String, required: true, enum: SESSION_EVENT_TYPES })
+  type: SessionEventType;
+
+  /** The user the event is about. */
+  @Prop()
+  userId?: string;
+
+  @Prop()
+  email?: string;
+
+  /** Who caused it, when someone else did (an admin revoking, disabling). */
+  @Prop()
+  actorId?: string;
+
+  /** The session's public id (a hash; never the cookie token). */
+  @Prop()
+  sessionId?: string;
+
+  @Prop()
+  reason?: string;
+
+  @Prop({ default: '' })
+  ip: string;
+
+  @Prop({ default: '' })
+  userAgent: string;
+
+  @Prop({ default: '' })
+  correlationId: string;
+
+  @Prop({ required: true })
+  at: Date;
+
+  @Prop({ required: true })
+  expiresAt: Date;
+}
+
+export type SessionEventDocument = HydratedDocument<SessionEvent>;
+export const SessionEventSchema = SchemaFactory.createForClass(SessionEvent);
+// One index per query shape of the event log.
+SessionEventSchema.index({ at: -1 });
+SessionEventSchema.index({ type: 1, at: -1 });
+SessionEventSchema.index({ userId: 1, at: -1 });
