@@ -2,7 +2,9 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
+import { CsrfModule } from './auth/csrf.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppException } from './common/errors/app.exception';
 import { ErrorCode } from './common/errors/error-codes';
@@ -44,9 +46,11 @@ export class AppModule {
         LoggingModule.forRoot(logDestination),
         DatabaseModule,
         MetricsModule,
+        CsrfModule,
         UsersModule,
         SessionsModule,
         AuthModule,
+        AdminModule,
         HealthModule,
       ],
       providers: [

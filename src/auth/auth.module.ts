@@ -6,7 +6,6 @@ import { AuthApiController } from './auth-api.controller';
 import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
-import { CsrfService } from './csrf.service';
 import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
 import { SessionGuard } from './session.guard';
@@ -16,13 +15,11 @@ import { SessionGuard } from './session.guard';
   controllers: [AuthApiController, AuthPagesController],
   providers: [
     AuthService,
-    CsrfService,
     LoginThrottleService,
     // Order matters: who you are, what you may do, then whether the request is forged.
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
-  exports: [CsrfService],
 })
 export class AuthModule {}

@@ -6,6 +6,11 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { UsersModule } from '../users/users.module';
 import { SessionEvent, SessionEventSchema } from './session-event.schema';
 import { SessionsRepository } from './sessions.repository';
+import { SessionEventsRepository } from './session-events.repository';
+import { DevicesController } from './devices.controller';
+import { DevicesService } from './devices.service';
+import { ActiveSessionsGauge } from './active-sessions-gauge.service';
+import { AccountPagesController } from './account-pages.controller';
 import { SessionActivityInterceptor } from './session-activity.interceptor';
 import { SessionEventsService } from './session-events.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
@@ -15,6 +20,7 @@ import { SESSION_STORE } from './session.constants';
 import { SessionsService } from './sessions.service';
 
 @Module({
+  controllers: [DevicesController, AccountPagesController],
   imports: [UsersModule, MongooseModule.forFeature([{ name: SessionEvent.name, schema: SessionEventSchema }])],
   providers: [
     {
@@ -28,10 +34,13 @@ import { SessionsService } from './sessions.service';
     sessionStoreProvider,
     SessionEventsService,
     SessionsRepository,
+    SessionEventsRepository,
     SessionsService,
+    DevicesService,
+    ActiveSessionsGauge,
     SessionStateMiddleware,
     { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
   ],
-  exports: [SESSION_STORE, SessionsService, SessionsRepository, SessionEventsService, SessionStateMiddleware, SessionExpiryPolicy],
+  exports: [SESSION_STORE, SessionsService, SessionsRepository, SessionEventsService, SessionEventsRepository, SessionStateMiddleware, SessionExpiryPolicy],
 })
 export class SessionsModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model } from 'mongoose';
+import { isValidObjectId, Model, trusted } from 'mongoose';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AuthenticatedUser } from '../sessions/auth-state';
@@ -16,6 +16,10 @@ export interface NewUser {
 }
 
 const DUPLICATE_KEY = 11000;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 export function toAuthenticatedUser(user: Pick<UserDocument, 'id' | 'email' | 'name' | 'role'>): AuthenticatedUser {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -34,6 +38,34 @@ export class UsersService {
 
   findByEmailWithPasswordHash(email: string): Promise<UserDocument | null> {
     return this.users.findOne({ email: email.trim().toLowerCase() }).select('+passwordHash').exec();
+  }
+
+  /** A page of users, optionally those whose email starts with `emailPrefix` (served by the unique email index). */
+  async findPage(emailPrefix: string | undefined, { page, pageSize }: { page: number; pageSize: number }) {
+    const filter = emailPrefix ? { email: new RegExp(`^${escapeRegExp(emailPrefix.trim().toLowerCase())}`) } : {};
+    const [items, total] = await Promise.all([
+      this.users.find(filter).sort({ email: 1 }).skip((page - 1) * pageSize).limit(pageSize).exec(),
+      this.users.countDocuments(filter).exec(),
+    ]);
+    return { items, total };
+  }
+
+  /** Emails by user id, for labelling lists of sessions or events. */
+  async emailsByIds(ids: string[]): Promise<Map<string, string>> {
+    const valid = [...new Set(ids)].filter((id) => isValidObjectId(id));
+    if (valid.length === 0) return new Map();
+    const users = await this.users.find({ _id: trusted({ $in: valid }) }, { email: 1 }).exec();
+    return new Map(users.map((user) => [user.id as string, user.email]));
+  }
+
+  count(): Promise<number> {
+    return this.users.estimatedDocumentCount().exec();
+  }
+
+  /** Applies the given changes; null when there is no such user. */
+  update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>): Promise<UserDocument | null> {
+    if (!isValidObjectId(id)) return Promise.resolve(null);
+    return this.users.findByIdAndUpdate(id, { $set: changes }, { new: true, runValidators: true }).exec();
   }
 
   async adminExists(): Promise<boolean> {

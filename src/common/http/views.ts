@@ -21,6 +21,7 @@ export function configureViews(app: NestExpressApplication): void {
   hbs.registerHelper('datetime', formatDateTime);
   hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
   hbs.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  hbs.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
   app.set('view options', { layout: 'layouts/main' });

@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
+import type { PagedList } from '../common/http/pagination';
+import type { AuthenticatedUser } from '../sessions/auth-state';
+import type { AdminSessionView } from '../sessions/session-views';
+import { AdminService } from './admin.service';
+import type { AdminUserView, EventView } from './admin-views';
+import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
+import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
+
+@ApiTags('admin')
+@ApiCookieAuth()
+@Roles('admin')
+@Controller('api/admin')
+export class AdminApiController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get('users')
+  listUsers(@Query() query: AdminUsersQueryDto): Promise<PagedList<AdminUserView>> {
+    return this.admin.listUsers(query);
+  }
+
+  @Post('users')
+  async createUser(@Body() body: CreateUserDto): Promise<{ user: AdminUserView }> {
+    return { user: await this.admin.createUser(body) };
+  }
+
+  @Patch('users/:id')
+  async updateUser(
+    @Req() req: Request,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Param('id', ParseUserIdPipe) id: string,
+    @Body() body: UpdateUserDto,
+  ): Promise<{ user: AdminUserView }> {
+    return { user: await this.admin.updateUser(req, actor, id, body) };
+  }
+
+  @Get('sessions')
+  listSessions(@Req() req: Request, @Query() query: AdminSessionsQueryDto): Promise<PagedList<AdminSessionView>> {
+    return this.admin.listSessions(req, query);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  endSession(@Req() req: Request, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseSessionIdPipe) id: string): Promise<void> {
+    return this.admin.endSession(req, actor, id);
+  }
+
+  @Delete('users/:id/sessions')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async endUserSessions(@Req() req: Request, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string): Promise<void> {
+    await this.admin.endUserSessions(req, actor, id);
+  }
+
+  @Get('events')
+  listEvents(@Query() query: AdminEventsQueryDto): Promise<PagedList<EventView>> {
+    return this.admin.listEvents(query);
+  }
+}

@@ -1,0 +1,58 @@
+import type { SessionEventDocument } from '../sessions/session-event.schema';
+import type { UserDocument } from '../users/user.schema';
+
+export interface AdminUserView {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface EventView {
+  id: string;
+  type: string;
+  userId?: string;
+  email?: string;
+  actorId?: string;
+  sessionId?: string;
+  reason?: string;
+  ip: string;
+  userAgent: string;
+  correlationId: string;
+  at: string;
+}
+
+export interface AdminOverview {
+  activeSessions: number;
+  users: number;
+  last24h: { signIns: number; failures: number; expiredByInactivity: number; expiredByAbsolute: number };
+}
+
+export function toAdminUserView(user: UserDocument): AdminUserView {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    disabled: user.disabled,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function toEventView(event: SessionEventDocument): EventView {
+  return {
+    id: event.id,
+    type: event.type,
+    userId: event.userId,
+    email: event.email,
+    actorId: event.actorId,
+    sessionId: event.sessionId,
+    reason: event.reason,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    correlationId: event.correlationId,
+    at: event.at.toISOString(),
+  };
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AdminApiController } from './admin-api.controller';
+import { AdminPagesController } from './admin-pages.controller';
+import { AdminService } from './admin.service';
+
+@Module({
+  imports: [UsersModule, SessionsModule],
+  controllers: [AdminApiController, AdminPagesController],
+  providers: [AdminService],
+})
+export class AdminModule {}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
+import { PagedList, pagedList } from '../common/http/pagination';
+import type { AuthenticatedUser } from '../sessions/auth-state';
+import { SessionEventsRepository } from '../sessions/session-events.repository';
+import { SessionEventsService } from '../sessions/session-events.service';
+import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { Revoker, SessionsService } from '../sessions/sessions.service';
+import { UsersService } from '../users/users.service';
+import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
+import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
+import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
+
+const DAY_MS = 24 * 60 * 60_000;
+
+const byAdmin = (actor: AuthenticatedUser, reason: string): Revoker => ({ by: 'admin', actorId: actor.id, reason });
+
+/** What administrators do: users, everyone's sessions, the event log. */
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly sessionsRepository: SessionsRepository,
+    private readonly events: SessionEventsService,
+    private readonly eventsRepository: SessionEventsRepository,
+  ) {}
+
+  async overview(): Promise<AdminOverview> {
+    const since = new Date(Date.now() - DAY_MS);
+    const [activeSessions, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
+      this.sessionsRepository.countActive(),
+      this.users.count(),
+      this.eventsRepository.countSince('login.succeeded', since),
+      this.eventsRepository.countSince('login.failed', since),
+      this.eventsRepository.countSince('session.expired', since, 'inactivity'),
+      this.eventsRepository.countSince('session.expired', since, 'absolute'),
+    ]);
+    return { activeSessions, users, last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute } };
+  }
+
+  async listUsers(query: AdminUsersQueryDto): Promise<PagedList<AdminUserView>> {
+    const { items, total } = await this.users.findPage(query.q, query);
+    return pagedList(items.map(toAdminUserView), total, query);
+  }
+
+  async getUser(id: string): Promise<AdminUserView> {
+    const user = await this.users.findById(id);
+    if (!user) throw new AppException(ErrorCode.NOT_FOUND);
+    return toAdminUserView(user);
+  }
+
+  async createUser(input: CreateUserDto): Promise<AdminUserView> {
+    return toAdminUserView(await this.users.create(input));
+  }
+
+  /**
+   * Disabling ends all the user's sessions at once; a role change ends them
+   * too, so the new role applies from the next sign-in. Admins cannot disable
+   * or demote themselves (no locking the last door from inside).
+   */
+  async updateUser(req: Request, actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+    const before = await this.users.findById(id);
+    if (!before) throw new AppException(ErrorCode.NOT_FOUND);
+    if (before.id === actor.id && (changes.disabled === true || (changes.role && changes.role !== before.role))) {
+      throw new AppException(ErrorCode.INVALID_INPUT, { fields: { [changes.disabled ? 'disabled' : 'role']: 'you cannot change this on your own account' } });
+    }
+    const after = await this.users.update(id, changes);
+    if (!after) throw new AppException(ErrorCode.NOT_FOUND);
+
+    if (!before.disabled && after.disabled) {
+      await this.sessions.revokeAllOfUser(req, after.id, byAdmin(actor, 'user.disabled'));
+      await this.events.userChanged(req, 'user.disabled', after, actor.id);
+    } else if (before.disabled && !after.disabled) {
+      await this.events.userChanged(req, 'user.enabled', after, actor.id);
+    }
+    if (before.role !== after.role) {
+      await this.sessions.revokeAllOfUser(req, after.id, byAdmin(actor, 'role_changed'));
+      await this.events.userChanged(req, 'user.role_changed', after, actor.id, `${before.role}→${after.role}`);
+    }
+    return toAdminUserView(after);
+  }
+
+  async listSessions(req: Request, query: AdminSessionsQueryDto): Promise<PagedList<AdminSessionView>> {
+    const { items, total } = await this.sessionsRepository.findActive(query, query.userId);
+    const emails = await this.users.emailsByIds(items.map((document) => document.session.userId));
+    const currentId = SessionsService.currentId(req);
+    return pagedList(items.map((document) => toAdminSessionView(document, currentId, emails)), total, query);
+  }
+
+  async endSession(req: Request, actor: AuthenticatedUser, id: string): Promise<void> {
+    if (!(await this.sessions.revoke(req, id, byAdmin(actor, 'admin')))) throw new AppException(ErrorCode.NOT_FOUND);
+  }
+
+  async endUserSessions(req: Request, actor: AuthenticatedUser, userId: string): Promise<number> {
+    await this.getUser(userId);
+    return this.sessions.revokeAllOfUser(req, userId, byAdmin(actor, 'admin'));
+  }
+
+  async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {
+    const { items, total } = await this.eventsRepository.findPage({ type: query.type, userId: query.userId }, query);
+    return pagedList(items.map(toEventView), total, query);
+  }
+}

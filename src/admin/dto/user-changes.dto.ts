@@ -1,0 +1,69 @@
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_EMAIL_LENGTH } from '../../auth/dto/login.dto';
+import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
+import { USER_ROLES, UserRole } from '../../users/user.schema';
+
+const MAX_NAME_LENGTH = 100;
+
+export class CreateUserDto {
+  @IsEmail()
+  @MaxLength(MAX_EMAIL_LENGTH)
+  email: string;
+
+  /** Strength is checked by the password policy (VAL_2001 naming the problem). */
+  @IsString()
+  @MaxLength(MAX_PASSWORD_LENGTH)
+  password: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME_LENGTH)
+  name?: string;
+
+  @IsOptional()
+  @IsIn(USER_ROLES)
+  role?: UserRole;
+}
+
+export class UpdateUserDto {
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+
+  @IsOptional()
+  @IsIn(USER_ROLES)
+  role?: UserRole;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME_LENGTH)
+  name?: string;
+}
+
+/** The admin pages' forms: the same fields, plus the CSRF field. */
+export class CreateUserFormDto extends CreateUserDto {
+  @IsOptional()
+  @IsString()
+  _csrf?: string;
+}
+
+/** Ending a session from a page: where to come back to (a same-site path). */
+export class EndSessionFormDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  returnTo?: string;
+
+  @IsOptional()
+  @IsString()
+  _csrf?: string;
+}
+
+export class RoleFormDto {
+  @IsIn(USER_ROLES)
+  role: UserRole;
+
+  @IsOptional()
+  @IsString()
+  _csrf?: string;
+}

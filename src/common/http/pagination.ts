@@ -1,0 +1,62 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Deep pages cost a skip; nobody pages this far by hand. */
+export const MAX_PAGE = 10_000;
+
+/** `?page=&pageSize=`: 1-based pages of at most 100 items. */
+export class PageQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  page: number = 1;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  pageSize: number = DEFAULT_PAGE_SIZE;
+}
+
+/** The shape of every list the API returns. */
+export interface PagedList<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export function pagedList<T>(items: T[], total: number, query: PageQueryDto): PagedList<T> {
+  return { items, total, page: query.page, pageSize: query.pageSize };
+}
+
+export interface PageLinks {
+  page: number;
+  pages: number;
+  previous?: string;
+  next?: string;
+}
+
+/** Previous/next links for a page of a list, keeping the other query parameters. */
+export function pageLinks(path: string, query: Record<string, unknown>, list: PagedList<unknown>): PageLinks {
+  const pages = Math.max(1, Math.ceil(list.total / list.pageSize));
+  const link = (page: number) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (typeof value === 'string' && value !== '' && key !== 'page') params.set(key, value);
+    }
+    params.set('page', String(page));
+    return `${path}?${params.toString()}`;
+  };
+  return {
+    page: list.page,
+    pages,
+    previous: list.page > 1 ? link(list.page - 1) : undefined,
+    next: list.page < pages ? link(list.page + 1) : undefined,
+  };
+}

@@ -1,0 +1,42 @@
+import type { SessionDocument } from './hashed-mongo-store';
+import { describeUserAgent } from './user-agent';
+
+/** A session as people see it in device lists: a public id, never a token. */
+export interface DeviceSessionView {
+  id: string;
+  current: boolean;
+  browser: string;
+  os: string;
+  ip: string;
+  createdAt: string;
+  lastActivityAt: string;
+}
+
+export interface AdminSessionView extends DeviceSessionView {
+  userId: string;
+  email?: string;
+}
+
+export function toDeviceSessionView(document: SessionDocument, currentId: string | undefined): DeviceSessionView {
+  const { session } = document;
+  return {
+    id: document._id,
+    current: document._id === currentId,
+    ...describeUserAgent(session.userAgent),
+    ip: session.ip ?? '',
+    createdAt: new Date(session.createdAt).toISOString(),
+    lastActivityAt: new Date(session.lastActivityAt).toISOString(),
+  };
+}
+
+export function toAdminSessionView(
+  document: SessionDocument,
+  currentId: string | undefined,
+  emails: Map<string, string>,
+): AdminSessionView {
+  return {
+    ...toDeviceSessionView(document, currentId),
+    userId: document.session.userId,
+    email: emails.get(document.session.userId),
+  };
+}
