@@ -1,7 +1,7 @@
-import { Controller, Get, Header, Req } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
@@ -24,9 +24,9 @@ export class MetricsController {
 
   /** Prometheus text format; never public (METRICS_TOKEN, or loopback only). */
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(@Req() req: Request): Promise<string> {
+  scrape(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<string> {
     if (!mayScrapeMetrics(req, this.token)) throw new AppException(ErrorCode.FORBIDDEN);
+    res.type(this.metrics.registry.contentType);
     return this.metrics.registry.metrics();
   }
 }

@@ -62,10 +62,14 @@ export class UsersService {
     return this.users.estimatedDocumentCount().exec();
   }
 
-  /** Applies the given changes; null when there is no such user. */
-  update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>): Promise<UserDocument | null> {
-    if (!isValidObjectId(id)) return Promise.resolve(null);
-    return this.users.findByIdAndUpdate(id, { $set: changes }, { new: true, runValidators: true }).exec();
+  /**
+   * Applies the given changes; null when there is no such user. An update then
+   * a read, not findOneAndUpdate: FerretDB cannot project inside findAndModify.
+   */
+  async update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>): Promise<UserDocument | null> {
+    if (!isValidObjectId(id)) return null;
+    await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
+    return this.users.findById(id).exec();
   }
 
   async adminExists(): Promise<boolean> {

@@ -32,7 +32,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     res.set(error.headers);
     if (isApiRequest(req)) {
-      res.status(error.status).json({
+      res.status(error.status).type('application/json').json({
         error: { code: error.code, message: error.message, correlationId, ...(error.details && { details: error.details }) },
       });
       return;
