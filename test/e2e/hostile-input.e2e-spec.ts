@@ -8,7 +8,7 @@ const REGISTRY_CODE = /\b(AUTH_10\d\d|VAL_200\d|RES_3001)\b/;
 
 interface Case {
   name: string;
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete' | 'patch';
   path: string;
   /** 'json' sends the body raw as application/json; 'form' as urlencoded; else a content type. */
   type?: string;
@@ -91,6 +91,37 @@ describe('hostile input', () => {
     expect(response.headers['x-correlation-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
     expect(response.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^x=1/)]));
     expect(await snapshot()).toBe(before);
+  });
+
+  describe('on admin routes, signed in as an admin', () => {
+    const ADMIN_CASES: Case[] = [
+      { name: 'bad ObjectId in PATCH users/:id', method: 'patch', path: '/api/admin/users/123', type: 'application/json', body: '{"name":"x"}' },
+      { name: 'operator in ObjectId position', method: 'patch', path: '/api/admin/users/%7B%22%24gt%22%3A%22%22%7D', type: 'application/json', body: '{"name":"x"}' },
+      { name: 'bad userId filter', method: 'get', path: '/api/admin/sessions?userId=zzz' },
+      { name: 'operator in userId filter', method: 'get', path: '/api/admin/events?userId[$ne]=x' },
+      { name: 'bad session id', method: 'delete', path: '/api/admin/sessions/..%2F..%2Fusers' },
+      { name: 'array in a boolean field', method: 'patch', path: '/api/admin/users/0123456789abcdef01234567', type: 'application/json', body: '{"disabled":[true]}' },
+      { name: 'operator object as role', method: 'patch', path: '/api/admin/users/0123456789abcdef01234567', type: 'application/json', body: '{"role":{"$ne":"user"}}' },
+      { name: 'huge search', method: 'get', path: `/api/admin/users?q=${'a'.repeat(2000)}` },
+      { name: 'negative page', method: 'get', path: '/api/admin/users?page=-1' },
+      { name: 'page size above 100', method: 'get', path: '/api/admin/events?pageSize=1000' },
+      { name: 'non-numeric page', method: 'get', path: '/api/admin/sessions?page=1e309' },
+    ];
+
+    it.each(ADMIN_CASES.map((c) => [c.name, c] as const))('%s: a 4xx with a registry code, nothing changed', async (_name, hostile) => {
+      const admin = await createUser(app, { role: 'admin' });
+      const agent = await signIn(app, admin);
+      const before = await snapshot();
+      const token = await csrfToken(agent);
+      const method = hostile.method as 'get' | 'patch' | 'delete';
+      let request = agent[method](hostile.path).set('X-CSRF-Token', token);
+      if (hostile.type) request = request.set('Content-Type', hostile.type);
+      const response = await (hostile.body === undefined ? request : request.send(hostile.body));
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(response.body.error.code).toMatch(REGISTRY_CODE);
+      expect(await snapshot()).toBe(before);
+    });
   });
 
   it('renders the login page for an off-site next without the value and without redirecting', async () => {

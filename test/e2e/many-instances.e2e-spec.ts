@@ -54,6 +54,18 @@ describe('two instances on one database', () => {
     }
   });
 
+  it('refuses a session revoked on the other instance at once', async () => {
+    const onFirst = await login(first.url, ADMIN.password);
+    const firstCookie = (onFirst.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session_token='))!.split(';')[0];
+    const onSecond = await login(second.url, ADMIN.password);
+    const secondCookie = (onSecond.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session_token='))!.split(';')[0];
+
+    const { token, cookie } = await csrf(second.url, secondCookie);
+    await request(second.url).delete('/api/sessions').set('Cookie', cookie).set('X-CSRF-Token', token).expect(204);
+    await request(first.url).get('/api/auth/me').set('Cookie', firstCookie).expect(401);
+    await request(second.url).get('/api/auth/me').set('Cookie', secondCookie).expect(200);
+  });
+
   it('counts failed sign-ins across instances', async () => {
     expect((await login(first.url, 'wrong password 1')).status).toBe(401);
     expect((await login(second.url, 'wrong password 2')).status).toBe(401);
