@@ -7,6 +7,7 @@ import responseTime from 'response-time';
 import { AppModule, AppModuleOptions } from './app.module';
 import { requestContextMiddleware } from './common/context/request-context.middleware';
 import { noStoreMiddleware } from './common/http/no-store.middleware';
+import { setupOpenApi } from './common/http/openapi';
 import { corsOptions, helmetOptions } from './common/http/security-headers';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
 import { createHttpLogger } from './common/logging/logger.factory';
@@ -56,6 +57,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(sessionState.use.bind(sessionState));
 
   configureViews(app);
+  setupOpenApi(app, session.cookieName);
   return app;
 }
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Logger, Post, Req, Res } from '@nestjs/common';
+import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -12,6 +13,8 @@ import { sendClearSiteData } from './clear-session';
 import { CsrfService } from './csrf.service';
 import { LoginDto } from './dto/login.dto';
 
+@ApiTags('auth')
+@ApiCookieAuth()
 @Controller('api/auth')
 export class AuthApiController {
   private readonly logger = new Logger(AuthApiController.name);

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -31,6 +32,7 @@ interface LoginPageQuery {
   next?: unknown;
 }
 
+@ApiExcludeController()
 @Controller()
 export class AuthPagesController {
   private readonly logger = new Logger(AuthPagesController.name);

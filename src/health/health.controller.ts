@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
+import { ApiTags } from '@nestjs/swagger';
 import type { Connection } from 'mongoose';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { SERVER_SELECTION_TIMEOUT_MS } from '../database/database.constants';
 
+@ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
