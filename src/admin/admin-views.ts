@@ -26,6 +26,8 @@ export interface EventView {
 
 export interface AdminOverview {
   activeSessions: number;
+  /** The active count is refreshed in the background, never counted per page view. */
+  activeSessionsCountedAt: string;
   users: number;
   last24h: { signIns: number; failures: number; expiredByInactivity: number; expiredByAbsolute: number };
 }

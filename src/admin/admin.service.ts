@@ -4,6 +4,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
 import type { AuthenticatedUser } from '../sessions/auth-state';
+import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionEventsService } from '../sessions/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
@@ -27,19 +28,25 @@ export class AdminService {
     private readonly sessionsRepository: SessionsRepository,
     private readonly events: SessionEventsService,
     private readonly eventsRepository: SessionEventsRepository,
+    private readonly activeSessions: ActiveSessionsGauge,
   ) {}
 
   async overview(): Promise<AdminOverview> {
     const since = new Date(Date.now() - DAY_MS);
-    const [activeSessions, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
-      this.sessionsRepository.countActive(),
+    const [active, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
+      this.activeSessions.current(),
       this.users.count(),
       this.eventsRepository.countSince('login.succeeded', since),
       this.eventsRepository.countSince('login.failed', since),
       this.eventsRepository.countSince('session.expired', since, 'inactivity'),
       this.eventsRepository.countSince('session.expired', since, 'absolute'),
     ]);
-    return { activeSessions, users, last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute } };
+    return {
+      activeSessions: active.count,
+      activeSessionsCountedAt: active.countedAt.toISOString(),
+      users,
+      last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute },
+    };
   }
 
   async listUsers(query: AdminUsersQueryDto): Promise<PagedList<AdminUserView>> {

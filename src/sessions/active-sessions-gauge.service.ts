@@ -5,10 +5,17 @@ import { SessionsRepository } from './sessions.repository';
 /** Counting a huge collection on every scrape would be the scrape's cost: count every 30 s instead. */
 export const ACTIVE_SESSIONS_REFRESH_MS = 30_000;
 
+export interface ActiveSessionCount {
+  count: number;
+  countedAt: Date;
+}
+
+/** The number of active sessions, counted in the background for the metric and the admin overview. */
 @Injectable()
 export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ActiveSessionsGauge.name);
   private timer?: NodeJS.Timeout;
+  private latest?: ActiveSessionCount;
 
   constructor(
     private readonly repository: SessionsRepository,
@@ -21,12 +28,23 @@ export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown 
     this.timer.unref();
   }
 
+  /** The last count, or a fresh one when none has been made yet. */
+  async current(): Promise<ActiveSessionCount> {
+    return this.latest ?? (await this.count());
+  }
+
   async refresh(): Promise<void> {
     try {
-      this.metrics.activeSessions.set(await this.repository.countActive());
+      await this.count();
     } catch (error) {
       this.logger.warn(`Could not count active sessions: ${(error as Error).message}`);
     }
+  }
+
+  private async count(): Promise<ActiveSessionCount> {
+    this.latest = { count: await this.repository.countActive(), countedAt: new Date() };
+    this.metrics.activeSessions.set(this.latest.count);
+    return this.latest;
   }
 
   onApplicationShutdown(): void {

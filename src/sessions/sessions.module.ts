@@ -41,6 +41,6 @@ import { SessionsService } from './sessions.service';
     SessionStateMiddleware,
     { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
   ],
-  exports: [SESSION_STORE, SessionsService, SessionsRepository, SessionEventsService, SessionEventsRepository, SessionStateMiddleware, SessionExpiryPolicy],
+  exports: [ActiveSessionsGauge, SESSION_STORE, SessionsService, SessionsRepository, SessionEventsService, SessionEventsRepository, SessionStateMiddleware, SessionExpiryPolicy],
 })
 export class SessionsModule {}

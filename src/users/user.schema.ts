@@ -28,6 +28,8 @@ export class User {
 
 export type UserDocument = HydratedDocument<User>;
 export const UserSchema = SchemaFactory.createForClass(User);
+// "Is there an admin?" at boot; the email index serves lookups, prefix search and sorting.
+UserSchema.index({ role: 1 });
 UserSchema.set('toJSON', {
   transform: (_document, ret) => {
     const { passwordHash: _omitted, ...rest } = ret as typeof ret & { passwordHash?: string };

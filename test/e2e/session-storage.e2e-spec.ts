@@ -37,3 +37,25 @@ describe('session storage', () => {
     expect(await sessions.countDocuments({ 'session.userId': user.id } as never)).toBe(1);
   });
 });
+
+describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('indexes') });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  async function keysOf(collection: string): Promise<string[]> {
+    const indexes = await connectionOf(app).db!.collection(collection).indexes();
+    return indexes.map((index) => JSON.stringify(index.key));
+  }
+
+  it.each([
+    ['sessions', ['{"expires":1}', '{"session.userId":1,"expires":-1}']],
+    ['users', ['{"email":1}', '{"role":1}']],
+    ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"expiresAt":1}']],
+    ['login_failures', ['{"key":1}', '{"expire":1}']],
+  ])('%s has %j', async (collection, expected) => {
+    expect(await keysOf(collection)).toEqual(expect.arrayContaining(expected as string[]));
+  });
+});
