@@ -147,6 +147,8 @@ async function main(): Promise<void> {
 
     const someUser = userIds[4242];
     const pages = [
+      // The hot path of every signed-in request, for comparison: two lookups by _id.
+      '/api/auth/me',
       '/admin',
       '/admin/users',
       '/admin/users?q=user04',
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
       if (!ok) missed++;
       process.stdout.write(`${path.padEnd(52)} ${median.toFixed(0).padStart(7)}ms ${worst.toFixed(0).padStart(7)}ms  ${status !== 200 ? `HTTP ${status}` : ok ? 'ok' : `over ${TARGET_MS} ms`}\n`);
     }
-    process.stdout.write(`\n${pages.length - missed} of ${pages.length} pages under ${TARGET_MS} ms (median of ${RUNS})\n`);
+    process.stdout.write(`\n${pages.length - missed} of ${pages.length} requests under ${TARGET_MS} ms (median of ${RUNS})\n`);
   } finally {
     await connection.dropDatabase();
     await app.close();
