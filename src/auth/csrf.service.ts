@@ -27,7 +27,8 @@ export class CsrfService {
     this.allowedOrigins = new Set(config.get('http', { infer: true }).corsOrigins);
     this.csrf = doubleCsrf({
       getSecret: () => secrets,
-      getSessionIdentifier: (req) => (req.auth?.state === 'active' ? sessionStorageId(req.sessionID) : ''),
+      getSessionIdentifier: (req) =>
+        req.auth?.state === 'active' || req.auth?.state === 'unverified' ? sessionStorageId(req.sessionID) : '',
       cookieName: session.cookieSecure ? '__Host-csrf' : 'csrf',
       cookieOptions: { sameSite: 'strict', path: '/', secure: session.cookieSecure, httpOnly: true },
       getCsrfTokenFromRequest: (req) => {

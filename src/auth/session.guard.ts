@@ -20,6 +20,8 @@ export class SessionGuard implements CanActivate {
         throw new AppException(ErrorCode.SESSION_EXPIRED, { reason: auth.reason });
       case 'invalid':
         throw new AppException(ErrorCode.SESSION_INVALID);
+      case 'unverified':
+        throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
       default:
         throw new AppException(ErrorCode.SESSION_MISSING);
     }

@@ -17,4 +17,6 @@ export type AuthState =
   | { state: 'anonymous' }
   | { state: 'invalid' }
   | { state: 'expired'; reason: ExpiryReason }
+  /** A validly signed cookie whose session MongoDB could not load (sign-out only). */
+  | { state: 'unverified' }
   | { state: 'active'; user: AuthenticatedUser; session: ActiveSession };

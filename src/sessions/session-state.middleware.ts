@@ -25,6 +25,10 @@ export class SessionStateMiddleware implements NestMiddleware {
   }
 
   private async resolve(req: Request, res: Response): Promise<void> {
+    if (req.sessionUnverified) {
+      req.auth = { state: 'unverified' };
+      return;
+    }
     const data = req.session as Partial<SessionData> | undefined;
     // express-session drops a tampered or unknown cookie silently: tell that apart from "no cookie".
     const cookieSent = req.cookies?.[this.sessions.cookieName] !== undefined;

@@ -72,6 +72,11 @@ export class SessionsService {
 
   /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
   async end(req: Request): Promise<void> {
+    if (req.auth?.state === 'unverified') {
+      // The session could not be loaded: delete it by id, which fails while MongoDB is down.
+      await promisify(this.store.destroy.bind(this.store))(req.sessionID);
+      return;
+    }
     const ended = await this.destroyCurrent(req);
     if (ended) await this.events.logout(req, ended);
   }

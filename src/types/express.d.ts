@@ -6,6 +6,8 @@ declare global {
       correlationId: string;
       /** Who is calling, decided once per request by the session state middleware. */
       auth: AuthState;
+      /** Set on sign-out when MongoDB could not load the session named by the cookie. */
+      sessionUnverified?: boolean;
     }
   }
 }

@@ -6,6 +6,7 @@ import { EMBEDDED_DB_DIR } from '../../src/database/embedded-database';
 import { buildFerretDb, RunningFerretDb, startFerretDb } from '../../src/database/ferretdb';
 import { freePort } from '../../src/database/ports';
 import { Agent, csrfToken, newAgent, setCookie, signIn, sleep } from '../helpers/agents';
+import { formCsrfToken } from '../helpers/forms';
 import { createTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -49,9 +50,12 @@ describe('MongoDB outage', () => {
   });
 
   it('answers 503 quickly while the database is down, keeps the cookie, and recovers without a restart', async () => {
-    const loginToken = await csrfToken(newAgent(app));
     const anonymous = newAgent(app);
     const anonymousToken = await csrfToken(anonymous);
+    const formLeaver = await signIn(app, user);
+    const formToken = formCsrfToken((await formLeaver.get('/dashboard').expect(200)).text);
+    const jsonLeaver = await signIn(app, user);
+    const jsonToken = await csrfToken(jsonLeaver);
     database.process.kill('SIGKILL');
     await new Promise((resolve) => database.process.once('exit', resolve));
 
@@ -76,7 +80,16 @@ describe('MongoDB outage', () => {
     );
     expect(login.result.status).toBe(503);
     expect(login.ms).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(loginToken).toBeTruthy();
+
+    // Signing out still clears the cookie: the page goes on to the login page, the API says 503.
+    const formLogout = await formLeaver.post('/logout').type('form').send({ _csrf: formToken });
+    expect(formLogout.status).toBe(303);
+    expect(formLogout.headers.location).toBe('/login?loggedOut=1');
+    expect(setCookie(formLogout.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
+    const jsonLogout = await jsonLeaver.post('/api/auth/logout').set('X-CSRF-Token', jsonToken);
+    expect(jsonLogout.status).toBe(503);
+    expect(jsonLogout.body.error.code).toBe('SYS_9002');
+    expect(setCookie(jsonLogout.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
 
     database = await startFerretDb(binary, dataDir, port);
     const back = Date.now();
