@@ -11,6 +11,7 @@ import { SessionsService, SessionView } from '../sessions/sessions.service';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
 import { CsrfService } from './csrf.service';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 
 @ApiTags('auth')
@@ -52,6 +53,13 @@ export class AuthApiController {
       this.logger.error({ err: error }, 'Sign-out could not delete the session');
       throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
     }
+  }
+
+  /** 204; every other session of the user ends. */
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  changePassword(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(req, user, body.currentPassword, body.newPassword);
   }
 
   @Get('me')

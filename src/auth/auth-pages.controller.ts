@@ -10,6 +10,7 @@ import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
 import { CsrfService } from './csrf.service';
+import { ChangePasswordFormDto } from './dto/change-password.dto';
 import { LoginFormDto } from './dto/login-form.dto';
 import { SessionsService } from '../sessions/sessions.service';
 
@@ -25,6 +26,14 @@ const FORM_ERRORS = new Set<string>([
   ErrorCode.ACCOUNT_DISABLED,
   ErrorCode.TOO_MANY_ATTEMPTS,
 ]);
+
+/** How a failed password change is reported back to the account page. */
+const PASSWORD_OUTCOMES = {
+  [ErrorCode.INVALID_CREDENTIALS]: 'wrong',
+  [ErrorCode.INVALID_INPUT]: 'weak',
+  [ErrorCode.TOO_MANY_ATTEMPTS]: 'locked',
+} as const;
+type PasswordOutcome = 'changed' | (typeof PASSWORD_OUTCOMES)[keyof typeof PASSWORD_OUTCOMES];
 
 interface LoginPageQuery {
   expired?: unknown;
@@ -90,6 +99,19 @@ export class AuthPagesController {
     this.sessions.clearCookie(res);
     sendClearSiteData(res);
     res.redirect(303, '/login?loggedOut=1');
+  }
+
+  /** The password form on /account/sessions; the outcome comes back as `?password=`. */
+  @Post('account/password')
+  async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: ChangePasswordFormDto) {
+    let outcome: PasswordOutcome = 'changed';
+    try {
+      await this.auth.changePassword(req, user, form.currentPassword, form.newPassword);
+    } catch (error) {
+      if (!(error instanceof AppException) || !(error.code in PASSWORD_OUTCOMES)) throw error;
+      outcome = PASSWORD_OUTCOMES[error.code as keyof typeof PASSWORD_OUTCOMES];
+    }
+    res.redirect(303, `/account/sessions?password=${outcome}`);
   }
 
   @Get('dashboard')

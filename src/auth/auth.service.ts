@@ -51,6 +51,28 @@ export class AuthService {
     return authenticated;
   }
 
+  /**
+   * Changes the signed-in user's password after checking the current one (a
+   * wrong one counts as a failed sign-in), and ends their other sessions: whoever
+   * knew the old password is out everywhere but here.
+   */
+  async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+    const ip = req.ip ?? '';
+    await this.throttle.assertNotLocked(user.email, ip);
+    const stored = await this.users.findByEmailWithPasswordHash(user.email);
+    if (!stored || !(await this.hasher.verify(stored.passwordHash, currentPassword))) {
+      await this.throttle.recordFailure(user.email, ip);
+      throw new AppException(ErrorCode.INVALID_CREDENTIALS, { fields: { currentPassword: 'is not your current password' } });
+    }
+    await this.users.setPassword(stored, newPassword);
+    await this.sessions.revokeAllOfUser(
+      req,
+      user.id,
+      { by: 'user', actorId: user.id, reason: 'password_changed' },
+      SessionsService.currentId(req),
+    );
+  }
+
   /** Ends the session server-side. The caller clears the cookie whatever happens here. */
   signOut(req: Request): Promise<void> {
     return this.sessions.end(req);

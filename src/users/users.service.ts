@@ -72,6 +72,13 @@ export class UsersService {
     return this.users.findById(id).exec();
   }
 
+  /** Replaces the password hash after the policy check (VAL_2001 naming `newPassword`). */
+  async setPassword(user: UserDocument, password: string): Promise<void> {
+    const problem = passwordProblem(password, user.email);
+    if (problem) throw new AppException(ErrorCode.INVALID_INPUT, { fields: { newPassword: problem } });
+    await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: await this.hasher.hash(password) } }).exec();
+  }
+
   async adminExists(): Promise<boolean> {
     return (await this.users.exists({ role: 'admin' })) !== null;
   }

@@ -1,0 +1,20 @@
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
+
+export class ChangePasswordDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_PASSWORD_LENGTH)
+  currentPassword: string;
+
+  /** Strength is checked by the password policy. */
+  @IsString()
+  @MaxLength(MAX_PASSWORD_LENGTH)
+  newPassword: string;
+}
+
+export class ChangePasswordFormDto extends ChangePasswordDto {
+  @IsOptional()
+  @IsString()
+  _csrf?: string;
+}
