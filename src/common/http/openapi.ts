@@ -54,5 +54,5 @@ export function setupOpenApi(app: INestApplication, cookieName: string): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-CSRF-Token' }, 'csrf')
     .build();
   const document = withErrorResponses(SwaggerModule.createDocument(app, config));
-  SwaggerModule.setup(OPENAPI_PATH, app, document, { jsonDocumentUrl: `${OPENAPI_PATH}-json` });
+  SwaggerModule.setup(OPENAPI_PATH, app, document, { jsonDocumentUrl: `${OPENAPI_PATH}-json`, customCssUrl: '/css/swagger.css' });
 }
