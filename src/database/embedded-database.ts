@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { buildFerretDb, startFerretDb } from './ferretdb';
@@ -8,6 +9,9 @@ export const EMBEDDED_DB_DIR = join(__dirname, '..', '..', '.embedded-db');
 const DOWNLOAD_FAILED_MARKER = join(EMBEDDED_DB_DIR, 'mongod-download-failed');
 /** After a failed mongod download, FerretDB is used straight away for this long. */
 const DOWNLOAD_RETRY_AFTER_MS = 24 * 60 * 60_000;
+/** Where mongodb-memory-server downloads from (its own setting, honoured here). */
+const DOWNLOAD_HOST = new URL(process.env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org').hostname;
+const DNS_TIMEOUT_MS = 2_000;
 
 export interface EmbeddedDatabase {
   uri: string;
@@ -28,6 +32,17 @@ function downloadRecentlyFailed(): boolean {
   return existsSync(DOWNLOAD_FAILED_MARKER) && Date.now() - statSync(DOWNLOAD_FAILED_MARKER).mtimeMs < DOWNLOAD_RETRY_AFTER_MS;
 }
 
+/** Without a network there is no download to try (and no noisy failure to print). */
+async function downloadHostResolves(): Promise<boolean> {
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), DNS_TIMEOUT_MS).unref());
+  return Promise.race([lookup(DOWNLOAD_HOST).then(() => true, () => false), timeout]);
+}
+
+function rememberDownloadFailed(): void {
+  mkdirSync(EMBEDDED_DB_DIR, { recursive: true });
+  writeFileSync(DOWNLOAD_FAILED_MARKER, new Date().toISOString());
+}
+
 async function startMongod(dataDir: string, log: Log): Promise<EmbeddedDatabase | undefined> {
   let memoryServer: typeof import('mongodb-memory-server-core');
   try {
@@ -37,6 +52,11 @@ async function startMongod(dataDir: string, log: Log): Promise<EmbeddedDatabase 
   }
   const systemBinary = mongodOnPath();
   if (!systemBinary && downloadRecentlyFailed()) return undefined;
+  if (!systemBinary && !(await downloadHostResolves())) {
+    log(`No mongod on PATH and ${DOWNLOAD_HOST} cannot be reached; using FerretDB`);
+    rememberDownloadFailed();
+    return undefined;
+  }
   try {
     mkdirSync(dataDir, { recursive: true });
     const server = await memoryServer.MongoMemoryServer.create({
@@ -46,10 +66,7 @@ async function startMongod(dataDir: string, log: Log): Promise<EmbeddedDatabase 
     return { uri: server.getUri(), engine: 'mongod', stop: async () => void (await server.stop()) };
   } catch (error) {
     log(`No mongod could be had (${(error as Error).message.split('\n')[0]}); using FerretDB instead`);
-    if (!systemBinary) {
-      mkdirSync(EMBEDDED_DB_DIR, { recursive: true });
-      writeFileSync(DOWNLOAD_FAILED_MARKER, new Date().toISOString());
-    }
+    if (!systemBinary) rememberDownloadFailed();
     return undefined;
   }
 }
