@@ -1,5 +1,4 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AdminModule } from './admin/admin.module';
@@ -9,7 +8,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppException } from './common/errors/app.exception';
 import { ErrorCode } from './common/errors/error-codes';
 import { LoggingModule } from './common/logging/logging.module';
-import { buildConfiguration } from './config/configuration';
+import { configModule } from './config/config.module';
 import { EnvironmentVariables } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -42,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => buildConfiguration(env)] }),
+        configModule(env),
         LoggingModule.forRoot(logDestination),
         DatabaseModule,
         MetricsModule,

@@ -56,6 +56,9 @@ class DatabaseServerModule {}
         heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
         // Fail fast while disconnected instead of queueing commands for 10 s.
         bufferCommands: false,
+        // Indexes are built by each module at start-up and awaited, not in the background:
+        // the unique email index must exist before two instances race to create an admin.
+        autoIndex: false,
       }),
     }),
   ],

@@ -54,8 +54,8 @@ export class SessionsRepository implements OnModuleInit {
     return (await this.collection()).countDocuments(this.activeFilter({}));
   }
 
-  /** Every active session of a user but `exceptId` (all of them when it is unset). */
-  async findActiveIdsByUser(userId: string, exceptId?: string): Promise<SessionDocument[]> {
+  /** Every active session of a user but `exceptId` (all of them when it is unset), summaries only. */
+  async findActiveOfUser(userId: string, exceptId?: string): Promise<SessionDocument[]> {
     const sessions = await this.collection();
     return sessions
       .find(this.activeFilter({ 'session.userId': userId }), { projection: SUMMARY_PROJECTION })

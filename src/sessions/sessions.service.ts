@@ -104,7 +104,7 @@ export class SessionsService {
 
   /** Ends every session of a user except `exceptId`; returns how many ended. */
   async revokeAllOfUser(req: Request, userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
-    const documents = await this.repository.findActiveIdsByUser(userId, exceptId);
+    const documents = await this.repository.findActiveOfUser(userId, exceptId);
     const count = await this.repository.deleteByIds(documents.map((document) => document._id));
     for (const document of documents) {
       await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);

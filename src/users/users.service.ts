@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, trusted } from 'mongoose';
 import { AppException } from '../common/errors/app.exception';
@@ -26,11 +26,15 @@ export function toAuthenticatedUser(user: Pick<UserDocument, 'id' | 'email' | 'n
 }
 
 @Injectable()
-export class UsersService {
+export class UsersService implements OnModuleInit {
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly hasher: PasswordHasher,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.users.createIndexes();
+  }
 
   findById(id: string): Promise<UserDocument | null> {
     return isValidObjectId(id) ? this.users.findById(id).exec() : Promise.resolve(null);

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { setCookie } from '../helpers/agents';
 import { AppProcess, startAppProcess } from '../helpers/app-process';
 import { databaseUri, destroyTestApp, createTestApp, TEST_SESSION_SECRET, uniqueDatabaseName } from '../helpers/test-app';
 
@@ -6,8 +7,13 @@ const ADMIN = { email: 'ops@example.test', password: 'a long shared admin passph
 
 async function csrf(url: string, cookie?: string) {
   const response = await request(url).get('/api/auth/csrf').set('Cookie', cookie ?? '');
-  const csrfCookie = (response.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('csrf='))!.split(';')[0];
+  const csrfCookie = nameAndValue(response.headers, 'csrf');
   return { token: response.body.token as string, cookie: [cookie, csrfCookie].filter(Boolean).join('; ') };
+}
+
+/** `name=value` of a cookie the response set (what a browser would send back). */
+function nameAndValue(headers: Record<string, unknown>, name: string): string {
+  return setCookie(headers, name)!.split(';')[0];
 }
 
 async function login(url: string, password: string) {
@@ -41,7 +47,7 @@ describe('two instances on one database', () => {
   it('accepts a session made on one instance on the other, and refuses it on both at once after sign-out', async () => {
     const signedIn = await login(first.url, ADMIN.password);
     expect(signedIn.status).toBe(200);
-    const sessionCookie = (signedIn.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session_token='))!.split(';')[0];
+    const sessionCookie = nameAndValue(signedIn.headers, 'session_token');
 
     await request(second.url).get('/api/auth/me').set('Cookie', sessionCookie).expect(200);
 
@@ -56,9 +62,9 @@ describe('two instances on one database', () => {
 
   it('refuses a session revoked on the other instance at once', async () => {
     const onFirst = await login(first.url, ADMIN.password);
-    const firstCookie = (onFirst.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session_token='))!.split(';')[0];
+    const firstCookie = nameAndValue(onFirst.headers, 'session_token');
     const onSecond = await login(second.url, ADMIN.password);
-    const secondCookie = (onSecond.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session_token='))!.split(';')[0];
+    const secondCookie = nameAndValue(onSecond.headers, 'session_token');
 
     const { token, cookie } = await csrf(second.url, secondCookie);
     await request(second.url).delete('/api/sessions').set('Cookie', cookie).set('X-CSRF-Token', token).expect(204);

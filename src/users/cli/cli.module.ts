@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { LoggingModule } from '../../common/logging/logging.module';
-import { buildConfiguration } from '../../config/configuration';
+import { configModule } from '../../config/config.module';
 import { EnvironmentVariables } from '../../config/environment';
 import { DatabaseModule } from '../../database/database.module';
 import { UsersModule } from '../users.module';
@@ -13,7 +12,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => buildConfiguration(env)] }),
+        configModule(env),
         LoggingModule.forRoot(),
         DatabaseModule,
         UsersModule,
