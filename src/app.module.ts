@@ -7,6 +7,7 @@ import { CsrfModule } from './auth/csrf.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppException } from './common/errors/app.exception';
 import { ErrorCode } from './common/errors/error-codes';
+import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { configModule } from './config/config.module';
 import { EnvironmentVariables } from './config/environment';
@@ -43,6 +44,7 @@ export class AppModule {
       imports: [
         configModule(env),
         LoggingModule.forRoot(logDestination),
+        LifecycleModule,
         DatabaseModule,
         MetricsModule,
         CsrfModule,

@@ -1,13 +1,14 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import responseTime from 'response-time';
 import { AppModule, AppModuleOptions } from './app.module';
 import { requestContextMiddleware } from './common/context/request-context.middleware';
+import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { setupOpenApi } from './common/http/openapi';
+import { stringCookiesMiddleware } from './common/http/string-cookies.middleware';
 import { corsOptions, helmetOptions } from './common/http/security-headers';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
 import { createHttpLogger } from './common/logging/logger.factory';
@@ -41,6 +42,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.disable('x-powered-by');
 
   app.use(requestContextMiddleware);
+  app.use(app.get(ShutdownService).trackRequests);
   app.use(responseTime({ digits: 0, suffix: false }));
   app.use(createHttpLogger(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
@@ -51,7 +53,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(noStoreMiddleware);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT });
-  app.use(cookieParser());
+  app.use(stringCookiesMiddleware);
   app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionsService)));
   const sessionState = app.get(SessionStateMiddleware);
   app.use(sessionState.use.bind(sessionState));

@@ -15,6 +15,8 @@ export interface EventView {
   type: string;
   userId?: string;
   email?: string;
+  /** Failed sign-ins for no known account: a keyed hash of the typed text. */
+  emailHash?: string;
   actorId?: string;
   sessionId?: string;
   reason?: string;
@@ -49,6 +51,7 @@ export function toEventView(event: SessionEventDocument): EventView {
     type: event.type,
     userId: event.userId,
     email: event.email,
+    emailHash: event.emailHash,
     actorId: event.actorId,
     sessionId: event.sessionId,
     reason: event.reason,

@@ -10,9 +10,11 @@ import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
 import { SessionsService, SessionView } from '../sessions/sessions.service';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
+import { CsrfOnlyWithSession } from './csrf.guard';
 import { CsrfService } from './csrf.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
+import { SetsSessionCookie } from './secure-transport.guard';
 
 @ApiTags('auth')
 @ApiCookieAuth()
@@ -35,13 +37,15 @@ export class AuthApiController {
 
   @Public()
   @Post('login')
+  @SetsSessionCookie()
   @HttpCode(HttpStatus.OK)
   async login(@Req() req: Request, @Body() body: LoginDto): Promise<{ user: AuthenticatedUser }> {
     return { user: await this.auth.signIn(req, body.email, body.password) };
   }
 
-  /** 204 when the session is gone; the cookie is cleared even when the store fails (then 503). */
+  /** 204 when the session is gone (already ended too); the cookie is cleared even when the store fails (then 503). */
   @Public()
+  @CsrfOnlyWithSession()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
@@ -55,7 +59,7 @@ export class AuthApiController {
     }
   }
 
-  /** 204; every other session of the user ends. */
+  /** 204; every other session of the user ends, and this one continues under a new id (new cookie). */
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   changePassword(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {

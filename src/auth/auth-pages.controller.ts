@@ -9,9 +9,11 @@ import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
+import { CsrfOnlyWithSession } from './csrf.guard';
 import { CsrfService } from './csrf.service';
 import { ChangePasswordFormDto } from './dto/change-password.dto';
 import { LoginFormDto } from './dto/login-form.dto';
+import { SetsSessionCookie } from './secure-transport.guard';
 import { SessionsService } from '../sessions/sessions.service';
 
 export const LOGIN_MESSAGES = {
@@ -74,6 +76,7 @@ export class AuthPagesController {
 
   @Public()
   @Post('login')
+  @SetsSessionCookie()
   async login(@Req() req: Request, @Res() res: Response, @Body() form: LoginFormDto): Promise<void> {
     const next = safeNextPath(form.next, '');
     try {
@@ -89,6 +92,7 @@ export class AuthPagesController {
   }
 
   @Public()
+  @CsrfOnlyWithSession()
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {

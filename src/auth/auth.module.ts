@@ -8,6 +8,7 @@ import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
+import { SecureTransportGuard } from './secure-transport.guard';
 import { SessionGuard } from './session.guard';
 
 @Module({
@@ -16,9 +17,10 @@ import { SessionGuard } from './session.guard';
   providers: [
     AuthService,
     LoginThrottleService,
-    // Order matters: who you are, what you may do, then whether the request is forged.
+    // Order matters: who you are, what you may do, whether a cookie can be set, then whether the request is forged.
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: SecureTransportGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
 })

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
+import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import type { AuthenticatedUser } from '../sessions/auth-state';
 import { SessionEventsService } from '../sessions/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { toAuthenticatedUser, UsersService } from '../users/users.service';
-import { LoginThrottleService } from './login-throttle.service';
+import { LoginThrottleService, SignInAttempt } from './login-throttle.service';
 
 @Injectable()
 export class AuthService {
@@ -20,61 +21,71 @@ export class AuthService {
   ) {}
 
   /**
-   * Checks the credentials and starts a new session, unless the account or the
-   * IP is locked after too many failures. Unknown email and wrong
-   * password give the same error after the same work (a dummy hash is verified),
-   * and a disabled account is only revealed to someone who knows its password.
+   * Counts the attempt, checks the credentials and starts a new session. The
+   * attempt is counted before the password is checked, so a burst of parallel
+   * guesses gets at most the allowed number checked. Unknown email and wrong
+   * password give the same error after the same work (a dummy hash is
+   * verified), and a disabled account is only revealed to someone who knows
+   * its password. An outage is an outage (SYS_9002), never counted as a lock.
    */
   async signIn(req: Request, email: string, password: string): Promise<AuthenticatedUser> {
-    const ip = req.ip ?? '';
     try {
-      await this.throttle.assertNotLocked(email, ip);
+      const user = await this.verifyPassword(req, { email, ip: req.ip ?? '' }, password);
+      if (user.disabled) {
+        await this.events.loginFailed(req, { email, user }, 'disabled');
+        throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+      }
+      const authenticated = toAuthenticatedUser(user);
+      await this.sessions.start(req, authenticated);
+      await this.events.loginSucceeded(req, authenticated, SessionsService.currentId(req));
+      return authenticated;
     } catch (error) {
-      await this.events.loginFailed(req, email, 'locked');
+      if (isDatabaseUnavailable(error)) this.events.signInUnavailable();
       throw error;
     }
-    const user = await this.users.findByEmailWithPasswordHash(email);
-    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
-    if (!user || !valid) {
-      await this.throttle.recordFailure(email, ip);
-      await this.events.loginFailed(req, email, 'invalid_credentials', user?.id);
-      throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-    }
-    await this.throttle.recordSuccess(email);
-    if (user.disabled) {
-      await this.events.loginFailed(req, email, 'disabled', user.id);
-      throw new AppException(ErrorCode.ACCOUNT_DISABLED);
-    }
-    const authenticated = toAuthenticatedUser(user);
-    await this.sessions.start(req, authenticated);
-    await this.events.loginSucceeded(req, authenticated, SessionsService.currentId(req));
-    return authenticated;
   }
 
   /**
    * Changes the signed-in user's password after checking the current one (a
-   * wrong one counts as a failed sign-in), and ends their other sessions: whoever
-   * knew the old password is out everywhere but here.
+   * wrong one counts as a failed sign-in). Whoever knew the old password is out
+   * everywhere: the other sessions end *before* the new hash is saved, so no
+   * failure can leave them alive with the new password set, and once more
+   * after it for any sign-in that raced in between. This session gets a new id.
    */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    const ip = req.ip ?? '';
-    await this.throttle.assertNotLocked(user.email, ip);
-    const stored = await this.users.findByEmailWithPasswordHash(user.email);
-    if (!stored || !(await this.hasher.verify(stored.passwordHash, currentPassword))) {
-      await this.throttle.recordFailure(user.email, ip);
-      throw new AppException(ErrorCode.INVALID_CREDENTIALS, { fields: { currentPassword: 'is not your current password' } });
-    }
+    const stored = await this.verifyPassword(req, { email: user.email, ip: req.ip ?? '' }, currentPassword, 'currentPassword');
+    this.users.assertAcceptablePassword(newPassword, stored.email);
+    const revoker = { by: 'user', actorId: user.id, reason: 'password_changed' } as const;
+    await this.sessions.revokeAllOfUser(req, user.id, revoker, SessionsService.currentId(req));
     await this.users.setPassword(stored, newPassword);
-    await this.sessions.revokeAllOfUser(
-      req,
-      user.id,
-      { by: 'user', actorId: user.id, reason: 'password_changed' },
-      SessionsService.currentId(req),
-    );
+    await this.sessions.revokeAllOfUser(req, user.id, revoker, SessionsService.currentId(req));
+    await this.sessions.rotate(req);
   }
 
   /** Ends the session server-side. The caller clears the cookie whatever happens here. */
   signOut(req: Request): Promise<void> {
     return this.sessions.end(req);
+  }
+
+  /**
+   * The account behind `attempt.email` when `password` is its password; throws
+   * AUTH_1006 when the attempt is over a limit and AUTH_1001 otherwise (with
+   * `field` named in the details, for forms that ask for a current password).
+   */
+  private async verifyPassword(req: Request, attempt: SignInAttempt, password: string, field?: string) {
+    try {
+      await this.throttle.consume(attempt);
+    } catch (error) {
+      if (error instanceof AppException) await this.events.loginFailed(req, { email: attempt.email }, 'locked');
+      throw error;
+    }
+    const user = await this.users.findByEmailWithPasswordHash(attempt.email);
+    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+    if (!user || !valid) {
+      await this.events.loginFailed(req, { email: attempt.email, user }, 'invalid_credentials');
+      throw new AppException(ErrorCode.INVALID_CREDENTIALS, field ? { fields: { [field]: 'is not your current password' } } : undefined);
+    }
+    await this.throttle.succeeded(attempt);
+    return user;
   }
 }

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { EnvironmentVariables } from './environment';
+import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
-const MINUTE_MS = 60_000;
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60 * SECOND_MS;
 
 export interface HttpConfig {
   port: number;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   corsOrigins: string[];
+  /** How long in-flight requests may run after SIGTERM before connections are cut. */
+  shutdownDrainMs: number;
 }
 
 export interface SessionConfig {
@@ -55,8 +59,9 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
     logLevel: env.LOG_LEVEL,
     http: {
       port: env.PORT,
-      trustProxy: env.TRUST_PROXY,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: env.CORS_ORIGINS,
+      shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * SECOND_MS,
     },
     session: {
       cookieName: env.SESSION_COOKIE_NAME,

@@ -15,7 +15,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('validateEnvironment', () => {
   it('applies the SPEC defaults', () => {
     const config = buildConfiguration(validateEnvironment({}));
-    expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [] });
+    expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [], shutdownDrainMs: 10_000 });
     expect(config.session).toMatchObject({ cookieName: 'session_token', cookieSecure: false, inactivityMs: 900_000, absoluteMs: 9_600_000 });
     expect(config.security).toMatchObject({ loginMaxFailures: 5, loginMaxFailuresPerIp: 50, loginLockMs: 900_000 });
   });
@@ -49,6 +49,29 @@ describe('validateEnvironment', () => {
     const env = validateEnvironment({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: `${PRODUCTION_SECRET},${PRODUCTION_SECRET}old` });
     expect(buildConfiguration(env).session.secrets).toEqual([PRODUCTION_SECRET, `${PRODUCTION_SECRET}old`]);
     expect(buildConfiguration(env).session.cookieSecure).toBe(true);
+  });
+
+  it.each([
+    ['1', 1],
+    ['2', 2],
+    ['false', false],
+    ['0', false],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7,uniquelocal', ['10.0.0.0/8', '192.168.1.7', 'uniquelocal']],
+    ['::1', ['::1']],
+  ])('reads TRUST_PROXY=%s as %j', (raw, expected) => {
+    expect(buildConfiguration(validateEnvironment({ TRUST_PROXY: raw })).http.trustProxy).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true, saying why and what to set instead', () => {
+    const [problem] = problemsOf({ TRUST_PROXY: 'true' });
+    expect(problem).toMatch(/^TRUST_PROXY: true would trust every X-Forwarded-For entry/);
+    expect(problem).toMatch(/choose its own IP/);
+    expect(problem).toMatch(/e\.g\. 1/);
+  });
+
+  it.each(['yes', '10.0.0.0/33', '1.2.3', 'loopback,nonsense'])('refuses TRUST_PROXY=%s', (raw) => {
+    expect(problemsOf({ TRUST_PROXY: raw })).toEqual([expect.stringMatching(/^TRUST_PROXY: ".+" is not a hop count/)]);
   });
 
   it('treats an empty value as unset', () => {

@@ -15,6 +15,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
 /** Secrets that show up in examples and must never reach production. */
 const PLACEHOLDER_SECRET = /change[-_ ]?me|replace[-_ ]?me|example|secret{2,}|^(.)\1+$/i;
@@ -84,9 +85,10 @@ export class EnvironmentVariables {
   @IsIn([true, false], { message: 'COOKIE_SECURE must be true or false' })
   COOKIE_SECURE?: boolean;
 
-  @Transform(toBoolean)
-  @IsIn([true, false], { message: 'TRUST_PROXY must be true or false' })
-  TRUST_PROXY = false;
+  /** Checked by parseTrustProxy in validateEnvironment: a hop count, addresses, or false. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
 
   @Transform(toList)
   @IsString({ each: true })
@@ -125,6 +127,11 @@ export class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
+  @IsPositive({ message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
+  SHUTDOWN_DRAIN_SECONDS = 10;
 }
 
 export class EnvironmentError extends Error {
@@ -151,6 +158,12 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): EnvironmentVariable
 
   if (isProduction(env) && env.SESSION_SECRET?.some((secret) => PLACEHOLDER_SECRET.test(secret))) {
     problems.push('SESSION_SECRET: looks like a placeholder; generate one with `openssl rand -base64 48`');
+  }
+  try {
+    parseTrustProxy(env.TRUST_PROXY);
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error;
+    problems.push(`TRUST_PROXY: ${error.message}`);
   }
   if (problems.length > 0) throw new EnvironmentError(problems);
   return env;

@@ -59,6 +59,8 @@ class DatabaseServerModule {}
         // Indexes are built by each module at start-up and awaited, not in the background:
         // the unique email index must exist before two instances race to create an admin.
         autoIndex: false,
+        // Command events, so tests and the benchmark can count database operations per request.
+        monitorCommands: true,
       }),
     }),
   ],

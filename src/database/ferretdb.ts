@@ -1,7 +1,8 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PATCH_LEVEL, patchFerretDbSource } from './ferretdb-patches';
 import { waitForPort } from './ports';
 
 const run = promisify(execFile);
@@ -13,6 +14,15 @@ const START_TIMEOUT_MS = 20_000;
 
 export function ferretDbBinary(embeddedDir: string): string {
   return join(embeddedDir, 'bin', 'ferretdb');
+}
+
+/** Beside the binary: which of our patches it was built with (its --version cannot say). */
+function patchMarker(binary: string): string {
+  return `${binary}.patches`;
+}
+
+function builtWithCurrentPatches(binary: string): boolean {
+  return existsSync(patchMarker(binary)) && readFileSync(patchMarker(binary), 'utf8').trim() === PATCH_LEVEL;
 }
 
 async function installedVersion(binary: string): Promise<string | undefined> {
@@ -34,11 +44,12 @@ function makeWritable(path: string): void {
  * Builds FerretDB once into `<embeddedDir>/bin`. `go install …/cmd/ferretdb@v1.24.2`
  * yields a binary that panics at start (the module ships without
  * build/version/version.txt), so the same module version is fetched through the
- * Go module proxy, given that file, and built with `go build`.
+ * Go module proxy, given that file and our patches (ferretdb-patches.ts), and
+ * built with `go build`.
  */
 export async function buildFerretDb(embeddedDir: string, log: (message: string) => void): Promise<string> {
   const binary = ferretDbBinary(embeddedDir);
-  if ((await installedVersion(binary)) === FERRETDB_VERSION) return binary;
+  if ((await installedVersion(binary)) === FERRETDB_VERSION && builtWithCurrentPatches(binary)) return binary;
 
   log(`Building FerretDB ${FERRETDB_VERSION} with Go (first start only; a few minutes on 2 cores)…`);
   const started = Date.now();
@@ -59,11 +70,13 @@ export async function buildFerretDb(embeddedDir: string, log: (message: string) 
     cpSync((JSON.parse(stdout) as { Dir: string }).Dir, source, { recursive: true });
     makeWritable(source);
     writeFileSync(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    patchFerretDbSource(source);
     await run('go', ['build', '-trimpath', '-o', binary, './cmd/ferretdb'], {
       cwd: source,
       env: goEnv,
       maxBuffer: 16 << 20,
     });
+    writeFileSync(patchMarker(binary), `${PATCH_LEVEL}\n`);
   } catch (error) {
     throw new Error(
       `Could not build FerretDB (${(error as Error).message.split('\n')[0]}). ` +

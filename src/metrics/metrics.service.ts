@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 const SESSION_DURATION_BUCKETS_S = [10, 60, 300, 900, 1800, 3600, 5400, 7200, 9600, 14400];
 const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled';
+export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled' | 'unavailable';
 export type RevokedBy = 'user' | 'admin' | 'system';
 
 /**

@@ -28,7 +28,8 @@ export function createExpressSession(
     resave: false,
     saveUninitialized: false,
     rolling: false,
-    unset: 'destroy',
+    // SessionsService deletes ended sessions itself, once; express-session must not delete again.
+    unset: 'keep',
   });
   return (req, res, next) =>
     handler(req, res, (error?: unknown) => {

@@ -1,4 +1,5 @@
 import MongoStore from 'connect-mongo';
+import type { Request } from 'express';
 import type { Cookie, SessionData } from 'express-session';
 import type { Collection } from 'mongodb';
 import { sessionStorageId } from './session-id';
@@ -20,8 +21,8 @@ type ConnectMongoOptions = ConstructorParameters<typeof MongoStore>[0];
  * - the document `_id` is a SHA-256 of the cookie token, so a copy of the
  *   database holds no usable session token;
  * - a session is created only by `insert()` at sign-in and every later write
- *   is a plain update, so nothing (a slow request, express-session's save)
- *   can re-create a session that was signed out, revoked or expired;
+ *   is a plain update by `_id`, so nothing (a slow request, express-session's
+ *   save) can re-create a session that was signed out, revoked or expired;
  * - reads are by `_id` alone (one indexed lookup on MongoDB and FerretDB) and
  *   return expired sessions too: deadlines are enforced from the session's own
  *   timestamps, so the caller can tell "expired" from "unknown".
@@ -46,19 +47,31 @@ export class HashedMongoStore extends MongoStore {
       .then((document) => callback(null, document?.session ?? null), callback);
   }
 
-  override set(sid: string, session: StoredSession, callback: Callback = () => undefined): void {
-    this.collection
-      .then((sessions) =>
-        sessions.updateOne(
-          { _id: sessionStorageId(sid) },
-          { $set: { session: toDocument(session), expires: this.policy.storageExpiry(session) } },
-        ),
-      )
-      .then(() => callback(), callback);
+  /**
+   * Ignored: every write is explicit (insert at sign-in, recordActivity,
+   * rotation). express-session calls this after any request that changed
+   * `req.session`, which would be a second write of what sign-in just inserted;
+   * assigning to `req.session` therefore never persists anything by itself.
+   */
+  override set(_sid: string, _session: StoredSession, callback: Callback = () => undefined): void {
+    callback();
   }
 
-  /** Activity is recorded by SessionActivityService, on the SPEC's terms, not on every response. */
+  /** Activity is recorded by SessionsService.recordActivity, on the SPEC's terms, not on every response. */
   override touch(_sid: string, _session: StoredSession, callback: Callback = () => undefined): void {
+    callback();
+  }
+
+  /**
+   * A new id and an empty session for the request. Only a session that was
+   * stored (it has a user) is deleted first: an anonymous visitor's id was never
+   * written, so deleting it would be a wasted round trip on every sign-in; and
+   * a session ended earlier in this request is already gone.
+   */
+  override regenerate(req: Request, callback: Callback): void {
+    if ((req.session as Partial<SessionData> | undefined)?.userId) return super.regenerate(req, callback);
+    // Added to the store by express-session: a new id and session, nothing deleted.
+    (this as unknown as { generate(req: Request): void }).generate(req);
     callback();
   }
 

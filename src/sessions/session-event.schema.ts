@@ -28,6 +28,10 @@ export class SessionEvent {
   @Prop()
   email?: string;
 
+  /** A failed sign-in naming no account: a keyed hash of what was typed, never the text. */
+  @Prop()
+  emailHash?: string;
+
   /** Who caused it, when someone else did (an admin revoking, disabling). */
   @Prop()
   actorId?: string;

@@ -1,8 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import type { Model } from 'mongoose';
+import { createHmac } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { AppConfiguration } from '../config/configuration';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { MetricsService, RevokedBy } from '../metrics/metrics.service';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
@@ -21,6 +24,12 @@ export interface EndedSession {
 
 export type LoginFailure = 'invalid_credentials' | 'locked' | 'disabled';
 
+/** A failed sign-in: what was typed, and the account it named if there is one. */
+export interface FailedAttempt {
+  email: string;
+  user?: { id: string; email: string } | null;
+}
+
 /**
  * Every session event, recorded three ways: a log line, a metric, and a
  * document in `session_events` (kept 90 days). Recording never fails the
@@ -28,12 +37,19 @@ export type LoginFailure = 'invalid_credentials' | 'locked' | 'disabled';
  */
 @Injectable()
 export class SessionEventsService implements OnModuleInit {
+  private readonly emailHashKey: string;
+
   constructor(
     @InjectModel(SessionEvent.name) private readonly events: Model<SessionEvent>,
     @InjectPinoLogger(SessionEventsService.name) private readonly logger: PinoLogger,
     private readonly metrics: MetricsService,
     private readonly sweeper: ExpirySweeper,
-  ) {}
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    // Own key derived from the signing secret: one secret, one purpose.
+    const [secret] = config.get('session', { infer: true }).secrets;
+    this.emailHashKey = createHmac('sha256', secret).update('failed-sign-in-email').digest('hex');
+  }
 
   async onModuleInit(): Promise<void> {
     await this.events.createIndexes();
@@ -51,10 +67,24 @@ export class SessionEventsService implements OnModuleInit {
     await this.record(req, 'login.succeeded', { userId: user.id, email: user.email, sessionId });
   }
 
-  /** No password, hashed or not, ever goes into an event. */
-  async loginFailed(req: Request, email: string, reason: LoginFailure, userId?: string): Promise<void> {
+  /**
+   * No password, hashed or not, ever goes into an event, and neither does typed
+   * text that names no account (people type passwords into the email box): a
+   * known account is recorded by its id and address, an unknown one by a keyed
+   * hash of what was typed, which still groups repeated attempts.
+   */
+  async loginFailed(req: Request, attempt: FailedAttempt, reason: LoginFailure): Promise<void> {
     this.metrics.signIn(reason === 'invalid_credentials' ? 'failure' : reason);
-    await this.record(req, 'login.failed', { email, userId, reason });
+    const who = attempt.user
+      ? { userId: attempt.user.id, email: attempt.user.email }
+      : { emailHash: createHmac('sha256', this.emailHashKey).update(attempt.email.trim().toLowerCase()).digest('hex') };
+    await this.record(req, 'login.failed', { ...who, reason });
+  }
+
+  /** MongoDB was unreachable during a sign-in: an outage, not a lock (and no event can be written). */
+  signInUnavailable(): void {
+    this.metrics.signIn('unavailable');
+    this.logger.warn({ event: 'login.unavailable' }, 'sign-in refused: MongoDB is unavailable');
   }
 
   async logout(req: Request, session: EndedSession): Promise<void> {

@@ -48,6 +48,14 @@ describe('SessionExpiryPolicy', () => {
     });
   });
 
+  it('never reports the idle deadline past the absolute one', () => {
+    expect(sut.deadlines({ createdAt: signIn, lastActivityAt: at(150) })).toEqual({
+      idleExpiresAt: at(160),
+      absoluteExpiresAt: at(160),
+    });
+    expect(sut.evaluate({ createdAt: signIn, lastActivityAt: at(150) }, at(159))).toMatchObject({ idleExpiresAt: at(160) });
+  });
+
   it('writes activity at most once per minute for long windows', () => {
     expect(sut.activityWriteIntervalMs).toBe(MAX_ACTIVITY_WRITE_INTERVAL_MS);
     expect(sut.shouldRecordActivity({ createdAt: signIn, lastActivityAt: signIn }, new Date(signIn.getTime() + 59_999))).toBe(false);

@@ -39,18 +39,18 @@ export class SessionExpiryPolicy {
     this.activityWriteIntervalMs = Math.min(MAX_ACTIVITY_WRITE_INTERVAL_MS, inactivityMs / ACTIVITY_WRITE_FRACTION);
   }
 
+  /** The idle deadline is never reported past the absolute one: activity cannot outlive the session. */
   deadlines(session: SessionTimestamps): SessionDeadlines {
-    return {
-      idleExpiresAt: new Date(session.lastActivityAt.getTime() + this.inactivityMs),
-      absoluteExpiresAt: new Date(session.createdAt.getTime() + this.absoluteMs),
-    };
+    const absolute = session.createdAt.getTime() + this.absoluteMs;
+    const idle = session.lastActivityAt.getTime() + this.inactivityMs;
+    return { idleExpiresAt: new Date(Math.min(idle, absolute)), absoluteExpiresAt: new Date(absolute) };
   }
 
   /** Over at the deadline itself; when both have passed, the one that came first is the reason. */
   evaluate(session: SessionTimestamps, now: Date): SessionVerdict {
     const deadlines = this.deadlines(session);
-    const idle = deadlines.idleExpiresAt.getTime();
     const absolute = deadlines.absoluteExpiresAt.getTime();
+    const idle = session.lastActivityAt.getTime() + this.inactivityMs;
     if (now.getTime() < Math.min(idle, absolute)) return { expired: false, ...deadlines };
     return { expired: true, reason: absolute <= idle ? 'absolute' : 'inactivity', ...deadlines };
   }
@@ -62,7 +62,6 @@ export class SessionExpiryPolicy {
 
   /** The store's TTL field: past both deadlines we enforce, so the reason is still known. */
   storageExpiry(session: SessionTimestamps): Date {
-    const { idleExpiresAt, absoluteExpiresAt } = this.deadlines(session);
-    return new Date(Math.min(idleExpiresAt.getTime(), absoluteExpiresAt.getTime()) + EXPIRED_SESSION_RETENTION_MS);
+    return new Date(this.deadlines(session).idleExpiresAt.getTime() + EXPIRED_SESSION_RETENTION_MS);
   }
 }

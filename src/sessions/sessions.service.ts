@@ -57,7 +57,7 @@ export class SessionsService {
 
   /** A fresh session id for this user (no fixation); the previous session, if any, is gone. */
   async start(req: Request, user: AuthenticatedUser): Promise<void> {
-    await promisify(req.session.regenerate.bind(req.session))();
+    await promisify(this.store.regenerate.bind(this.store))(req);
     const now = new Date();
     Object.assign(req.session, {
       userId: user.id,
@@ -68,6 +68,17 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as Session & SessionData);
     this.events.created({ id: SessionsService.currentId(req), userId: user.id });
+  }
+
+  /**
+   * The same session under a new id and cookie, after a credential change: the
+   * old cookie is refused from now on. Sign-in time and absolute deadline stay.
+   */
+  async rotate(req: Request): Promise<void> {
+    const { userId, createdAt, ip, userAgent } = req.session as Session & SessionData;
+    await promisify(this.store.regenerate.bind(this.store))(req);
+    Object.assign(req.session, { userId, createdAt, lastActivityAt: new Date(), ip, userAgent } satisfies Omit<SessionData, 'cookie'>);
+    await this.store.insert(req.sessionID, req.session as Session & SessionData);
   }
 
   /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
@@ -102,14 +113,15 @@ export class SessionsService {
     return true;
   }
 
-  /** Ends every session of a user except `exceptId`; returns how many ended. */
+  /** Ends every session of a user except `exceptId`; returns how many ended (each recorded once). */
   async revokeAllOfUser(req: Request, userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
     const documents = await this.repository.findActiveOfUser(userId, exceptId);
-    const count = await this.repository.deleteByIds(documents.map((document) => document._id));
-    for (const document of documents) {
+    const ended = await Promise.all(documents.map(async (document) => ((await this.repository.deleteById(document._id)) ? document : undefined)));
+    const deleted = ended.filter((document) => document !== undefined);
+    for (const document of deleted) {
       await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);
     }
-    return count;
+    return deleted.length;
   }
 
   clearCookie(res: Response): void {
@@ -150,12 +162,18 @@ export class SessionsService {
     };
   }
 
+  /**
+   * Deletes the request's session; the ended session only when this delete
+   * removed it, so parallel requests on one session record its end once.
+   */
   private async destroyCurrent(req: Request): Promise<EndedSession | undefined> {
     const session = req.session as LoadedSession | undefined;
     if (!session?.userId) return undefined;
     const ended = { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt };
-    await promisify(session.destroy.bind(session))();
-    return ended;
+    const deleted = await this.repository.deleteById(ended.id);
+    // Gone from the request too: express-session has nothing left to save, touch or delete again.
+    delete (req as Partial<Request>).session;
+    return deleted ? ended : undefined;
   }
 }
 

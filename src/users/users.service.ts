@@ -76,10 +76,15 @@ export class UsersService implements OnModuleInit {
     return this.users.findById(id).exec();
   }
 
-  /** Replaces the password hash after the policy check (VAL_2001 naming `newPassword`). */
-  async setPassword(user: UserDocument, password: string): Promise<void> {
-    const problem = passwordProblem(password, user.email);
+  /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */
+  assertAcceptablePassword(password: string, email: string): void {
+    const problem = passwordProblem(password, email);
     if (problem) throw new AppException(ErrorCode.INVALID_INPUT, { fields: { newPassword: problem } });
+  }
+
+  /** Replaces the password hash after the policy check. */
+  async setPassword(user: UserDocument, password: string): Promise<void> {
+    this.assertAcceptablePassword(password, user.email);
     await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: await this.hasher.hash(password) } }).exec();
   }
 

@@ -139,7 +139,7 @@ describe('JSON sign-in and sessions', () => {
       const token = await csrfToken(agent);
       const response = await agent.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
       expect(setCookie(response.headers, COOKIE)).toMatch(/Expires=Thu, 01 Jan 1970/);
-      expect(response.headers['clear-site-data']).toBe('"cookies", "storage"');
+      expect(response.headers['clear-site-data']).toBe('"cache", "storage"');
 
       const replay = await newAgent(app).get('/api/auth/me').set('Cookie', cookie).expect(401);
       expect(replay.body.error.code).toBe('AUTH_1003');
@@ -154,11 +154,48 @@ describe('JSON sign-in and sessions', () => {
       await phone.get('/api/auth/me').expect(200);
     });
 
+    it('is idempotent: an ended session signs out again with 204 and the cookie cleared, whatever token the page kept', async () => {
+      const agent = await signIn(app, user);
+      const cookie = sentCookie(await agent.get('/api/auth/me').expect(200), COOKIE);
+      const token = await csrfToken(agent);
+      await agent.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
+      // Another tab still holds the old cookie and the token issued for it.
+      const again = await newAgent(app).post('/api/auth/logout').set('Cookie', cookie).set('X-CSRF-Token', token).expect(204);
+      expect(setCookie(again.headers, COOKIE)).toMatch(/Expires=Thu, 01 Jan 1970/);
+      const page = await newAgent(app).post('/logout').set('Cookie', cookie).type('form').send({ _csrf: token }).expect(303);
+      expect(page.headers.location).toBe('/login?loggedOut=1');
+    });
+
+    it('still needs the CSRF token to sign out a live session', async () => {
+      const agent = await signIn(app, user);
+      const refused = await agent.post('/api/auth/logout').expect(403);
+      expect(refused.body.error.code).toBe('AUTH_1008');
+      await agent.get('/api/auth/me').expect(200);
+    });
+
     it('answers 204 and clears the cookie without a session too', async () => {
       const agent = newAgent(app);
       const token = await csrfToken(agent);
       const response = await agent.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
       expect(setCookie(response.headers, COOKIE)).toBeDefined();
+    });
+  });
+
+  describe('deadlines near the end of the lifetime', () => {
+    let shortLived: NestExpressApplication;
+    beforeAll(async () => {
+      // A 1-minute lifetime under a 15-minute idle window: from the start, the lifetime ends first.
+      shortLived = await createTestApp({ db: uniqueDatabaseName('auth_api_short'), env: { SESSION_EXPIRE_MINUTES: '1' } });
+    });
+    afterAll(() => destroyTestApp(shortLived));
+
+    it('reports the idle deadline as the earlier of the two', async () => {
+      const agent = await signIn(shortLived, await createUser(shortLived));
+      for (const path of ['/api/auth/me', '/api/auth/session']) {
+        const body = (await agent.get(path).expect(200)).body;
+        const session = body.session ?? body;
+        expect(session.idleExpiresAt).toBe(session.absoluteExpiresAt);
+      }
     });
   });
 

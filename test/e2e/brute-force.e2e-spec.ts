@@ -20,7 +20,7 @@ describe('brute-force protection (3 per account, 5 per IP, 3 s lock)', () => {
   beforeAll(async () => {
     app = await createTestApp({
       db: uniqueDatabaseName('brute_force'),
-      env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_LOCK_MINUTES: '0.05', TRUST_PROXY: 'true' },
+      env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_LOCK_MINUTES: '0.05', TRUST_PROXY: '1' },
     });
   });
   afterAll(() => destroyTestApp(app));
@@ -65,13 +65,38 @@ describe('brute-force protection (3 per account, 5 per IP, 3 s lock)', () => {
   });
 });
 
+describe('failed sign-ins in the event log', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('failed_events'), env: { TRUST_PROXY: '1' } });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('keeps no typed text for an unknown account (a keyed hash instead) and the user id for a known one', async () => {
+    const typedSecret = 'MyPassw0rd-typed-in-the-email-box';
+    const user = await createUser(app);
+    await attempt(app, freshIp(), typedSecret, 'whatever');
+    await attempt(app, freshIp(), typedSecret.toUpperCase(), 'whatever');
+    await attempt(app, freshIp(), user.email.toUpperCase(), 'wrong password');
+
+    const events = await connectionOf(app).collection('session_events').find({ type: 'login.failed' }).toArray();
+    expect(JSON.stringify(events).toLowerCase()).not.toContain(typedSecret.toLowerCase());
+    const unknown = events.filter((event) => event.userId === undefined);
+    expect(unknown).toHaveLength(2);
+    expect(unknown[0].emailHash).toMatch(/^[0-9a-f]{64}$/);
+    // The same typed text (any case) gives the same hash, so repeated attempts still group.
+    expect(unknown[1].emailHash).toBe(unknown[0].emailHash);
+    expect(events.find((event) => event.userId === user.id)).toMatchObject({ email: user.email, reason: 'invalid_credentials' });
+  });
+});
+
 describe('sign-in timing with production password hashing', () => {
   let app: NestExpressApplication;
   beforeAll(async () => {
     app = await createTestApp({
       db: uniqueDatabaseName('timing'),
       realPasswordHashing: true,
-      env: { TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: '100' },
+      env: { TRUST_PROXY: '1', LOGIN_MAX_FAILURES: '100' },
     });
   });
   afterAll(() => destroyTestApp(app));

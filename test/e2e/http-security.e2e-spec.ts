@@ -13,7 +13,7 @@ describe('security headers, CORS and secure cookies', () => {
   beforeAll(async () => {
     app = await createTestApp({
       db: uniqueDatabaseName('http_security'),
-      env: { CORS_ORIGINS: ALLOWED, COOKIE_SECURE: 'true', TRUST_PROXY: 'true' },
+      env: { CORS_ORIGINS: ALLOWED, COOKIE_SECURE: 'true', TRUST_PROXY: '1' },
     });
     user = await createUser(app);
   });

@@ -69,7 +69,7 @@ describe('/metrics', () => {
   describe('without METRICS_TOKEN', () => {
     let app: NestExpressApplication;
     beforeAll(async () => {
-      app = await createTestApp({ db: uniqueDatabaseName('metrics_open'), env: { TRUST_PROXY: 'true' } });
+      app = await createTestApp({ db: uniqueDatabaseName('metrics_open'), env: { TRUST_PROXY: '1' } });
     });
     afterAll(() => destroyTestApp(app));
 

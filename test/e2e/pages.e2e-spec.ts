@@ -96,7 +96,7 @@ describe('HTML pages', () => {
     const dashboard = await agent.get('/dashboard').expect(200);
     const logout = await agent.post('/logout').type('form').send({ _csrf: formCsrfToken(dashboard.text) }).expect(303);
     expect(logout.headers.location).toBe('/login?loggedOut=1');
-    expect(logout.headers['clear-site-data']).toBe('"cookies", "storage"');
+    expect(logout.headers['clear-site-data']).toBe('"cache", "storage"');
     expect(setCookie(logout.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
     const page = await agent.get('/login?loggedOut=1').expect(200);
     expect(page.text).toContain('You have been logged out.');

@@ -1,8 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { csrfToken, newAgent, signIn } from '../helpers/agents';
+import { MongoNetworkError } from 'mongodb';
+import { SessionsService } from '../../src/sessions/sessions.service';
+import { UsersService } from '../../src/users/users.service';
+import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
-import { createUser } from '../helpers/users';
+import { createUser, TestUser } from '../helpers/users';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
 
@@ -62,5 +65,96 @@ describe('changing the password', () => {
       .send({ _csrf: formCsrfToken(page.text), currentPassword: user.password, newPassword: NEW_PASSWORD })
       .expect(303);
     expect((await agent.get(changed.headers.location).expect(200)).text).toContain('Your password has been changed.');
+  });
+
+  it('gives this session a new id: a new cookie, the old one refused, the sign-in time kept', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user);
+    const before = await agent.get('/api/auth/me').expect(200);
+    const oldCookie = sentCookie(before, 'session_token');
+    const token = await csrfToken(agent);
+    const changed = await agent.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: user.password, newPassword: NEW_PASSWORD }).expect(204);
+    expect(setCookie(changed.headers, 'session_token')?.split(';')[0]).not.toBe(oldCookie);
+
+    const after = await agent.get('/api/auth/me').expect(200);
+    expect(sentCookie(after, 'session_token')).not.toBe(oldCookie);
+    expect(after.body.session.createdAt).toBe(before.body.session.createdAt);
+    const replay = await newAgent(app).get('/api/auth/me').set('Cookie', oldCookie).expect(401);
+    expect(replay.body.error.code).toBe('AUTH_1003');
+  });
+});
+
+describe('a password change interrupted by a database failure', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('password_faults') });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => destroyTestApp(app));
+
+  const outage = () => new MongoNetworkError('injected: connection to MongoDB lost');
+
+  async function changePassword(agent: Agent, user: TestUser) {
+    const token = await csrfToken(agent);
+    return agent.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: user.password, newPassword: NEW_PASSWORD });
+  }
+
+  async function passwordWorks(email: string, password: string): Promise<boolean> {
+    const agent = newAgent(app);
+    const token = await csrfToken(agent);
+    return (await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email, password })).status === 200;
+  }
+
+  /** The property that matters: whoever else was signed in is out before the new password counts. */
+  async function expectNoOtherSessionUnderNewPassword(user: TestUser, others: Agent[]) {
+    if (!(await passwordWorks(user.email, NEW_PASSWORD))) return;
+    for (const other of others) await other.get('/api/auth/me').expect(401);
+  }
+
+  it('leaves the old password in force when saving the new hash fails, with the other sessions already ended', async () => {
+    const user = await createUser(app);
+    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
+    jest.spyOn(app.get(UsersService), 'setPassword').mockRejectedValueOnce(outage());
+    const response = await changePassword(here, user);
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('SYS_9002');
+    await attacker.get('/api/auth/me').expect(401);
+    expect(await passwordWorks(user.email, user.password)).toBe(true);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
+  });
+
+  it('changes nothing when ending the other sessions fails', async () => {
+    const user = await createUser(app);
+    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
+    jest.spyOn(app.get(SessionsService), 'revokeAllOfUser').mockRejectedValueOnce(outage());
+    expect((await changePassword(here, user)).status).toBe(503);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
+    await expectNoOtherSessionUnderNewPassword(user, [attacker]);
+  });
+
+  it('has every other session ended when the failure comes after the new hash is saved', async () => {
+    const user = await createUser(app);
+    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
+    const sessions = app.get(SessionsService);
+    const revoke = sessions.revokeAllOfUser.bind(sessions);
+    jest.spyOn(sessions, 'revokeAllOfUser').mockImplementationOnce(revoke).mockRejectedValueOnce(outage());
+    expect((await changePassword(here, user)).status).toBe(503);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
+    await expectNoOtherSessionUnderNewPassword(user, [attacker]);
+  });
+
+  it('also ends a session signed in with the old password while the change was under way', async () => {
+    const user = await createUser(app);
+    const here = await signIn(app, user);
+    const users = app.get(UsersService);
+    const setPassword = users.setPassword.bind(users);
+    let racer: Agent | undefined;
+    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
+      racer = await signIn(app, user);
+      return setPassword(...args);
+    });
+    expect((await changePassword(here, user)).status).toBe(204);
+    await racer!.get('/api/auth/me').expect(401);
+    await here.get('/api/auth/me').expect(200);
   });
 });

@@ -2,7 +2,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
-import { signIn } from '../helpers/agents';
+import type { Cookie, SessionData } from 'express-session';
+import { promisify } from 'node:util';
+import { sessionStorageId } from '../../src/sessions/session-id';
+import { sentCookie, signIn, tokenOf } from '../helpers/agents';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
@@ -26,15 +29,60 @@ describe('session storage', () => {
     expect(indexes.some((index) => index.key['session.userId'] === 1)).toBe(true);
   });
 
-  it('sweeps documents past their TTL date and keeps live ones', async () => {
+  it('sweeps documents past their TTL date where there is no TTL index, and keeps live ones', async () => {
     const user = await createUser(app);
     await signIn(app, user);
     const sessions = connectionOf(app).collection<{ _id: string; expires: Date }>('sessions');
     await sessions.insertOne({ _id: 'stale-session', expires: new Date(Date.now() - 1_000) });
     const deleted = await app.get(ExpirySweeper).sweep();
-    expect(deleted).toBeGreaterThanOrEqual(1);
-    expect(await sessions.findOne({ _id: 'stale-session' })).toBeNull();
+    if (app.get<HashedMongoStore>(SESSION_STORE).expiresNatively) {
+      // MongoDB: the TTL index removes it (within a minute); the app sweeps nothing itself.
+      expect(deleted).toBe(0);
+    } else {
+      expect(deleted).toBeGreaterThanOrEqual(1);
+      expect(await sessions.findOne({ _id: 'stale-session' })).toBeNull();
+    }
     expect(await sessions.countDocuments({ 'session.userId': user.id } as never)).toBe(1);
+  });
+});
+
+describe('nothing writes a deleted session back', () => {
+  let app: NestExpressApplication;
+  let store: HashedMongoStore;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('no_resurrection') });
+    store = app.get<HashedMongoStore>(SESSION_STORE);
+  });
+  afterAll(() => destroyTestApp(app));
+
+  /** A signed-in session's token and its stored data, then the document deleted (sign-out elsewhere). */
+  async function deletedSession(): Promise<{ token: string; data: SessionData & { cookie: Cookie } }> {
+    const agent = await signIn(app, await createUser(app));
+    const token = tokenOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
+    const data = await promisify(store.get.bind(store))(token);
+    expect(data).toBeTruthy();
+    await connectionOf(app).collection('sessions').deleteOne({ _id: sessionStorageId(token) } as never);
+    return { token, data: data as SessionData & { cookie: Cookie } };
+  }
+
+  const stored = (token: string) => connectionOf(app).collection('sessions').findOne({ _id: sessionStorageId(token) } as never);
+
+  it("express-session's save (store.set) does not re-create it", async () => {
+    const { token, data } = await deletedSession();
+    await promisify(store.set.bind(store))(token, data);
+    expect(await stored(token)).toBeNull();
+  });
+
+  it('a touch does not re-create it', async () => {
+    const { token, data } = await deletedSession();
+    await promisify(store.touch.bind(store))(token, data);
+    expect(await stored(token)).toBeNull();
+  });
+
+  it('an activity write from a request still in flight does not re-create it', async () => {
+    const { token, data } = await deletedSession();
+    await store.recordActivity(token, data, new Date());
+    expect(await stored(token)).toBeNull();
   });
 });
 
@@ -54,7 +102,7 @@ describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)'
     ['sessions', ['{"expires":1}', '{"session.userId":1,"expires":-1}']],
     ['users', ['{"email":1}', '{"role":1}']],
     ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"expiresAt":1}']],
-    ['login_failures', ['{"key":1}', '{"expire":1}']],
+    ['login_failures', ['{"_id":1}', '{"expire":1}']],
   ])('%s has %j', async (collection, expected) => {
     expect(await keysOf(collection)).toEqual(expect.arrayContaining(expected as string[]));
   });

@@ -10,6 +10,7 @@ export const ErrorCode = {
   TOO_MANY_ATTEMPTS: 'AUTH_1006',
   ACCOUNT_DISABLED: 'AUTH_1007',
   CSRF_FAILED: 'AUTH_1008',
+  HTTPS_REQUIRED: 'AUTH_1011',
   INVALID_INPUT: 'VAL_2001',
   PAYLOAD_TOO_LARGE: 'VAL_2002',
   NOT_FOUND: 'RES_3001',
@@ -33,6 +34,10 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorDefinition> = {
   AUTH_1006: { status: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed sign-ins. Try again later.' },
   AUTH_1007: { status: HttpStatus.FORBIDDEN, message: 'This account is disabled.' },
   AUTH_1008: { status: HttpStatus.FORBIDDEN, message: 'The request could not be verified. Reload the page and try again.' },
+  AUTH_1011: {
+    status: HttpStatus.FORBIDDEN,
+    message: 'HTTPS required: Secure cookies cannot be set on this connection. Use https://, or check TRUST_PROXY and COOKIE_SECURE.',
+  },
   VAL_2001: { status: HttpStatus.BAD_REQUEST, message: 'The request is malformed or invalid.' },
   VAL_2002: { status: HttpStatus.PAYLOAD_TOO_LARGE, message: 'The request body is too large.' },
   RES_3001: { status: HttpStatus.NOT_FOUND, message: 'Not found.' },

@@ -27,7 +27,7 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
 /** body-parser / http-errors types that mean the client sent something unusable. */
 const TOO_LARGE_TYPES = new Set(['entity.too.large']);
 
-function isDatabaseUnavailable(error: unknown): boolean {
+export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (UNAVAILABLE_ERROR_NAMES.has(current.name)) return true;
     // mongoose with bufferCommands off reports a dropped connection this way

@@ -4,6 +4,8 @@ describe('safeNextPath', () => {
   it.each([
     ['/dashboard', '/dashboard'],
     ['/account/sessions?page=2#top', '/account/sessions?page=2#top'],
+    ['/admin/./users', '/admin/users'],
+    ['/%2F%2Fevil.example', '/%2F%2Fevil.example'],
   ])('accepts the same-site path %s', (next, expected) => {
     expect(safeNextPath(next)).toBe(expected);
   });
@@ -20,6 +22,12 @@ describe('safeNextPath', () => {
     '',
     '/login?next=/login',
     '/logout',
+    '/.//evil.example',
+    '/..//evil.example',
+    '/%2e//evil.example',
+    '/%2E%2E//evil.example',
+    '/a/..//evil.example',
+    '/./%2e/..//evil.example',
   ])('refuses %j', (next) => {
     expect(safeNextPath(next)).toBe('/dashboard');
   });

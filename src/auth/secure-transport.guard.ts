@@ -1,0 +1,47 @@
+import { CanActivate, ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
+import type { AppConfiguration } from '../config/configuration';
+
+const SETS_SESSION_COOKIE = 'setsSessionCookie';
+
+/** The route starts a session (sign-in): it needs a connection a Secure cookie can be set on. */
+export const SetsSessionCookie = () => SetMetadata(SETS_SESSION_COOKIE, true);
+
+/**
+ * Sign-in routes: with Secure cookies on, a request Express does not see as
+ * HTTPS would "succeed" without a cookie (express-session will not set a Secure
+ * cookie on it) and the client would think it is signed in. Refuse it with
+ * AUTH_1011 instead, and tell the operator once what to fix. Runs before the
+ * CSRF guard: over plain HTTP the browser drops the Secure CSRF cookie too, and
+ * "could not be verified" would hide the real cause.
+ */
+@Injectable()
+export class SecureTransportGuard implements CanActivate {
+  private readonly logger = new Logger(SecureTransportGuard.name);
+  private readonly cookieSecure: boolean;
+  private warned = false;
+
+  constructor(
+    private readonly reflector: Reflector,
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    this.cookieSecure = config.get('session', { infer: true }).cookieSecure;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.cookieSecure || context.switchToHttp().getRequest<Request>().secure) return true;
+    if (!this.reflector.getAllAndOverride<boolean>(SETS_SESSION_COOKIE, [context.getHandler(), context.getClass()])) return true;
+    if (!this.warned) {
+      this.warned = true;
+      this.logger.warn(
+        'Refused a sign-in over plain HTTP: COOKIE_SECURE is on, so no cookie could be set. Serve HTTPS, or behind a ' +
+          'TLS proxy set TRUST_PROXY to its hop count or address so X-Forwarded-Proto is believed (COOKIE_SECURE=false only for local development).',
+      );
+    }
+    throw new AppException(ErrorCode.HTTPS_REQUIRED);
+  }
+}

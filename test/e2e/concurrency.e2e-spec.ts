@@ -1,0 +1,130 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { MetricsService } from '../../src/metrics/metrics.service';
+import { csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
+import { watchCommands } from '../helpers/commands';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser } from '../helpers/users';
+
+const BURST = 30;
+const MAX_FAILURES = 5;
+const INACTIVITY_MS = 1_500;
+let nextIp = 1;
+const freshIp = () => `198.51.100.${nextIp++}`;
+
+/** Everything sent at once: one CSRF token per agent first, then all the sign-ins in parallel. */
+async function burstOfSignIns(app: NestExpressApplication, attempts: { email: string; password: string; ip: string }[]) {
+  const prepared = await Promise.all(
+    attempts.map(async (attempt) => {
+      const agent = newAgent(app).set('X-Forwarded-For', attempt.ip);
+      return { agent, token: await csrfToken(agent), attempt };
+    }),
+  );
+  return Promise.all(
+    prepared.map(({ agent, token, attempt }) =>
+      agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: attempt.email, password: attempt.password }),
+    ),
+  );
+}
+
+const statuses = (responses: { status: number }[]) =>
+  responses.reduce<Record<number, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+
+async function metricValue(app: NestExpressApplication, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await app.get(MetricsService).registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+  const sample = metric?.values.find((value) => Object.entries(labels).every(([key, expected]) => value.labels[key] === expected));
+  return Number(sample?.value ?? 0);
+}
+
+describe('protections under parallel requests', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('concurrency'),
+      env: {
+        LOGIN_MAX_FAILURES: String(MAX_FAILURES),
+        LOGIN_MAX_FAILURES_PER_IP: String(MAX_FAILURES),
+        LOGIN_LOCK_MINUTES: '1',
+        TRUST_PROXY: '1',
+        SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000),
+      },
+    });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it(`checks at most ${MAX_FAILURES} passwords of a burst of ${BURST} against one account; the rest get 429`, async () => {
+    const user = await createUser(app);
+    const attempts = Array.from({ length: BURST }, (_, i) => ({ email: user.email, password: `wrong ${i}`, ip: freshIp() }));
+    // The right password in the middle of the burst is refused like the rest once the budget is spent.
+    attempts[BURST - 1] = { ...attempts[BURST - 1], password: user.password };
+    const responses = await burstOfSignIns(app, attempts);
+    const counts = statuses(responses);
+    const checked = (counts[401] ?? 0) + (counts[200] ?? 0);
+    expect(checked).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(counts[429]).toBe(BURST - checked);
+    for (const response of responses.filter(({ status }) => status === 429)) {
+      expect(response.body.error.code).toBe('AUTH_1006');
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
+  it(`checks at most ${MAX_FAILURES} passwords of a burst from one IP across many accounts`, async () => {
+    const ip = freshIp();
+    const users = await Promise.all(Array.from({ length: 10 }, () => createUser(app)));
+    const attempts = Array.from({ length: BURST }, (_, i) => ({ email: users[i % users.length].email, password: 'wrong', ip }));
+    const counts = statuses(await burstOfSignIns(app, attempts));
+    expect(counts[401]).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(counts[429]).toBe(BURST - counts[401]);
+  });
+
+  it('gives a successful sign-in its points back, so only failures add up', async () => {
+    const user = await createUser(app);
+    const ip = freshIp();
+    for (let i = 0; i < MAX_FAILURES * 2; i++) {
+      const [response] = await burstOfSignIns(app, [{ email: user.email, password: user.password, ip }]);
+      expect(response.status).toBe(200);
+    }
+  });
+
+  it('records the end of an expired session once, however many requests find it expired', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user);
+    const before = await metricValue(app, 'sessions_expired_total', { reason: 'inactivity' });
+    await sleep(INACTIVITY_MS + 300);
+    const commands = watchCommands(app);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => agent.get('/api/auth/me')));
+    commands.stop();
+    const codes = responses.map((response) => `${response.status} ${response.body.error?.code}`);
+    // Every request that read the session found it expired and says so; one that read after the
+    // delete finds no session at all (AUTH_1003). None succeeds, none fails otherwise.
+    expect(codes).toContain('401 AUTH_1002');
+    expect(codes.filter((code) => code !== '401 AUTH_1002' && code !== '401 AUTH_1003')).toEqual([]);
+    const events = await connectionOf(app).collection('session_events').countDocuments({ type: 'session.expired', userId: user.id });
+    expect(events).toBe(1);
+    expect((await metricValue(app, 'sessions_expired_total', { reason: 'inactivity' })) - before).toBe(1);
+    // One delete per request that found the session expired (one of them removed it); none deletes twice.
+    expect(commands.seen().filter((command) => command === 'delete sessions')).toHaveLength(codes.filter((code) => code === '401 AUTH_1002').length);
+  });
+
+  it('signs out once under parallel sign-outs: every answer is 204, one logout event', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user);
+    const token = await csrfToken(agent);
+    const responses = await Promise.all(Array.from({ length: 8 }, () => agent.post('/api/auth/logout').set('X-CSRF-Token', token)));
+    expect(responses.map((response) => response.status)).toEqual(Array(8).fill(204));
+    expect(await connectionOf(app).collection('session_events').countDocuments({ type: 'logout', userId: user.id })).toBe(1);
+  });
+
+  it('signs in with at most 5 database operations (no delete of the anonymous id, no save after the insert)', async () => {
+    const user = await createUser(app);
+    const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+    const token = await csrfToken(agent);
+    const commands = watchCommands(app);
+    await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);
+    commands.stop();
+    // consume both lockout counters (one command), the user, the session insert, the event, and the success
+    // giving its lockout points back.
+    expect(commands.seen().sort()).toEqual(
+      ['update login_failures', 'find users', 'insert sessions', 'insert session_events', 'update login_failures'].sort(),
+    );
+  });
+});

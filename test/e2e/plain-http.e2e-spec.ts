@@ -1,0 +1,60 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Writable } from 'node:stream';
+import { csrfToken, newAgent, setCookie } from '../helpers/agents';
+import { submitLoginForm } from '../helpers/forms';
+import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+describe('Secure cookies over a connection the app does not see as HTTPS', () => {
+  let app: NestExpressApplication;
+  let user: TestUser;
+  const logLines: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    app = await createTestApp({
+      db: uniqueDatabaseName('plain_http'),
+      env: { COOKIE_SECURE: 'true', LOG_LEVEL: 'warn' },
+      logDestination: destination,
+    });
+    user = await createUser(app);
+  });
+  afterAll(() => destroyTestApp(app));
+
+  async function jsonSignIn(forwardedProto?: string) {
+    const agent = newAgent(app);
+    if (forwardedProto) agent.set('X-Forwarded-Proto', forwardedProto);
+    const token = await csrfToken(agent);
+    return agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password });
+  }
+
+  it('refuses the sign-in with AUTH_1011 naming TRUST_PROXY and COOKIE_SECURE, instead of a 200 without a cookie', async () => {
+    const response = await jsonSignIn();
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('AUTH_1011');
+    expect(response.body.error.message).toMatch(/TRUST_PROXY/);
+    expect(response.body.error.message).toMatch(/COOKIE_SECURE/);
+    expect(setCookie(response.headers, 'session_token')).toBeUndefined();
+  });
+
+  it('does not believe X-Forwarded-Proto without TRUST_PROXY', async () => {
+    expect((await jsonSignIn('https')).status).toBe(403);
+  });
+
+  it('refuses the form sign-in too, with the code on the page', async () => {
+    const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password });
+    expect(response.status).toBe(403);
+    expect(response.text).toContain('AUTH_1011');
+  });
+
+  it('logs one warning that says what to fix, however many sign-ins are refused', () => {
+    const warnings = logLines.filter((line) => typeof line.msg === 'string' && line.msg.includes('Refused a sign-in over plain HTTP'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].msg).toMatch(/TRUST_PROXY/);
+  });
+});

@@ -1,0 +1,31 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { CommandStartedEvent } from 'mongodb';
+import { connectionOf } from './test-app';
+
+/** Reads and writes of documents; not the driver's handshakes, pings or the background counts. */
+const DATA_COMMANDS = new Set(['find', 'insert', 'update', 'delete', 'findAndModify']);
+
+/** A sweep deletes by date, never by `_id`: it runs on a timer, not for the request being counted. */
+function isSweep(event: CommandStartedEvent): boolean {
+  const deletes = (event.command as { deletes?: { q: Record<string, unknown> }[] }).deletes;
+  return event.commandName === 'delete' && deletes !== undefined && deletes.every(({ q }) => q._id === undefined);
+}
+
+export interface CommandLog {
+  /** `"<command> <collection>"` for each data command seen so far. */
+  seen(): string[];
+  stop(): void;
+}
+
+/** Watches the app's own MongoDB client with the driver's command monitoring. */
+export function watchCommands(app: NestExpressApplication): CommandLog {
+  const client = connectionOf(app).getClient();
+  const seen: string[] = [];
+  const listener = (event: CommandStartedEvent) => {
+    if (DATA_COMMANDS.has(event.commandName) && !isSweep(event)) {
+      seen.push(`${event.commandName} ${String((event.command as Record<string, unknown>)[event.commandName])}`);
+    }
+  };
+  client.on('commandStarted', listener);
+  return { seen: () => [...seen], stop: () => void client.off('commandStarted', listener) };
+}
