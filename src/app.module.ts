@@ -1,11 +1,12 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { AccountModule } from './account/account.module';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
-import { CsrfModule } from './auth/csrf.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppException } from './common/errors/app.exception';
+import { CsrfModule } from './common/http/csrf/csrf.module';
 import { ErrorCode } from './common/errors/error-codes';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -51,6 +52,7 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         AuthModule,
+        AccountModule,
         AdminModule,
         HealthModule,
       ],

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { Roles } from '../auth/roles.decorator';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import type { PagedList } from '../common/http/pagination';
-import type { AuthenticatedUser } from '../sessions/auth-state';
+import type { ActiveSession } from '../sessions/auth-state';
+import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import type { AdminSessionView } from '../sessions/session-views';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AdminService } from './admin.service';
 import type { AdminUserView, EventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
@@ -31,29 +31,28 @@ export class AdminApiController {
 
   @Patch('users/:id')
   async updateUser(
-    @Req() req: Request,
     @CurrentUser() actor: AuthenticatedUser,
     @Param('id', ParseUserIdPipe) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<{ user: AdminUserView }> {
-    return { user: await this.admin.updateUser(req, actor, id, body) };
+    return { user: await this.admin.updateUser(actor, id, body) };
   }
 
   @Get('sessions')
-  listSessions(@Req() req: Request, @Query() query: AdminSessionsQueryDto): Promise<PagedList<AdminSessionView>> {
-    return this.admin.listSessions(req, query);
+  listSessions(@CurrentSession() session: ActiveSession, @Query() query: AdminSessionsQueryDto): Promise<PagedList<AdminSessionView>> {
+    return this.admin.listSessions(query, session.id);
   }
 
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  endSession(@Req() req: Request, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseSessionIdPipe) id: string): Promise<void> {
-    return this.admin.endSession(req, actor, id);
+  endSession(@CurrentUser() actor: AuthenticatedUser, @Param('id', ParseSessionIdPipe) id: string): Promise<void> {
+    return this.admin.endSession(actor, id);
   }
 
   @Delete('users/:id/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async endUserSessions(@Req() req: Request, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string): Promise<void> {
-    await this.admin.endUserSessions(req, actor, id);
+  async endUserSessions(@CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string): Promise<void> {
+    await this.admin.endUserSessions(actor, id);
   }
 
   @Get('events')

@@ -1,20 +1,21 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CsrfService } from '../auth/csrf.service';
-import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { Roles } from '../auth/roles.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
+import { PageRenderer } from '../common/http/page-renderer.service';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import { safeNextPath } from '../common/http/safe-redirect';
-import type { AuthenticatedUser } from '../sessions/auth-state';
+import type { ActiveSession } from '../sessions/auth-state';
+import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import { SESSION_EVENT_TYPES } from '../sessions/session-event.schema';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
-import { CreateUserFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
+import { CreateUserDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
 
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
@@ -23,12 +24,12 @@ import { CreateUserFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-ch
 export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
-    private readonly csrf: CsrfService,
+    private readonly pages: PageRenderer,
   ) {}
 
   @Get()
   async overview(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
-    this.render(req, res, 'admin/overview', { title: 'Admin', user, overview: await this.admin.overview() });
+    this.pages.render(req, res, 'admin/overview', { title: 'Admin', user, overview: await this.admin.overview() });
   }
 
   @Get('users')
@@ -37,7 +38,7 @@ export class AdminPagesController {
   }
 
   @Post('users')
-  async createUser(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: CreateUserFormDto) {
+  async createUser(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: CreateUserDto) {
     try {
       const created = await this.admin.createUser(form);
       return res.redirect(303, `/admin/users/${created.id}`);
@@ -55,10 +56,17 @@ export class AdminPagesController {
   }
 
   @Get('users/:id')
-  async user(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string, @Query() query: PageQueryDto) {
+  async user(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+    @Query() query: PageQueryDto,
+  ) {
     const subject = await this.admin.getUser(id);
-    const list = await this.admin.listSessions(req, Object.assign(new AdminSessionsQueryDto(), query, { userId: id }));
-    this.render(req, res, 'admin/user', {
+    const list = await this.admin.listSessions(Object.assign(new AdminSessionsQueryDto(), query, { userId: id }), session.id);
+    this.pages.render(req, res, 'admin/user', {
       title: subject.email,
       user,
       subject,
@@ -69,52 +77,57 @@ export class AdminPagesController {
   }
 
   @Post('users/:id/disable')
-  async disable(@Req() req: Request, @Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.updateUser(req, actor, id, { disabled: true });
+  async disable(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
+    await this.admin.updateUser(actor, id, { disabled: true });
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Post('users/:id/enable')
-  async enable(@Req() req: Request, @Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.updateUser(req, actor, id, { disabled: false });
+  async enable(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
+    await this.admin.updateUser(actor, id, { disabled: false });
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Post('users/:id/role')
-  async role(@Req() req: Request, @Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string, @Body() form: RoleFormDto) {
-    await this.admin.updateUser(req, actor, id, { role: form.role });
+  async role(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string, @Body() form: RoleFormDto) {
+    await this.admin.updateUser(actor, id, { role: form.role });
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Post('users/:id/sessions/end')
-  async endUserSessions(@Req() req: Request, @Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.endUserSessions(req, actor, id);
+  async endUserSessions(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
+    await this.admin.endUserSessions(actor, id);
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Get('sessions')
-  async sessions(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminSessionsQueryDto) {
-    const list = await this.admin.listSessions(req, query);
-    this.render(req, res, 'admin/sessions', { title: 'All sessions', user, list, query, links: pageLinks('/admin/sessions', { ...query }, list) });
+  async sessions(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Query() query: AdminSessionsQueryDto,
+  ) {
+    const list = await this.admin.listSessions(query, session.id);
+    this.pages.render(req, res, 'admin/sessions', { title: 'All sessions', user, list, query, links: pageLinks('/admin/sessions', { ...query }, list) });
   }
 
   /** Ends any session, then back to where the admin was (a same-site page only). */
   @Post('sessions/:id/end')
   async endSession(
-    @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @Param('id', ParseSessionIdPipe) id: string,
     @Body() form: EndSessionFormDto,
   ) {
-    await this.admin.endSession(req, actor, id);
+    await this.admin.endSession(actor, id);
     res.redirect(303, safeNextPath(form.returnTo, '/admin/sessions'));
   }
 
   @Get('events')
   async events(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminEventsQueryDto) {
     const list = await this.admin.listEvents(query);
-    this.render(req, res, 'admin/events', {
+    this.pages.render(req, res, 'admin/events', {
       title: 'Event log',
       user,
       list,
@@ -126,7 +139,7 @@ export class AdminPagesController {
 
   private async renderUsers(req: Request, res: Response, user: AuthenticatedUser, query: AdminUsersQueryDto, extra: Record<string, unknown> = {}) {
     const list = await this.admin.listUsers(query);
-    this.render(req, res, 'admin/users', {
+    this.pages.render(req, res, 'admin/users', {
       title: 'Users',
       user,
       list,
@@ -135,9 +148,5 @@ export class AdminPagesController {
       links: pageLinks('/admin/users', { ...query }, list),
       ...extra,
     });
-  }
-
-  private render(req: Request, res: Response, view: string, locals: Record<string, unknown>): void {
-    res.render(view, { ...locals, csrfToken: this.csrf.token(req, res) });
   }
 }

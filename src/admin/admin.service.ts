@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
-import type { AuthenticatedUser } from '../sessions/auth-state';
 import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionEventsService } from '../sessions/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
@@ -69,7 +68,7 @@ export class AdminService {
    * too, so the new role applies from the next sign-in. Admins cannot disable
    * or demote themselves (no locking the last door from inside).
    */
-  async updateUser(req: Request, actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+  async updateUser(actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     if (before.id === actor.id && (changes.disabled === true || (changes.role && changes.role !== before.role))) {
@@ -79,32 +78,32 @@ export class AdminService {
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
 
     if (!before.disabled && after.disabled) {
-      await this.sessions.revokeAllOfUser(req, after.id, byAdmin(actor, 'user.disabled'));
-      await this.events.userChanged(req, 'user.disabled', after, actor.id);
+      await this.sessions.revokeAllOfUser(after.id, byAdmin(actor, 'user.disabled'));
+      await this.events.userChanged('user.disabled', after, actor.id);
     } else if (before.disabled && !after.disabled) {
-      await this.events.userChanged(req, 'user.enabled', after, actor.id);
+      await this.events.userChanged('user.enabled', after, actor.id);
     }
     if (before.role !== after.role) {
-      await this.sessions.revokeAllOfUser(req, after.id, byAdmin(actor, 'role_changed'));
-      await this.events.userChanged(req, 'user.role_changed', after, actor.id, `${before.role}→${after.role}`);
+      await this.sessions.revokeAllOfUser(after.id, byAdmin(actor, 'role_changed'));
+      await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
     return toAdminUserView(after);
   }
 
-  async listSessions(req: Request, query: AdminSessionsQueryDto): Promise<PagedList<AdminSessionView>> {
-    const { items, total } = await this.sessionsRepository.findActive(query, query.userId);
+  /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */
+  async listSessions(query: AdminSessionsQueryDto, currentId: string): Promise<PagedList<AdminSessionView>> {
+    const { items, total } = await this.sessionsRepository.findActivePage(query, query.userId);
     const emails = await this.users.emailsByIds(items.map((document) => document.session.userId));
-    const currentId = SessionsService.currentId(req);
     return pagedList(items.map((document) => toAdminSessionView(document, currentId, emails)), total, query);
   }
 
-  async endSession(req: Request, actor: AuthenticatedUser, id: string): Promise<void> {
-    if (!(await this.sessions.revoke(req, id, byAdmin(actor, 'admin')))) throw new AppException(ErrorCode.NOT_FOUND);
+  async endSession(actor: AuthenticatedUser, id: string): Promise<void> {
+    if (!(await this.sessions.revoke(id, byAdmin(actor, 'admin')))) throw new AppException(ErrorCode.NOT_FOUND);
   }
 
-  async endUserSessions(req: Request, actor: AuthenticatedUser, userId: string): Promise<number> {
+  async endUserSessions(actor: AuthenticatedUser, userId: string): Promise<number> {
     await this.getUser(userId);
-    return this.sessions.revokeAllOfUser(req, userId, byAdmin(actor, 'admin'));
+    return this.sessions.revokeAllOfUser(userId, byAdmin(actor, 'admin'));
   }
 
   async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {

@@ -1,17 +1,18 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
-import { SkipActivity } from '../common/decorators/skip-activity.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
-import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
+import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
+import { CsrfService } from '../common/http/csrf/csrf.service';
+import type { ActiveSession } from '../sessions/auth-state';
+import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import { SessionsService, SessionView } from '../sessions/sessions.service';
+import { SkipActivity } from '../sessions/skip-activity.decorator';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
-import { CsrfOnlyWithSession } from './csrf.guard';
-import { CsrfService } from './csrf.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { SetsSessionCookie } from './secure-transport.guard';
@@ -28,7 +29,7 @@ export class AuthApiController {
     private readonly csrf: CsrfService,
   ) {}
 
-  /** A token for `X-CSRF-Token`; fetch a new one after signing in. */
+  /** A token for `X-CSRF-Token`; fetch a new one after signing in or changing the password. */
   @Public()
   @Get('csrf')
   csrfToken(@Req() req: Request, @Res({ passthrough: true }) res: Response): { token: string } {
@@ -40,7 +41,9 @@ export class AuthApiController {
   @SetsSessionCookie()
   @HttpCode(HttpStatus.OK)
   async login(@Req() req: Request, @Body() body: LoginDto): Promise<{ user: AuthenticatedUser }> {
-    return { user: await this.auth.signIn(req, body.email, body.password) };
+    const user = await this.auth.authenticate(body.email, body.password);
+    await this.sessions.start(req, user);
+    return { user };
   }
 
   /** 204 when the session is gone (already ended too); the cookie is cleared even when the store fails (then 503). */
@@ -52,7 +55,7 @@ export class AuthApiController {
     this.sessions.clearCookie(res);
     sendClearSiteData(res);
     try {
-      await this.auth.signOut(req);
+      await this.sessions.end(req);
     } catch (error) {
       this.logger.error({ err: error }, 'Sign-out could not delete the session');
       throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
@@ -62,15 +65,18 @@ export class AuthApiController {
   /** 204; every other session of the user ends, and this one continues under a new id (new cookie). */
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  changePassword(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(req, user, body.currentPassword, body.newPassword);
+  async changePassword(
+    @Req() req: Request,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
+    await this.auth.changePassword(user, body.currentPassword, body.newPassword, session.id);
+    await this.sessions.rotate(req);
   }
 
   @Get('me')
-  me(
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-  ): { user: AuthenticatedUser; session: SessionView } {
+  me(@CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession): { user: AuthenticatedUser; session: SessionView } {
     return { user, session: SessionsService.toView(session) };
   }
 

@@ -1,20 +1,17 @@
 import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
+import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
+import { PageRenderer } from '../common/http/page-renderer.service';
 import { safeNextPath } from '../common/http/safe-redirect';
-import type { ActiveSession, AuthenticatedUser } from '../sessions/auth-state';
+import { SessionsService } from '../sessions/sessions.service';
 import { AuthService } from './auth.service';
 import { sendClearSiteData } from './clear-session';
-import { CsrfOnlyWithSession } from './csrf.guard';
-import { CsrfService } from './csrf.service';
-import { ChangePasswordFormDto } from './dto/change-password.dto';
 import { LoginFormDto } from './dto/login-form.dto';
 import { SetsSessionCookie } from './secure-transport.guard';
-import { SessionsService } from '../sessions/sessions.service';
 
 export const LOGIN_MESSAGES = {
   inactivity: 'Your session has expired due to inactivity. Please log in again.',
@@ -23,19 +20,7 @@ export const LOGIN_MESSAGES = {
 } as const;
 
 /** Sign-in errors the form shows itself, next to the fields, instead of an error page. */
-const FORM_ERRORS = new Set<string>([
-  ErrorCode.INVALID_CREDENTIALS,
-  ErrorCode.ACCOUNT_DISABLED,
-  ErrorCode.TOO_MANY_ATTEMPTS,
-]);
-
-/** How a failed password change is reported back to the account page. */
-const PASSWORD_OUTCOMES = {
-  [ErrorCode.INVALID_CREDENTIALS]: 'wrong',
-  [ErrorCode.INVALID_INPUT]: 'weak',
-  [ErrorCode.TOO_MANY_ATTEMPTS]: 'locked',
-} as const;
-type PasswordOutcome = 'changed' | (typeof PASSWORD_OUTCOMES)[keyof typeof PASSWORD_OUTCOMES];
+const FORM_ERRORS = new Set<string>([ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_DISABLED, ErrorCode.TOO_MANY_ATTEMPTS]);
 
 interface LoginPageQuery {
   expired?: unknown;
@@ -43,6 +28,7 @@ interface LoginPageQuery {
   next?: unknown;
 }
 
+/** The way in and out for browsers: `/`, the sign-in form, sign-out. */
 @ApiExcludeController()
 @Controller()
 export class AuthPagesController {
@@ -51,7 +37,7 @@ export class AuthPagesController {
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
-    private readonly csrf: CsrfService,
+    private readonly pages: PageRenderer,
   ) {}
 
   @Public()
@@ -81,7 +67,7 @@ export class AuthPagesController {
     const next = safeNextPath(form.next, '');
     try {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-      await this.auth.signIn(req, form.email, form.password);
+      await this.sessions.start(req, await this.auth.authenticate(form.email, form.password));
     } catch (error) {
       if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
       const { status, message } = ERROR_CATALOGUE[error.code];
@@ -96,7 +82,7 @@ export class AuthPagesController {
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
-      await this.auth.signOut(req);
+      await this.sessions.end(req);
     } catch (error) {
       this.logger.error({ err: error }, 'Sign-out could not delete the session');
     }
@@ -105,30 +91,7 @@ export class AuthPagesController {
     res.redirect(303, '/login?loggedOut=1');
   }
 
-  /** The password form on /account/sessions; the outcome comes back as `?password=`. */
-  @Post('account/password')
-  async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: ChangePasswordFormDto) {
-    let outcome: PasswordOutcome = 'changed';
-    try {
-      await this.auth.changePassword(req, user, form.currentPassword, form.newPassword);
-    } catch (error) {
-      if (!(error instanceof AppException) || !(error.code in PASSWORD_OUTCOMES)) throw error;
-      outcome = PASSWORD_OUTCOMES[error.code as keyof typeof PASSWORD_OUTCOMES];
-    }
-    res.redirect(303, `/account/sessions?password=${outcome}`);
-  }
-
-  @Get('dashboard')
-  dashboard(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-  ): void {
-    res.render('dashboard', { title: 'Dashboard', user, session, csrfToken: this.csrf.token(req, res) });
-  }
-
   private renderLogin(req: Request, res: Response, view: Record<string, unknown>): void {
-    res.render('login', { title: 'Sign in', csrfToken: this.csrf.token(req, res), ...view });
+    this.pages.render(req, res, 'login', { title: 'Sign in', ...view });
   }
 }

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { CsrfGuard } from '../common/http/csrf/csrf.guard';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthApiController } from './auth-api.controller';
 import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
-import { CsrfGuard } from './csrf.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
 import { SecureTransportGuard } from './secure-transport.guard';
@@ -23,5 +23,6 @@ import { SessionGuard } from './session.guard';
     { provide: APP_GUARD, useClass: SecureTransportGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
+  exports: [AuthService],
 })
 export class AuthModule {}

@@ -1,8 +1,9 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Roles } from '../common/decorators/roles.decorator';
+import { Roles } from './roles.decorator';
 import { AppException } from '../common/errors/app.exception';
 import type { AuthState } from '../sessions/auth-state';
+import type { UserRole } from '../users/user.schema';
 import { RolesGuard } from './roles.guard';
 
 class AdminOnly {
@@ -20,10 +21,10 @@ function contextFor(method: 'handler' | 'open', auth: AuthState): ExecutionConte
   } as unknown as ExecutionContext;
 }
 
-const signedIn = (role: 'user' | 'admin'): AuthState => ({
+const signedIn = (role: UserRole): AuthState => ({
   state: 'active',
   user: { id: '1', email: 'a@b.c', name: '', role },
-  session: { createdAt: new Date(), lastActivityAt: new Date(), idleExpiresAt: new Date(), absoluteExpiresAt: new Date() },
+  session: { id: 'a1', createdAt: new Date(), lastActivityAt: new Date(), idleExpiresAt: new Date(), absoluteExpiresAt: new Date() },
 });
 
 describe('RolesGuard', () => {

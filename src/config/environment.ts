@@ -15,12 +15,12 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
 import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
 /** Secrets that show up in examples and must never reach production. */
 const PLACEHOLDER_SECRET = /change[-_ ]?me|replace[-_ ]?me|example|secret{2,}|^(.)\1+$/i;
 export const MIN_SECRET_LENGTH = 32;
-export const MIN_PASSWORD_LENGTH = 12;
 
 const toBoolean = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;

@@ -1,13 +1,9 @@
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { ExpiryReason, SessionDeadlines } from './session-expiry-policy';
 
-export interface AuthenticatedUser {
-  id: string;
-  email: string;
-  name: string;
-  role: 'user' | 'admin';
-}
-
+/** The request's live session: its public id (a hash, never the token), times and deadlines. */
 export interface ActiveSession extends SessionDeadlines {
+  id: string;
   createdAt: Date;
   lastActivityAt: Date;
 }

@@ -1,57 +1,43 @@
 import MongoStore from 'connect-mongo';
 import type { Request } from 'express';
-import type { Cookie, SessionData } from 'express-session';
-import type { Collection } from 'mongodb';
+import type { SessionData } from 'express-session';
+import type { StoredSession } from './session-document';
 import { sessionStorageId } from './session-id';
-import { SessionExpiryPolicy } from './session-expiry-policy';
+import type { SessionsRepository } from './sessions.repository';
 
 type Callback = (error?: unknown) => void;
-type StoredSession = SessionData & { cookie: Cookie };
-
-export interface SessionDocument {
-  _id: string;
-  expires: Date;
-  session: StoredSession;
-}
-
 type ConnectMongoOptions = ConstructorParameters<typeof MongoStore>[0];
 
 /**
- * connect-mongo's store with three changes the SPEC needs:
+ * connect-mongo's store as a thin adapter over SessionsRepository, which owns
+ * the collection. What it changes:
  * - the document `_id` is a SHA-256 of the cookie token, so a copy of the
  *   database holds no usable session token;
- * - a session is created only by `insert()` at sign-in and every later write
- *   is a plain update by `_id`, so nothing (a slow request, express-session's
- *   save) can re-create a session that was signed out, revoked or expired;
- * - reads are by `_id` alone (one indexed lookup on MongoDB and FerretDB) and
- *   return expired sessions too: deadlines are enforced from the session's own
- *   timestamps, so the caller can tell "expired" from "unknown".
+ * - a session is created only by `insert()` at sign-in; nothing else writes a
+ *   whole session, so no request (a slow one, express-session's save) can
+ *   re-create a session that was signed out, revoked or expired;
+ * - reads are by `_id` alone and return expired sessions too: deadlines are
+ *   enforced from the session's own timestamps, so the caller can tell
+ *   "expired" from "unknown".
  */
 export class HashedMongoStore extends MongoStore {
   constructor(
-    options: Omit<ConnectMongoOptions, 'stringify' | 'transformId' | 'touchAfter'>,
-    private readonly policy: SessionExpiryPolicy,
-    /** False where the server has no TTL indexes (FerretDB): ExpirySweeper deletes instead. */
-    readonly expiresNatively: boolean,
+    options: Pick<ConnectMongoOptions, 'client' | 'dbName' | 'collectionName'>,
+    private readonly repository: SessionsRepository,
   ) {
-    super({ ...options, stringify: false, transformId: sessionStorageId });
-  }
-
-  get collection(): Promise<Collection<SessionDocument>> {
-    return this.collectionP as unknown as Promise<Collection<SessionDocument>>;
+    // The repository owns indexes and expiry: connect-mongo creates none and sweeps nothing.
+    super({ ...options, stringify: false, transformId: sessionStorageId, autoRemove: 'disabled' });
   }
 
   override get(sid: string, callback: (error: unknown, session?: StoredSession | null) => void): void {
-    this.collection
-      .then((sessions) => sessions.findOne({ _id: sessionStorageId(sid) }))
-      .then((document) => callback(null, document?.session ?? null), callback);
+    this.repository.findById(sessionStorageId(sid)).then((document) => callback(null, document?.session ?? null), callback);
   }
 
   /**
-   * Ignored: every write is explicit (insert at sign-in, recordActivity,
-   * rotation). express-session calls this after any request that changed
-   * `req.session`, which would be a second write of what sign-in just inserted;
-   * assigning to `req.session` therefore never persists anything by itself.
+   * Ignored: every write is explicit (insert at sign-in, activity, rotation).
+   * express-session calls this after any request that changed `req.session`,
+   * which would be a second write of what sign-in just inserted; assigning to
+   * `req.session` therefore never persists anything by itself.
    */
   override set(_sid: string, _session: StoredSession, callback: Callback = () => undefined): void {
     callback();
@@ -60,6 +46,10 @@ export class HashedMongoStore extends MongoStore {
   /** Activity is recorded by SessionsService.recordActivity, on the SPEC's terms, not on every response. */
   override touch(_sid: string, _session: StoredSession, callback: Callback = () => undefined): void {
     callback();
+  }
+
+  override destroy(sid: string, callback: Callback = () => undefined): void {
+    this.repository.deleteById(sessionStorageId(sid)).then(() => callback(), callback);
   }
 
   /**
@@ -75,32 +65,13 @@ export class HashedMongoStore extends MongoStore {
     callback();
   }
 
-  /** The only way a session document comes to exist: at sign-in. */
-  async insert(sid: string, session: StoredSession): Promise<void> {
-    const sessions = await this.collection;
-    await sessions.insertOne({
-      _id: sessionStorageId(sid),
-      session: toDocument(session),
-      expires: this.policy.storageExpiry(session),
-    });
-  }
-
-  /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
-  async recordActivity(sid: string, session: StoredSession, at: Date): Promise<void> {
-    const sessions = await this.collection;
-    await sessions.updateOne(
-      { _id: sessionStorageId(sid) },
-      {
-        $set: {
-          'session.lastActivityAt': at,
-          expires: this.policy.storageExpiry({ createdAt: session.createdAt, lastActivityAt: at }),
-        },
-      },
-    );
+  /** The only way a session document comes to exist: at sign-in (or rotation, under a new id). */
+  insert(sid: string, session: StoredSession): Promise<unknown> {
+    return this.repository.insert({ _id: sessionStorageId(sid), session: toDocument(session) });
   }
 }
 
 function toDocument(session: StoredSession): StoredSession {
-  const cookie = session.cookie as Cookie & { toJSON?: () => Cookie };
+  const cookie = session.cookie as StoredSession['cookie'] & { toJSON?: () => StoredSession['cookie'] };
   return { ...session, cookie: typeof cookie?.toJSON === 'function' ? cookie.toJSON() : cookie };
 }

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { Observable } from 'rxjs';
-import { SKIP_ACTIVITY } from '../common/decorators/skip-activity.decorator';
+import { SKIP_ACTIVITY } from './skip-activity.decorator';
 import { SessionsService } from './sessions.service';
 
 const FIRST_ERROR_STATUS = 400;

@@ -1,19 +1,14 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectModel } from '@nestjs/mongoose';
-import type { Request } from 'express';
-import type { Model } from 'mongoose';
-import { createHmac } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { createHmac } from 'node:crypto';
+import { RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
-import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { MetricsService, RevokedBy } from '../metrics/metrics.service';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
+import { SessionEventsRepository } from './session-events.repository';
 import type { ExpiryReason } from './session-expiry-policy';
 import { sessionLogReference } from './session-id';
-
-/** Long User-Agent headers are cut: an event is a record, not a dump. */
-const MAX_USER_AGENT_LENGTH = 512;
 
 /** A session as events need it: its public id, owner and age. */
 export interface EndedSession {
@@ -32,18 +27,19 @@ export interface FailedAttempt {
 
 /**
  * Every session event, recorded three ways: a log line, a metric, and a
- * document in `session_events` (kept 90 days). Recording never fails the
- * request it belongs to: a failed insert is logged and the request goes on.
+ * document in `session_events` (kept 90 days). The client's address, user
+ * agent and correlation id come from the request context (empty outside a
+ * request). Recording never fails the work it belongs to: a failed insert is
+ * logged and the caller goes on.
  */
 @Injectable()
-export class SessionEventsService implements OnModuleInit {
+export class SessionEventsService {
   private readonly emailHashKey: string;
 
   constructor(
-    @InjectModel(SessionEvent.name) private readonly events: Model<SessionEvent>,
+    private readonly repository: SessionEventsRepository,
     @InjectPinoLogger(SessionEventsService.name) private readonly logger: PinoLogger,
     private readonly metrics: MetricsService,
-    private readonly sweeper: ExpirySweeper,
     config: ConfigService<AppConfiguration, true>,
   ) {
     // Own key derived from the signing secret: one secret, one purpose.
@@ -51,20 +47,13 @@ export class SessionEventsService implements OnModuleInit {
     this.emailHashKey = createHmac('sha256', secret).update('failed-sign-in-email').digest('hex');
   }
 
-  async onModuleInit(): Promise<void> {
-    await this.events.createIndexes();
-    const db = this.events.db.db;
-    if (!db) throw new Error('MongoDB connection is not open');
-    await this.sweeper.expireBy(db.collection(this.events.collection.collectionName), 'expiresAt');
-  }
-
   created(session: EndedSession): void {
     this.logger.info({ event: 'session.created', session: sessionLogReference(session.id), userId: session.userId }, 'session created');
   }
 
-  async loginSucceeded(req: Request, user: { id: string; email: string }, sessionId: string): Promise<void> {
+  async loginSucceeded(user: { id: string; email: string }, sessionId: string): Promise<void> {
     this.metrics.signIn('success');
-    await this.record(req, 'login.succeeded', { userId: user.id, email: user.email, sessionId });
+    await this.record('login.succeeded', { userId: user.id, email: user.email, sessionId });
   }
 
   /**
@@ -73,12 +62,12 @@ export class SessionEventsService implements OnModuleInit {
    * known account is recorded by its id and address, an unknown one by a keyed
    * hash of what was typed, which still groups repeated attempts.
    */
-  async loginFailed(req: Request, attempt: FailedAttempt, reason: LoginFailure): Promise<void> {
+  async loginFailed(attempt: FailedAttempt, reason: LoginFailure): Promise<void> {
     this.metrics.signIn(reason === 'invalid_credentials' ? 'failure' : reason);
     const who = attempt.user
       ? { userId: attempt.user.id, email: attempt.user.email }
       : { emailHash: createHmac('sha256', this.emailHashKey).update(attempt.email.trim().toLowerCase()).digest('hex') };
-    await this.record(req, 'login.failed', { ...who, reason });
+    await this.record('login.failed', { ...who, reason });
   }
 
   /** MongoDB was unreachable during a sign-in: an outage, not a lock (and no event can be written). */
@@ -87,50 +76,47 @@ export class SessionEventsService implements OnModuleInit {
     this.logger.warn({ event: 'login.unavailable' }, 'sign-in refused: MongoDB is unavailable');
   }
 
-  async logout(req: Request, session: EndedSession): Promise<void> {
+  async logout(session: EndedSession): Promise<void> {
     this.metrics.logout(ageOf(session));
     this.logger.info({ event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId }, 'session destroyed');
-    await this.record(req, 'logout', { userId: session.userId, sessionId: session.id });
+    await this.record('logout', { userId: session.userId, sessionId: session.id });
   }
 
-  async expired(req: Request, session: EndedSession, reason: ExpiryReason): Promise<void> {
+  async expired(session: EndedSession, reason: ExpiryReason): Promise<void> {
     this.metrics.expired(reason, ageOf(session));
     this.logger.info(
       { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
       'session expired',
     );
-    await this.record(req, 'session.expired', { userId: session.userId, sessionId: session.id, reason });
+    await this.record('session.expired', { userId: session.userId, sessionId: session.id, reason });
   }
 
   /** `reason` says why: the owner or an admin ended it, or the account changed. */
-  async revoked(req: Request, session: EndedSession, by: RevokedBy, actorId: string | undefined, reason: string): Promise<void> {
+  async revoked(session: EndedSession, by: RevokedBy, actorId: string | undefined, reason: string): Promise<void> {
     this.metrics.revoked(by, ageOf(session));
     this.logger.info(
       { event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId, by, reason },
       'session revoked',
     );
-    await this.record(req, 'session.revoked', { userId: session.userId, sessionId: session.id, actorId, reason });
+    await this.record('session.revoked', { userId: session.userId, sessionId: session.id, actorId, reason });
   }
 
   async userChanged(
-    req: Request,
     type: Extract<SessionEventType, 'user.disabled' | 'user.enabled' | 'user.role_changed'>,
     user: { id: string; email: string },
     actorId: string,
     reason?: string,
   ): Promise<void> {
-    await this.record(req, type, { userId: user.id, email: user.email, actorId, reason });
+    await this.record(type, { userId: user.id, email: user.email, actorId, reason });
   }
 
-  private async record(req: Request, type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
+  private async record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
     const at = new Date();
     try {
-      await this.events.create({
+      await this.repository.insert({
         type,
         ...fields,
-        ip: req.ip ?? '',
-        userAgent: (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT_LENGTH),
-        correlationId: req.correlationId ?? '',
+        ...RequestContext.client(),
         at,
         expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
       });

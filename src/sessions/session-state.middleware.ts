@@ -2,9 +2,10 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import { RequestContext } from '../common/context/request-context';
-import { toAuthenticatedUser, UsersService } from '../users/users.service';
+import { toAuthenticatedUser } from '../users/authenticated-user';
+import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
-import { SessionsService } from './sessions.service';
+import { forget, SessionsService } from './sessions.service';
 
 /**
  * Runs after express-session and decides, once per request, what the session
@@ -39,9 +40,12 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
 
+    const id = SessionsService.currentId(req);
+    const ended = { id, userId: data.userId, createdAt: data.createdAt };
     const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, new Date());
     if (verdict.expired) {
-      await this.sessions.expire(req, verdict.reason);
+      forget(req);
+      await this.sessions.expire(ended, verdict.reason);
       this.sessions.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;
@@ -49,7 +53,8 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     const user = await this.users.findById(data.userId);
     if (!user || user.disabled) {
-      await this.sessions.discard(req);
+      forget(req);
+      await this.sessions.discard(ended);
       this.sessions.clearCookie(res);
       req.auth = { state: 'invalid' };
       return;
@@ -58,7 +63,7 @@ export class SessionStateMiddleware implements NestMiddleware {
     req.auth = {
       state: 'active',
       user: toAuthenticatedUser(user),
-      session: this.sessions.describe({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
+      session: this.sessions.describe(id, { createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
     };
     RequestContext.setUserId(user.id);
   }

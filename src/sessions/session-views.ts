@@ -1,4 +1,4 @@
-import type { SessionDocument } from './hashed-mongo-store';
+import type { SessionDocument } from './session-document';
 import { describeUserAgent } from './user-agent';
 
 /** A session as people see it in device lists: a public id, never a token. */

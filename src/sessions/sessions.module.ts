@@ -1,26 +1,25 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import type { AppConfiguration } from '../config/configuration';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { AppConfiguration } from '../config/configuration';
 import { UsersModule } from '../users/users.module';
-import { SessionEvent, SessionEventSchema } from './session-event.schema';
-import { SessionsRepository } from './sessions.repository';
-import { SessionEventsRepository } from './session-events.repository';
-import { DevicesController } from './devices.controller';
-import { DevicesService } from './devices.service';
 import { ActiveSessionsGauge } from './active-sessions-gauge.service';
-import { AccountPagesController } from './account-pages.controller';
+import { MySessionsController } from './my-sessions.controller';
+import { MySessionsService } from './my-sessions.service';
 import { SessionActivityInterceptor } from './session-activity.interceptor';
+import { SessionEvent, SessionEventSchema } from './session-event.schema';
+import { SessionEventsRepository } from './session-events.repository';
 import { SessionEventsService } from './session-events.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionStateMiddleware } from './session-state.middleware';
 import { sessionStoreProvider } from './session-store.provider';
 import { SESSION_STORE } from './session.constants';
+import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  controllers: [DevicesController, AccountPagesController],
+  controllers: [MySessionsController],
   imports: [UsersModule, MongooseModule.forFeature([{ name: SessionEvent.name, schema: SessionEventSchema }])],
   providers: [
     {
@@ -31,16 +30,26 @@ import { SessionsService } from './sessions.service';
         return new SessionExpiryPolicy(inactivityMs, absoluteMs);
       },
     },
-    sessionStoreProvider,
-    SessionEventsService,
     SessionsRepository,
+    sessionStoreProvider,
     SessionEventsRepository,
+    SessionEventsService,
     SessionsService,
-    DevicesService,
+    MySessionsService,
     ActiveSessionsGauge,
     SessionStateMiddleware,
     { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
   ],
-  exports: [ActiveSessionsGauge, SESSION_STORE, SessionsService, SessionsRepository, SessionEventsService, SessionEventsRepository, SessionStateMiddleware, SessionExpiryPolicy],
+  exports: [
+    ActiveSessionsGauge,
+    SESSION_STORE,
+    SessionsService,
+    SessionsRepository,
+    MySessionsService,
+    SessionEventsService,
+    SessionEventsRepository,
+    SessionStateMiddleware,
+    SessionExpiryPolicy,
+  ],
 })
 export class SessionsModule {}

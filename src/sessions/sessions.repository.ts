@@ -1,13 +1,12 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Filter } from 'mongodb';
-import { HashedMongoStore, SessionDocument } from './hashed-mongo-store';
-import { SESSION_STORE } from './session.constants';
-import { EXPIRED_SESSION_RETENTION_MS } from './session-expiry-policy';
-
-export interface PageRequest {
-  page: number;
-  pageSize: number;
-}
+import type { Connection } from 'mongoose';
+import { PageRequest, pageWindow } from '../common/http/pagination';
+import { ExpirySweeper } from '../database/expiry-sweeper.service';
+import { SESSION_COLLECTION } from './session.constants';
+import { EXPIRED_SESSION_RETENTION_MS, SessionExpiryPolicy } from './session-expiry-policy';
+import type { SessionDocument } from './session-document';
 
 export interface Page<T> {
   items: T[];
@@ -24,72 +23,83 @@ const SUMMARY_PROJECTION = {
 } as const;
 
 /**
- * Queries over the `sessions` collection. "Active" means neither deadline has
- * passed: the TTL field is the first deadline plus a fixed retention, so the
- * test is one indexed range on `expires`. Every list is one index per query
- * shape on MongoDB (asserted by a test on the index list), bounded by a page.
+ * The one owner of the `sessions` collection: every query, write and index.
+ * Writes are by exact `_id` and never upsert: a document is created only by
+ * `insert` at sign-in, so nothing can bring an ended session back. "Active"
+ * means neither deadline has passed: the TTL field is the first deadline plus
+ * a fixed retention, so the test is one indexed range on `expires`. Every list
+ * has an index for its shape (asserted by a test on the index list).
  */
 @Injectable()
 export class SessionsRepository implements OnModuleInit {
-  constructor(@Inject(SESSION_STORE) private readonly store: HashedMongoStore) {}
+  /** False where the server has no TTL indexes (FerretDB): ExpirySweeper deletes instead. */
+  expiresNatively = false;
+
+  constructor(
+    @InjectConnection() private readonly connection: Connection,
+    private readonly policy: SessionExpiryPolicy,
+    private readonly sweeper: ExpirySweeper,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    const sessions = await this.collection();
-    await sessions.createIndex({ 'session.userId': 1, expires: -1 });
+    this.expiresNatively = await this.sweeper.expireBy(this.collection() as unknown as Collection, 'expires');
+    await this.collection().createIndex({ 'session.userId': 1, expires: -1 });
   }
 
+  insert(document: Omit<SessionDocument, 'expires'>): Promise<unknown> {
+    return this.collection().insertOne({ ...document, expires: this.policy.storageExpiry(document.session) });
+  }
+
+  /** By `_id` alone, expired or not: the caller enforces the deadlines and can say why one ended. */
   findById(id: string): Promise<SessionDocument | null> {
-    return this.collection().then((sessions) => sessions.findOne({ _id: id }));
+    return this.collection().findOne({ _id: id });
   }
 
-  findActiveByUser(userId: string, page: PageRequest): Promise<Page<SessionDocument>> {
-    return this.findActivePage({ 'session.userId': userId }, page);
+  /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
+  async recordActivity(id: string, createdAt: Date, at: Date): Promise<void> {
+    await this.collection().updateOne(
+      { _id: id },
+      { $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) } },
+    );
   }
 
-  findActive(page: PageRequest, userId?: string): Promise<Page<SessionDocument>> {
-    return this.findActivePage(userId ? { 'session.userId': userId } : {}, page);
+  /** True when this call removed the document (so the caller, and only it, records the end). */
+  async deleteById(id: string): Promise<boolean> {
+    return (await this.collection().deleteOne({ _id: id })).deletedCount === 1;
   }
 
-  async countActive(): Promise<number> {
-    return (await this.collection()).countDocuments(this.activeFilter({}));
+  /** A page of active sessions, of one user or everyone's, most recently active first. */
+  async findActivePage(page: PageRequest, userId?: string): Promise<Page<SessionDocument>> {
+    const query = this.activeFilter(userId ? { 'session.userId': userId } : {});
+    const [items, total] = await Promise.all([
+      // Newest deadline first: the most recently active sessions, straight off the index.
+      this.collection()
+        .find(query, { projection: SUMMARY_PROJECTION, sort: { expires: -1 }, ...pageWindow(page) })
+        .toArray(),
+      this.collection().countDocuments(query),
+    ]);
+    return { items, total };
+  }
+
+  countActive(): Promise<number> {
+    return this.collection().countDocuments(this.activeFilter({}));
   }
 
   /** Every active session of a user but `exceptId` (all of them when it is unset), summaries only. */
   async findActiveOfUser(userId: string, exceptId?: string): Promise<SessionDocument[]> {
-    const sessions = await this.collection();
-    return sessions
+    const documents = await this.collection()
       .find(this.activeFilter({ 'session.userId': userId }), { projection: SUMMARY_PROJECTION })
-      .toArray()
-      .then((documents) => documents.filter((document) => document._id !== exceptId));
-  }
-
-  async deleteById(id: string): Promise<boolean> {
-    return (await (await this.collection()).deleteOne({ _id: id })).deletedCount === 1;
-  }
-
-  async deleteByIds(ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    return (await (await this.collection()).deleteMany({ _id: { $in: ids } })).deletedCount;
-  }
-
-  private async findActivePage(filter: Filter<SessionDocument>, { page, pageSize }: PageRequest): Promise<Page<SessionDocument>> {
-    const sessions = await this.collection();
-    const query = this.activeFilter(filter);
-    const [items, total] = await Promise.all([
-      // Newest deadline first: the most recently active sessions, straight off the index.
-      sessions
-        .find(query, { projection: SUMMARY_PROJECTION, sort: { expires: -1 }, skip: (page - 1) * pageSize, limit: pageSize })
-        .toArray(),
-      sessions.countDocuments(query),
-    ]);
-    return { items, total };
+      .toArray();
+    return documents.filter((document) => document._id !== exceptId);
   }
 
   private activeFilter(filter: Filter<SessionDocument>): Filter<SessionDocument> {
     return { ...filter, expires: { $gt: new Date(Date.now() + EXPIRED_SESSION_RETENTION_MS) } };
   }
 
-  private collection(): Promise<Collection<SessionDocument>> {
-    return this.store.collection;
+  private collection(): Collection<SessionDocument> {
+    const db = this.connection.db;
+    if (!db) throw new Error('MongoDB connection is not open');
+    return db.collection<SessionDocument>(SESSION_COLLECTION);
   }
 }

@@ -5,11 +5,13 @@ import type { Session, SessionData } from 'express-session';
 import { promisify } from 'node:util';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
-import type { ActiveSession, AuthenticatedUser } from './auth-state';
-import { HashedMongoStore, SessionDocument } from './hashed-mongo-store';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { ActiveSession } from './auth-state';
+import { HashedMongoStore } from './hashed-mongo-store';
 import { SESSION_STORE } from './session.constants';
+import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from './session-events.service';
-import { ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
+import { ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import { sessionStorageId } from './session-id';
 import { SessionsRepository } from './sessions.repository';
 
@@ -29,7 +31,13 @@ export interface Revoker {
 
 type LoadedSession = Session & Partial<SessionData>;
 
-/** A session's life: start at sign-in, activity, end by sign-out, expiry or revocation. */
+/**
+ * A session's life: start at sign-in, activity, end by sign-out, expiry or
+ * revocation. Only start, rotate, sign-out and activity take the request
+ * (they work on its express-session); everything else takes plain values, so
+ * it runs the same from a job, the CLI or a test. Each end is recorded once:
+ * by whoever's delete removed the document.
+ */
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
@@ -55,7 +63,7 @@ export class SessionsService {
     return sessionStorageId(req.sessionID);
   }
 
-  /** A fresh session id for this user (no fixation); the previous session, if any, is gone. */
+  /** Sign-in: a fresh session id for this user (no fixation); the previous session, if any, is gone. */
   async start(req: Request, user: AuthenticatedUser): Promise<void> {
     await promisify(this.store.regenerate.bind(this.store))(req);
     const now = new Date();
@@ -66,8 +74,10 @@ export class SessionsService {
       ip: req.ip ?? '',
       userAgent: req.get('user-agent') ?? '',
     } satisfies Omit<SessionData, 'cookie'>);
-    await this.store.insert(req.sessionID, req.session as Session & SessionData);
-    this.events.created({ id: SessionsService.currentId(req), userId: user.id });
+    await this.store.insert(req.sessionID, req.session as StoredSession);
+    const id = SessionsService.currentId(req);
+    this.events.created({ id, userId: user.id });
+    await this.events.loginSucceeded(user, id);
   }
 
   /**
@@ -75,51 +85,51 @@ export class SessionsService {
    * old cookie is refused from now on. Sign-in time and absolute deadline stay.
    */
   async rotate(req: Request): Promise<void> {
-    const { userId, createdAt, ip, userAgent } = req.session as Session & SessionData;
+    const { userId, createdAt, ip, userAgent } = req.session as StoredSession;
     await promisify(this.store.regenerate.bind(this.store))(req);
     Object.assign(req.session, { userId, createdAt, lastActivityAt: new Date(), ip, userAgent } satisfies Omit<SessionData, 'cookie'>);
-    await this.store.insert(req.sessionID, req.session as Session & SessionData);
+    await this.store.insert(req.sessionID, req.session as StoredSession);
   }
 
   /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
   async end(req: Request): Promise<void> {
-    if (req.auth?.state === 'unverified') {
-      // The session could not be loaded: delete it by id, which fails while MongoDB is down.
-      await promisify(this.store.destroy.bind(this.store))(req.sessionID);
-      return;
-    }
-    const ended = await this.destroyCurrent(req);
-    if (ended) await this.events.logout(req, ended);
+    const session = req.session as LoadedSession | undefined;
+    const ended = session?.userId ? { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt } : undefined;
+    // A session that could not be loaded (MongoDB down) is deleted by id, which fails while it is down.
+    if (!ended && req.auth?.state !== 'unverified') return;
+    forget(req);
+    const deleted = await this.repository.deleteById(ended?.id ?? SessionsService.currentId(req));
+    if (ended && deleted) await this.events.logout(ended);
   }
 
-  /** The session passed a deadline: it is deleted so it can never come back. */
-  async expire(req: Request, reason: ExpiryReason): Promise<void> {
-    const ended = await this.destroyCurrent(req);
-    if (ended) await this.events.expired(req, ended, reason);
+  /** The session passed a deadline: deleted, so it can never come back. True when this call ended it. */
+  async expire(session: EndedSession, reason: ExpiryReason): Promise<boolean> {
+    const deleted = await this.repository.deleteById(session.id);
+    if (deleted) await this.events.expired(session, reason);
+    return deleted;
   }
 
   /** The account behind the session is gone or disabled. */
-  async discard(req: Request): Promise<void> {
-    const ended = await this.destroyCurrent(req);
-    if (ended) await this.events.revoked(req, ended, 'system', undefined, 'account_unavailable');
+  async discard(session: EndedSession): Promise<void> {
+    if (await this.repository.deleteById(session.id)) await this.events.revoked(session, 'system', undefined, 'account_unavailable');
   }
 
-  /** Ends one session by public id; false when there is no such active session. */
-  async revoke(req: Request, id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
+  /** Ends one session by public id; false when there is no such active session (of `ownerId`, when given). */
+  async revoke(id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
     const document = await this.repository.findById(id);
     if (!document || (ownerId !== undefined && document.session.userId !== ownerId)) return false;
     if (!(await this.repository.deleteById(id))) return false;
-    await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);
+    await this.events.revoked(toEnded(document), revoker.by, revoker.actorId, revoker.reason);
     return true;
   }
 
   /** Ends every session of a user except `exceptId`; returns how many ended (each recorded once). */
-  async revokeAllOfUser(req: Request, userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
+  async revokeAllOfUser(userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
     const documents = await this.repository.findActiveOfUser(userId, exceptId);
     const ended = await Promise.all(documents.map(async (document) => ((await this.repository.deleteById(document._id)) ? document : undefined)));
     const deleted = ended.filter((document) => document !== undefined);
     for (const document of deleted) {
-      await this.events.revoked(req, toEnded(document), revoker.by, revoker.actorId, revoker.reason);
+      await this.events.revoked(toEnded(document), revoker.by, revoker.actorId, revoker.reason);
     }
     return deleted.length;
   }
@@ -139,18 +149,19 @@ export class SessionsService {
     const now = new Date();
     const timestamps = { createdAt: session.createdAt, lastActivityAt: session.lastActivityAt };
     if (!options.force && !this.policy.shouldRecordActivity(timestamps, now)) return undefined;
+    const id = SessionsService.currentId(req);
     try {
-      await this.store.recordActivity(req.sessionID, session as Session & SessionData, now);
+      await this.repository.recordActivity(id, session.createdAt, now);
       session.lastActivityAt = now;
     } catch (error) {
       if (options.force) throw error;
       this.logger.warn(`Could not record session activity: ${(error as Error).message}`);
     }
-    return this.describe({ createdAt: session.createdAt, lastActivityAt: session.lastActivityAt });
+    return this.describe(id, { createdAt: session.createdAt, lastActivityAt: session.lastActivityAt });
   }
 
-  describe(timestamps: { createdAt: Date; lastActivityAt: Date }): ActiveSession {
-    return { ...timestamps, ...this.policy.deadlines(timestamps) };
+  describe(id: string, timestamps: SessionTimestamps): ActiveSession {
+    return { id, ...timestamps, ...this.policy.deadlines(timestamps) };
   }
 
   static toView(session: ActiveSession): SessionView {
@@ -161,20 +172,11 @@ export class SessionsService {
       absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
     };
   }
+}
 
-  /**
-   * Deletes the request's session; the ended session only when this delete
-   * removed it, so parallel requests on one session record its end once.
-   */
-  private async destroyCurrent(req: Request): Promise<EndedSession | undefined> {
-    const session = req.session as LoadedSession | undefined;
-    if (!session?.userId) return undefined;
-    const ended = { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt };
-    const deleted = await this.repository.deleteById(ended.id);
-    // Gone from the request too: express-session has nothing left to save, touch or delete again.
-    delete (req as Partial<Request>).session;
-    return deleted ? ended : undefined;
-  }
+/** The request no longer has a session: express-session has nothing left to save, touch or delete. */
+export function forget(req: Request): void {
+  delete (req as Partial<Request>).session;
 }
 
 function toEnded(document: SessionDocument): EndedSession {

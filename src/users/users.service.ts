@@ -3,7 +3,6 @@ import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, trusted } from 'mongoose';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
-import type { AuthenticatedUser } from '../sessions/auth-state';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { User, UserDocument, UserRole } from './user.schema';
@@ -19,10 +18,6 @@ const DUPLICATE_KEY = 11000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-export function toAuthenticatedUser(user: Pick<UserDocument, 'id' | 'email' | 'name' | 'role'>): AuthenticatedUser {
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 
 @Injectable()

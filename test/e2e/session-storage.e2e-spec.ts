@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
 import type { Cookie, SessionData } from 'express-session';
 import { promisify } from 'node:util';
@@ -20,8 +21,7 @@ describe('session storage', () => {
     const db = connectionOf(app).db!;
     const buildInfo = await db.admin().command({ buildInfo: 1 });
     const isFerretDb = typeof buildInfo.ferretdbVersion === 'string';
-    const store = app.get<HashedMongoStore>(SESSION_STORE);
-    expect(store.expiresNatively).toBe(!isFerretDb);
+    expect(app.get(SessionsRepository).expiresNatively).toBe(!isFerretDb);
     const indexes = await db.collection('sessions').indexes();
     const onExpires = indexes.find((index) => index.key.expires === 1);
     expect(onExpires).toBeDefined();
@@ -35,7 +35,7 @@ describe('session storage', () => {
     const sessions = connectionOf(app).collection<{ _id: string; expires: Date }>('sessions');
     await sessions.insertOne({ _id: 'stale-session', expires: new Date(Date.now() - 1_000) });
     const deleted = await app.get(ExpirySweeper).sweep();
-    if (app.get<HashedMongoStore>(SESSION_STORE).expiresNatively) {
+    if (app.get(SessionsRepository).expiresNatively) {
       // MongoDB: the TTL index removes it (within a minute); the app sweeps nothing itself.
       expect(deleted).toBe(0);
     } else {
@@ -81,7 +81,7 @@ describe('nothing writes a deleted session back', () => {
 
   it('an activity write from a request still in flight does not re-create it', async () => {
     const { token, data } = await deletedSession();
-    await store.recordActivity(token, data, new Date());
+    await app.get(SessionsRepository).recordActivity(sessionStorageId(token), data.createdAt, new Date());
     expect(await stored(token)).toBeNull();
   });
 });

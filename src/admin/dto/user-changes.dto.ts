@@ -1,6 +1,5 @@
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { MAX_EMAIL_LENGTH } from '../../auth/dto/login.dto';
-import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
 import { USER_ROLES, UserRole } from '../../users/user.schema';
 
 const MAX_NAME_LENGTH = 100;
@@ -40,30 +39,15 @@ export class UpdateUserDto {
   name?: string;
 }
 
-/** The admin pages' forms: the same fields, plus the CSRF field. */
-export class CreateUserFormDto extends CreateUserDto {
-  @IsOptional()
-  @IsString()
-  _csrf?: string;
-}
-
 /** Ending a session from a page: where to come back to (a same-site path). */
 export class EndSessionFormDto {
   @IsOptional()
   @IsString()
   @MaxLength(200)
   returnTo?: string;
-
-  @IsOptional()
-  @IsString()
-  _csrf?: string;
 }
 
 export class RoleFormDto {
   @IsIn(USER_ROLES)
   role: UserRole;
-
-  @IsOptional()
-  @IsString()
-  _csrf?: string;
 }

@@ -1,5 +1,5 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
 
 export class ChangePasswordDto {
   @IsString()
@@ -11,10 +11,4 @@ export class ChangePasswordDto {
   @IsString()
   @MaxLength(MAX_PASSWORD_LENGTH)
   newPassword: string;
-}
-
-export class ChangePasswordFormDto extends ChangePasswordDto {
-  @IsOptional()
-  @IsString()
-  _csrf?: string;
 }

@@ -1,6 +1,5 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { MAX_PASSWORD_LENGTH } from '../../users/password-policy';
-import { MAX_EMAIL_LENGTH } from './login.dto';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
 
 const MAX_NEXT_LENGTH = 2048;
 
@@ -20,9 +19,4 @@ export class LoginFormDto {
   @IsString()
   @MaxLength(MAX_NEXT_LENGTH)
   next?: string;
-
-  /** Checked by CsrfGuard before the handler runs. */
-  @IsOptional()
-  @IsString()
-  _csrf?: string;
 }

@@ -11,5 +11,5 @@ export function requestContextMiddleware(req: Request, res: Response, next: Next
   const correlationId = resolveCorrelationId(req.headers[CORRELATION_ID_HEADER.toLowerCase()]);
   req.correlationId = correlationId;
   res.setHeader(CORRELATION_ID_HEADER, correlationId);
-  RequestContext.run(correlationId, next);
+  RequestContext.run({ correlationId, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '' }, next);
 }

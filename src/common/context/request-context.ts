@@ -1,32 +1,50 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-interface RequestContextStore {
+/** Long User-Agent headers are cut: what is kept of a client is a record, not a dump. */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+/** Who is on the other end of the request, as services need it (events, devices, lockout). */
+export interface ClientFacts {
   correlationId: string;
+  /** The client's address as Express resolves it under TRUST_PROXY. */
+  ip: string;
+  userAgent: string;
+}
+
+interface RequestContextStore extends ClientFacts {
   startedAt: bigint;
   userId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContextStore>();
 
-/** Correlation id, user id and elapsed time of the current request, readable anywhere. */
-export const RequestContext = {
-  run<T>(correlationId: string, callback: () => T): T {
-    return storage.run({ correlationId, startedAt: process.hrtime.bigint() }, callback);
-  },
+/** Nothing is known outside a request (a CLI command, a background job). */
+const NO_CLIENT: ClientFacts = { correlationId: '', ip: '', userAgent: '' };
 
+/**
+ * The current request's facts, readable anywhere during it: correlation id,
+ * client address and user agent, user id, elapsed time. Services read these
+ * instead of taking Express's `req`, so they run the same outside HTTP.
+ */
+export const RequestContext = {
+  run<T>(client: ClientFacts, callback: () => T): T {
+    const userAgent = client.userAgent.slice(0, MAX_USER_AGENT_LENGTH);
+    return storage.run({ ...client, userAgent, startedAt: process.hrtime.bigint() }, callback);
+  },
   correlationId(): string | undefined {
     return storage.getStore()?.correlationId;
   },
-
+  client(): ClientFacts {
+    const store = storage.getStore();
+    return store ? { correlationId: store.correlationId, ip: store.ip, userAgent: store.userAgent } : NO_CLIENT;
+  },
   userId(): string | undefined {
     return storage.getStore()?.userId;
   },
-
   setUserId(userId: string | undefined): void {
     const store = storage.getStore();
     if (store) store.userId = userId;
   },
-
   /** Milliseconds since the request started, or undefined outside a request. */
   elapsedMs(): number | undefined {
     const store = storage.getStore();

@@ -23,6 +23,17 @@ export class PageQueryDto {
   pageSize: number = DEFAULT_PAGE_SIZE;
 }
 
+/** What a repository needs to read one page. */
+export interface PageRequest {
+  page: number;
+  pageSize: number;
+}
+
+/** The one translation of a 1-based page into a skip and a limit. */
+export function pageWindow({ page, pageSize }: PageRequest): { skip: number; limit: number } {
+  return { skip: (page - 1) * pageSize, limit: pageSize };
+}
+
 /** The shape of every list the API returns. */
 export interface PagedList<T> {
   items: T[];
@@ -31,7 +42,7 @@ export interface PagedList<T> {
   pageSize: number;
 }
 
-export function pagedList<T>(items: T[], total: number, query: PageQueryDto): PagedList<T> {
+export function pagedList<T>(items: T[], total: number, query: PageRequest): PagedList<T> {
   return { items, total, page: query.page, pageSize: query.pageSize };
 }
 

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { UserRole } from '../../users/user.schema';
+import type { UserRole } from '../users/user.schema';
 
 export const ROLES = 'roles';
 

@@ -3,8 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { doubleCsrf, DoubleCsrfUtilities } from 'csrf-csrf';
 import type { Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
-import type { AppConfiguration } from '../config/configuration';
-import { sessionStorageId } from '../sessions/session-id';
+import type { AppConfiguration } from '../../../config/configuration';
 
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FORM_FIELD = '_csrf';
@@ -23,12 +22,12 @@ export class CsrfService {
   constructor(config: ConfigService<AppConfiguration, true>) {
     const session = config.get('session', { infer: true });
     // Own keys derived from the session secrets: one secret, one purpose.
-    const secrets = session.secrets.map((secret) => createHmac('sha256', secret).update('csrf').digest('hex'));
+    const secrets = session.secrets.map((secret: string) => createHmac('sha256', secret).update('csrf').digest('hex'));
     this.allowedOrigins = new Set(config.get('http', { infer: true }).corsOrigins);
     this.csrf = doubleCsrf({
       getSecret: () => secrets,
-      getSessionIdentifier: (req) =>
-        req.auth?.state === 'active' || req.auth?.state === 'unverified' ? sessionStorageId(req.sessionID) : '',
+      // The token is an HMAC over this: bound to the session, revealing nothing of its id.
+      getSessionIdentifier: (req) => (req.auth?.state === 'active' || req.auth?.state === 'unverified' ? req.sessionID : ''),
       cookieName: session.cookieSecure ? '__Host-csrf' : 'csrf',
       cookieOptions: { sameSite: 'strict', path: '/', secure: session.cookieSecure, httpOnly: true },
       getCsrfTokenFromRequest: (req) => {

@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { ActiveSession, AuthenticatedUser } from '../../sessions/auth-state';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { ActiveSession } from './auth-state';
 
 function activeAuth(context: ExecutionContext) {
   const auth = context.switchToHttp().getRequest<Request>().auth;
@@ -13,7 +14,7 @@ export const CurrentUser = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AuthenticatedUser => activeAuth(context).user,
 );
 
-/** The signed-in session's timestamps and deadlines. */
+/** The signed-in session: its public id, timestamps and deadlines. */
 export const CurrentSession = createParamDecorator(
   (_data: unknown, context: ExecutionContext): ActiveSession => activeAuth(context).session,
 );

@@ -1,0 +1,99 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import type { Request, Response } from 'express';
+import { AuthService } from '../auth/auth.service';
+import { ChangePasswordDto } from '../auth/dto/change-password.dto';
+import { ParseSessionIdPipe } from '../common/http/id-params';
+import { PageRenderer } from '../common/http/page-renderer.service';
+import { pageLinks, PageQueryDto } from '../common/http/pagination';
+import type { ActiveSession } from '../sessions/auth-state';
+import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { MySessionsService } from '../sessions/my-sessions.service';
+import { SessionsService } from '../sessions/sessions.service';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
+import { PASSWORD_OUTCOMES, PasswordOutcome, passwordOutcomeOf } from './account-messages';
+
+const SESSIONS_PAGE = '/account/sessions';
+
+class AccountPageQueryDto extends PageQueryDto {
+  @IsOptional()
+  @IsIn(Object.keys(PASSWORD_OUTCOMES))
+  password?: PasswordOutcome;
+}
+
+/** The signed-in person's own pages: the dashboard, where they are signed in, their password. */
+@ApiExcludeController()
+@Controller()
+export class AccountPagesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly mySessions: MySessionsService,
+    private readonly sessions: SessionsService,
+    private readonly pages: PageRenderer,
+  ) {}
+
+  @Get('dashboard')
+  dashboard(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession): void {
+    this.pages.render(req, res, 'dashboard', { title: 'Dashboard', user, session });
+  }
+
+  @Get(SESSIONS_PAGE)
+  async sessionsPage(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Query() query: AccountPageQueryDto,
+  ) {
+    const list = await this.mySessions.list(user.id, query, session.id);
+    this.pages.render(req, res, 'account-sessions', {
+      ...(query.password ? PASSWORD_OUTCOMES[query.password] : {}),
+      title: 'My sessions',
+      user,
+      list,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      links: pageLinks(SESSIONS_PAGE, { ...query }, list),
+    });
+  }
+
+  @Post(`${SESSIONS_PAGE}/end-others`)
+  async endOthers(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
+    await this.mySessions.endOthers(user.id, session.id);
+    res.redirect(303, SESSIONS_PAGE);
+  }
+
+  @Post(`${SESSIONS_PAGE}/:id/end`)
+  async end(
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseSessionIdPipe) id: string,
+  ) {
+    if (!(await this.mySessions.end(user.id, id, session.id)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
+    this.sessions.clearCookie(res);
+    res.redirect(303, '/login?loggedOut=1');
+  }
+
+  /** The password form on the sessions page; the outcome comes back as `?password=`. */
+  @Post('account/password')
+  async changePassword(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() form: ChangePasswordDto,
+  ) {
+    let outcome: PasswordOutcome = 'changed';
+    try {
+      await this.auth.changePassword(user, form.currentPassword, form.newPassword, session.id);
+      await this.sessions.rotate(req);
+    } catch (error) {
+      const reported = passwordOutcomeOf(error);
+      if (!reported) throw error;
+      outcome = reported;
+    }
+    res.redirect(303, `${SESSIONS_PAGE}?password=${outcome}`);
+  }
+}

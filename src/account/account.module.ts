@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { AccountPagesController } from './account-pages.controller';
+
+/** Pages for the signed-in person about their own account. */
+@Module({
+  imports: [AuthModule, SessionsModule],
+  controllers: [AccountPagesController],
+})
+export class AccountModule {}
