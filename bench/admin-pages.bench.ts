@@ -136,7 +136,9 @@ async function main(): Promise<void> {
   const connection = app.get<Connection>(getConnectionToken());
   try {
     const buildInfo = await connection.db!.admin().command({ buildInfo: 1 });
-    process.stdout.write(`Server: ${buildInfo.ferretdbVersion ? `FerretDB ${buildInfo.ferretdbVersion}` : `MongoDB ${buildInfo.version}`}\n`);
+    process.stdout.write(
+      `Server: ${buildInfo.ferretdbVersion ? `FerretDB ${buildInfo.ferretdbVersion}` : `MongoDB ${buildInfo.version}`}\n`,
+    );
     process.stdout.write(`Seeding ${USERS} users, ${SESSIONS} sessions, ${EVENTS} events…\n`);
     const userIds = await seed(connection.db!);
     await app.get(UsersService).create({ ...ADMIN, role: 'admin' });
@@ -171,7 +173,9 @@ async function main(): Promise<void> {
       const { median, worst, status } = await time(agent, path);
       const ok = status === 200 && median < TARGET_MS;
       if (!ok) missed++;
-      process.stdout.write(`${path.padEnd(52)} ${median.toFixed(0).padStart(7)}ms ${worst.toFixed(0).padStart(7)}ms  ${status !== 200 ? `HTTP ${status}` : ok ? 'ok' : `over ${TARGET_MS} ms`}\n`);
+      process.stdout.write(
+        `${path.padEnd(52)} ${median.toFixed(0).padStart(7)}ms ${worst.toFixed(0).padStart(7)}ms  ${status !== 200 ? `HTTP ${status}` : ok ? 'ok' : `over ${TARGET_MS} ms`}\n`,
+      );
     }
     const timed = pages.filter((page) => !only || page.startsWith(only)).length;
     process.stdout.write(`\n${timed - missed} of ${timed} requests under ${TARGET_MS} ms (median of ${RUNS})\n`);

@@ -1,4 +1,4 @@
-import { EMBEDDED_DB_DIR } from '../src/database/embedded-database';
+import { EMBEDDED_DB_DIR } from '../src/config/local-state';
 import { buildFerretDb } from '../src/database/ferretdb';
 
 /** Builds FerretDB into .embedded-db/bin once; later runs return at once. */

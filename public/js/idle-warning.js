@@ -57,8 +57,15 @@
     var now = Date.now();
 
     if (deadline <= now) return expire(reason);
-    later(function () { warn(deadline, reason); }, deadline - warnBefore - now);
-    later(function () { expire(reason); }, deadline - now);
+    later(
+      function () {
+        warn(deadline, reason);
+      },
+      deadline - warnBefore - now,
+    );
+    later(function () {
+      expire(reason);
+    }, deadline - now);
     // Another tab may keep the session alive: look again just before warning, if that is far enough off.
     if (deadline - warnBefore - now > MIN_POLL_MS) later(check, deadline - warnBefore - now - TICK_MS);
   }
@@ -68,9 +75,10 @@
     stay.hidden = reason === 'absolute';
     function render() {
       var seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-      text.textContent = reason === 'absolute'
-        ? 'Your session ends in ' + seconds + ' s. Sign in again to continue.'
-        : 'You will be signed out in ' + seconds + ' s because of inactivity.';
+      text.textContent =
+        reason === 'absolute'
+          ? 'Your session ends in ' + seconds + ' s. Sign in again to continue.'
+          : 'You will be signed out in ' + seconds + ' s because of inactivity.';
     }
     render();
     ticker = setInterval(render, TICK_MS);
@@ -88,9 +96,13 @@
           });
         }
         if (!response.ok) return later(check, MIN_POLL_MS);
-        return response.json().then(function (session) { plan(session, skewOf(response)); });
+        return response.json().then(function (session) {
+          plan(session, skewOf(response));
+        });
       })
-      .catch(function () { later(check, MIN_POLL_MS); });
+      .catch(function () {
+        later(check, MIN_POLL_MS);
+      });
   }
 
   stay.addEventListener('click', function () {
@@ -102,10 +114,16 @@
     })
       .then(function (response) {
         if (!response.ok) return expire('inactivity');
-        return response.json().then(function (session) { plan(session, skewOf(response)); });
+        return response.json().then(function (session) {
+          plan(session, skewOf(response));
+        });
       })
-      .catch(function () { /* keep the warning; the deadline timer still applies */ })
-      .then(function () { stay.disabled = false; });
+      .catch(function () {
+        /* keep the warning; the deadline timer still applies */
+      })
+      .then(function () {
+        stay.disabled = false;
+      });
   });
 
   check();

@@ -35,7 +35,12 @@ export class AccountPagesController {
   ) {}
 
   @Get('dashboard')
-  dashboard(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession): void {
+  dashboard(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+  ): void {
     this.pages.render(req, res, 'dashboard', { title: 'Dashboard', user, session });
   }
 

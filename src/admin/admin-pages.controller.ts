@@ -89,7 +89,12 @@ export class AdminPagesController {
   }
 
   @Post('users/:id/role')
-  async role(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string, @Body() form: RoleFormDto) {
+  async role(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Param('id', ParseUserIdPipe) id: string,
+    @Body() form: RoleFormDto,
+  ) {
     await this.admin.updateUser(actor, id, { role: form.role });
     res.redirect(303, `/admin/users/${id}`);
   }
@@ -109,7 +114,13 @@ export class AdminPagesController {
     @Query() query: AdminSessionsQueryDto,
   ) {
     const list = await this.admin.listSessions(query, session.id);
-    this.pages.render(req, res, 'admin/sessions', { title: 'All sessions', user, list, query, links: pageLinks('/admin/sessions', { ...query }, list) });
+    this.pages.render(req, res, 'admin/sessions', {
+      title: 'All sessions',
+      user,
+      list,
+      query,
+      links: pageLinks('/admin/sessions', { ...query }, list),
+    });
   }
 
   /** Ends any session, then back to where the admin was (a same-site page only). */
@@ -137,7 +148,13 @@ export class AdminPagesController {
     });
   }
 
-  private async renderUsers(req: Request, res: Response, user: AuthenticatedUser, query: AdminUsersQueryDto, extra: Record<string, unknown> = {}) {
+  private async renderUsers(
+    req: Request,
+    res: Response,
+    user: AuthenticatedUser,
+    query: AdminUsersQueryDto,
+    extra: Record<string, unknown> = {},
+  ) {
     const list = await this.admin.listUsers(query);
     this.pages.render(req, res, 'admin/users', {
       title: 'Users',

@@ -72,7 +72,9 @@ export class AdminService {
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     if (before.id === actor.id && (changes.disabled === true || (changes.role && changes.role !== before.role))) {
-      throw new AppException(ErrorCode.INVALID_INPUT, { fields: { [changes.disabled ? 'disabled' : 'role']: 'you cannot change this on your own account' } });
+      throw new AppException(ErrorCode.INVALID_INPUT, {
+        fields: { [changes.disabled ? 'disabled' : 'role']: 'you cannot change this on your own account' },
+      });
     }
     const after = await this.users.update(id, changes);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
@@ -94,7 +96,11 @@ export class AdminService {
   async listSessions(query: AdminSessionsQueryDto, currentId: string): Promise<PagedList<AdminSessionView>> {
     const { items, total } = await this.sessionsRepository.findActivePage(query, query.userId);
     const emails = await this.users.emailsByIds(items.map((document) => document.session.userId));
-    return pagedList(items.map((document) => toAdminSessionView(document, currentId, emails)), total, query);
+    return pagedList(
+      items.map((document) => toAdminSessionView(document, currentId, emails)),
+      total,
+      query,
+    );
   }
 
   async endSession(actor: AuthenticatedUser, id: string): Promise<void> {

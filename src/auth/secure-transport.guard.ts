@@ -38,8 +38,9 @@ export class SecureTransportGuard implements CanActivate {
     if (!this.warned) {
       this.warned = true;
       this.logger.warn(
-        'Refused a sign-in over plain HTTP: COOKIE_SECURE is on, so no cookie could be set. Serve HTTPS, or behind a ' +
-          'TLS proxy set TRUST_PROXY to its hop count or address so X-Forwarded-Proto is believed (COOKIE_SECURE=false only for local development).',
+        'Refused a sign-in over plain HTTP: COOKIE_SECURE is on, so no cookie could be set. Serve HTTPS, or behind ' +
+          'a TLS proxy set TRUST_PROXY to its hop count or address so X-Forwarded-Proto is believed ' +
+          '(COOKIE_SECURE=false only for local development).',
       );
     }
     throw new AppException(ErrorCode.HTTPS_REQUIRED);

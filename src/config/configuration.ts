@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { developmentSessionSecret } from './local-state';
 import { EnvironmentVariables } from './environment';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
@@ -66,8 +66,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
     session: {
       cookieName: env.SESSION_COOKIE_NAME,
       cookieSecure: env.COOKIE_SECURE ?? production,
-      // Outside production a per-boot secret keeps a first start working; sessions end on restart.
-      secrets: env.SESSION_SECRET ?? [randomBytes(48).toString('base64url')],
+      // Only outside production (validation requires SESSION_SECRET there): kept across restarts.
+      secrets: env.SESSION_SECRET ?? [developmentSessionSecret()],
       inactivityMs: env.SESSION_INACTIVITY_MINUTES * MINUTE_MS,
       absoluteMs: env.SESSION_EXPIRE_MINUTES * MINUTE_MS,
     },

@@ -13,10 +13,15 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('validateEnvironment', () => {
-  it('applies the SPEC defaults', () => {
+  it('applies the documented defaults', () => {
     const config = buildConfiguration(validateEnvironment({}));
     expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [], shutdownDrainMs: 10_000 });
-    expect(config.session).toMatchObject({ cookieName: 'session_token', cookieSecure: false, inactivityMs: 900_000, absoluteMs: 9_600_000 });
+    expect(config.session).toMatchObject({
+      cookieName: 'session_token',
+      cookieSecure: false,
+      inactivityMs: 900_000,
+      absoluteMs: 9_600_000,
+    });
     expect(config.security).toMatchObject({ loginMaxFailures: 5, loginMaxFailuresPerIp: 50, loginLockMs: 900_000 });
   });
 
@@ -45,8 +50,23 @@ describe('validateEnvironment', () => {
     ).toEqual([expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/)]);
   });
 
+  it.each([
+    'my-production-secret-that-is-long-enough',
+    'supersecretsupersecretsupersecret!!',
+    'PasswordPasswordPasswordPassword11',
+    'x'.repeat(40),
+  ])('refuses the placeholder-looking secret %s in production', (secret) => {
+    expect(problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: secret })).toEqual([
+      expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/),
+    ]);
+  });
+
   it('rotates secrets from a comma list: the first signs', () => {
-    const env = validateEnvironment({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: `${PRODUCTION_SECRET},${PRODUCTION_SECRET}old` });
+    const env = validateEnvironment({
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db/x',
+      SESSION_SECRET: `${PRODUCTION_SECRET},${PRODUCTION_SECRET}old`,
+    });
     expect(buildConfiguration(env).session.secrets).toEqual([PRODUCTION_SECRET, `${PRODUCTION_SECRET}old`]);
     expect(buildConfiguration(env).session.cookieSecure).toBe(true);
   });

@@ -18,8 +18,12 @@ import {
 import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
 import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
-/** Secrets that show up in examples and must never reach production. */
-const PLACEHOLDER_SECRET = /change[-_ ]?me|replace[-_ ]?me|example|secret{2,}|^(.)\1+$/i;
+/**
+ * Secrets written by hand for an example or a first try, never to reach
+ * production: placeholder words anywhere, or one character repeated. A
+ * generated secret (`openssl rand -base64 48`) contains none of these words.
+ */
+const PLACEHOLDER_SECRET = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|secret|password|^(.)\1+$/i;
 export const MIN_SECRET_LENGTH = 32;
 
 const toBoolean = ({ value }: { value: unknown }) => {
@@ -28,8 +32,7 @@ const toBoolean = ({ value }: { value: unknown }) => {
   if (value === 'false' || value === '0') return false;
   return value;
 };
-const toNumber = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : Number(value);
+const toNumber = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value

@@ -21,14 +21,15 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
   if (value === '' || value === 'false' || value === '0') return false;
   if (value === 'true') throw new TrustProxyError(TRUST_EVERY_HOP);
   if (/^\d+$/.test(value)) return Number(value);
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     try {
       proxyAddr.compile(entry);
     } catch {
-      throw new TrustProxyError(
-        `"${entry}" is not a hop count, an IP address, a CIDR or one of ${TRUST_PROXY_NAMES.join(', ')}`,
-      );
+      throw new TrustProxyError(`"${entry}" is not a hop count, an IP address, a CIDR or one of ${TRUST_PROXY_NAMES.join(', ')}`);
     }
   }
   return entries;

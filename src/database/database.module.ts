@@ -1,11 +1,14 @@
-import { Global, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import mongoose from 'mongoose';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ROOT_LOGGER } from '../common/logging/logging.module';
 import type { AppConfiguration } from '../config/configuration';
 import { HEARTBEAT_FREQUENCY_MS, SERVER_SELECTION_TIMEOUT_MS } from './database.constants';
-import { EMBEDDED_DB_DIR, EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
+import { EMBEDDED_DB_DIR } from '../config/local-state';
+import { EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
 import { ExpirySweeper } from './expiry-sweeper.service';
 
 export const DATABASE_URI = Symbol('DATABASE_URI');
@@ -14,19 +17,29 @@ export const DATABASE_URI = Symbol('DATABASE_URI');
 mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', true);
 
-/** Starts the embedded database when MONGODB_URI is unset, and stops it with the app. */
+/**
+ * Starts the embedded database when MONGODB_URI is unset, and stops it with the
+ * app. It logs through pino directly, not Nest's logger: Nest holds its log
+ * lines until the app is up, and a first start that builds FerretDB for a
+ * minute must show its progress while it happens.
+ */
 @Injectable()
 export class DatabaseServer implements OnApplicationShutdown {
-  private readonly logger = new Logger(DatabaseServer.name);
+  private readonly logger: Logger;
   private embedded?: EmbeddedDatabase;
 
-  constructor(private readonly config: ConfigService<AppConfiguration, true>) {}
+  constructor(
+    private readonly config: ConfigService<AppConfiguration, true>,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+  ) {
+    this.logger = rootLogger.child({ context: DatabaseServer.name });
+  }
 
   async uri(): Promise<string> {
     const configured = this.config.get('database', { infer: true }).uri;
     if (configured) return configured;
-    this.embedded = await startEmbeddedDatabase(join(EMBEDDED_DB_DIR, 'data'), (message) => this.logger.log(message));
-    this.logger.log(`MONGODB_URI is unset: started an embedded ${this.embedded.engine} at ${this.embedded.uri}`);
+    this.embedded = await startEmbeddedDatabase(join(EMBEDDED_DB_DIR, 'data'), (message) => this.logger.info(message));
+    this.logger.info(`MONGODB_URI is unset: started an embedded ${this.embedded.engine} at ${this.embedded.uri}`);
     return `${this.embedded.uri}/session-service`;
   }
 
@@ -36,10 +49,7 @@ export class DatabaseServer implements OnApplicationShutdown {
 }
 
 @Module({
-  providers: [
-    DatabaseServer,
-    { provide: DATABASE_URI, inject: [DatabaseServer], useFactory: (server: DatabaseServer) => server.uri() },
-  ],
+  providers: [DatabaseServer, { provide: DATABASE_URI, inject: [DatabaseServer], useFactory: (server: DatabaseServer) => server.uri() }],
   exports: [DATABASE_URI],
 })
 class DatabaseServerModule {}

@@ -1,11 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { EMBEDDED_DB_DIR } from '../config/local-state';
 import { buildFerretDb, startFerretDb } from './ferretdb';
 import { freePort } from './ports';
 
-/** Project-local and git-ignored: the FerretDB binary, development data, markers. */
-export const EMBEDDED_DB_DIR = join(__dirname, '..', '..', '.embedded-db');
 const DOWNLOAD_FAILED_MARKER = join(EMBEDDED_DB_DIR, 'mongod-download-failed');
 /** After a failed mongod download, FerretDB is used straight away for this long. */
 const DOWNLOAD_RETRY_AFTER_MS = 24 * 60 * 60_000;
@@ -35,7 +34,13 @@ function downloadRecentlyFailed(): boolean {
 /** Without a network there is no download to try (and no noisy failure to print). */
 async function downloadHostResolves(): Promise<boolean> {
   const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), DNS_TIMEOUT_MS).unref());
-  return Promise.race([lookup(DOWNLOAD_HOST).then(() => true, () => false), timeout]);
+  return Promise.race([
+    lookup(DOWNLOAD_HOST).then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]);
 }
 
 function rememberDownloadFailed(): void {

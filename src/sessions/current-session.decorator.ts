@@ -10,9 +10,7 @@ function activeAuth(context: ExecutionContext) {
 }
 
 /** The signed-in user; only on routes behind the session guard. */
-export const CurrentUser = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): AuthenticatedUser => activeAuth(context).user,
-);
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): AuthenticatedUser => activeAuth(context).user);
 
 /** The signed-in session: its public id, timestamps and deadlines. */
 export const CurrentSession = createParamDecorator(

@@ -14,11 +14,7 @@ const SIGN_OUT_PATHS = new Set(['/logout', '/api/auth/logout']);
  * created. When the store fails, requests get SYS_9002, except sign-out: the
  * cookie must still be cleared, so it goes on with the session unverified.
  */
-export function createExpressSession(
-  store: HashedMongoStore,
-  config: SessionConfig,
-  sessions: SessionsService,
-): RequestHandler {
+export function createExpressSession(store: HashedMongoStore, config: SessionConfig, sessions: SessionsService): RequestHandler {
   const handler = session({
     store,
     name: config.cookieName,

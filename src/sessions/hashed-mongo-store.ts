@@ -43,7 +43,7 @@ export class HashedMongoStore extends MongoStore {
     callback();
   }
 
-  /** Activity is recorded by SessionsService.recordActivity, on the SPEC's terms, not on every response. */
+  /** Activity is recorded by SessionsService.recordActivity (only requests that count), not on every response. */
   override touch(_sid: string, _session: StoredSession, callback: Callback = () => undefined): void {
     callback();
   }

@@ -18,7 +18,11 @@ export class MySessionsService {
 
   async list(userId: string, page: PageRequest, currentId: string): Promise<PagedList<DeviceSessionView>> {
     const { items, total } = await this.repository.findActivePage(page, userId);
-    return pagedList(items.map((document) => toDeviceSessionView(document, currentId)), total, page);
+    return pagedList(
+      items.map((document) => toDeviceSessionView(document, currentId)),
+      total,
+      page,
+    );
   }
 
   /** Ends one of the user's sessions; true when it was the current one. RES_3001 for anyone else's. */

@@ -10,9 +10,7 @@ export interface SessionDeadlines {
   absoluteExpiresAt: Date;
 }
 
-export type SessionVerdict =
-  | ({ expired: false } & SessionDeadlines)
-  | ({ expired: true; reason: ExpiryReason } & SessionDeadlines);
+export type SessionVerdict = ({ expired: false } & SessionDeadlines) | ({ expired: true; reason: ExpiryReason } & SessionDeadlines);
 
 /** Longest gap between two activity writes, whatever the inactivity window. */
 export const MAX_ACTIVITY_WRITE_INTERVAL_MS = 60_000;
@@ -55,7 +53,7 @@ export class SessionExpiryPolicy {
     return { expired: true, reason: absolute <= idle ? 'absolute' : 'inactivity', ...deadlines };
   }
 
-  /** Activity is written at most once per write interval (SPEC "Sessions"). */
+  /** Activity is written at most once per write interval. */
   shouldRecordActivity(session: SessionTimestamps, now: Date): boolean {
     return now.getTime() - session.lastActivityAt.getTime() >= this.activityWriteIntervalMs;
   }

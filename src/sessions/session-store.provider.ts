@@ -10,5 +10,8 @@ export const sessionStoreProvider: Provider = {
   inject: [getConnectionToken(), SessionsRepository],
   // One driver, one pool: connect-mongo works on mongoose's client.
   useFactory: (connection: Connection, repository: SessionsRepository) =>
-    new HashedMongoStore({ client: connection.getClient(), dbName: connection.db?.databaseName, collectionName: SESSION_COLLECTION }, repository),
+    new HashedMongoStore(
+      { client: connection.getClient(), dbName: connection.db?.databaseName, collectionName: SESSION_COLLECTION },
+      repository,
+    ),
 };

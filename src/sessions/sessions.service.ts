@@ -94,7 +94,9 @@ export class SessionsService {
   /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
   async end(req: Request): Promise<void> {
     const session = req.session as LoadedSession | undefined;
-    const ended = session?.userId ? { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt } : undefined;
+    const ended = session?.userId
+      ? { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt }
+      : undefined;
     // A session that could not be loaded (MongoDB down) is deleted by id, which fails while it is down.
     if (!ended && req.auth?.state !== 'unverified') return;
     forget(req);
@@ -126,7 +128,9 @@ export class SessionsService {
   /** Ends every session of a user except `exceptId`; returns how many ended (each recorded once). */
   async revokeAllOfUser(userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
     const documents = await this.repository.findActiveOfUser(userId, exceptId);
-    const ended = await Promise.all(documents.map(async (document) => ((await this.repository.deleteById(document._id)) ? document : undefined)));
+    const ended = await Promise.all(
+      documents.map(async (document) => ((await this.repository.deleteById(document._id)) ? document : undefined)),
+    );
     const deleted = ended.filter((document) => document !== undefined);
     for (const document of deleted) {
       await this.events.revoked(toEnded(document), revoker.by, revoker.actorId, revoker.reason);

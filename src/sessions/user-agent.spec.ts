@@ -2,9 +2,10 @@ import { describeUserAgent } from './user-agent';
 
 describe('describeUserAgent', () => {
   it('names browser and OS', () => {
-    expect(
-      describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'),
-    ).toEqual({ browser: 'Firefox 128', os: 'Windows 10' });
+    expect(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0')).toEqual({
+      browser: 'Firefox 128',
+      os: 'Windows 10',
+    });
     expect(
       describeUserAgent(
         'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',

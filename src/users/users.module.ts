@@ -6,11 +6,7 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }])],
-  providers: [
-    UsersService,
-    PasswordHasher,
-    { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS },
-  ],
+  providers: [UsersService, PasswordHasher, { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS }],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

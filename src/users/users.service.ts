@@ -43,7 +43,12 @@ export class UsersService implements OnModuleInit {
   async findPage(emailPrefix: string | undefined, { page, pageSize }: { page: number; pageSize: number }) {
     const filter = emailPrefix ? { email: new RegExp(`^${escapeRegExp(emailPrefix.trim().toLowerCase())}`) } : {};
     const [items, total] = await Promise.all([
-      this.users.find(filter).sort({ email: 1 }).skip((page - 1) * pageSize).limit(pageSize).exec(),
+      this.users
+        .find(filter)
+        .sort({ email: 1 })
+        .skip((page - 1) * pageSize)
+        .limit(pageSize)
+        .exec(),
       this.users.countDocuments(filter).exec(),
     ]);
     return { items, total };

@@ -58,7 +58,10 @@ describe('administration', () => {
       expect(JSON.stringify(created.body)).not.toMatch(/password/i);
       await signIn(app, { email: 'new.person@example.test', password: 'a good long passphrase' });
 
-      const weak = await adminAgent.post('/api/admin/users').set('X-CSRF-Token', token).send({ email: 'weak@example.test', password: 'short' });
+      const weak = await adminAgent
+        .post('/api/admin/users')
+        .set('X-CSRF-Token', token)
+        .send({ email: 'weak@example.test', password: 'short' });
       expect(weak.status).toBe(400);
       expect(weak.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { password: expect.any(String) } } });
     });
@@ -157,8 +160,16 @@ describe('administration', () => {
       const user = await createUser(app);
       const agent = newAgent(app).set('User-Agent', 'EventTest/1.0');
       let token = await csrfToken(agent);
-      await agent.post('/api/auth/login').set('X-CSRF-Token', token).set('X-Correlation-ID', 'evt-fail').send({ email: user.email, password: 'wrong password' });
-      await agent.post('/api/auth/login').set('X-CSRF-Token', token).set('X-Correlation-ID', 'evt-ok').send({ email: user.email, password: user.password });
+      await agent
+        .post('/api/auth/login')
+        .set('X-CSRF-Token', token)
+        .set('X-Correlation-ID', 'evt-fail')
+        .send({ email: user.email, password: 'wrong password' });
+      await agent
+        .post('/api/auth/login')
+        .set('X-CSRF-Token', token)
+        .set('X-Correlation-ID', 'evt-ok')
+        .send({ email: user.email, password: user.password });
       token = await csrfToken(agent);
       await agent.post('/api/auth/logout').set('X-CSRF-Token', token).set('X-Correlation-ID', 'evt-out').expect(204);
       const second = await signIn(app, user);
@@ -169,7 +180,12 @@ describe('administration', () => {
 
       const events = (await adminAgent.get(`/api/admin/events?userId=${user.id}&pageSize=100`).expect(200)).body.items;
       const byType = (type: string) => events.filter((event: { type: string }) => event.type === type);
-      expect(byType('login.failed')[0]).toMatchObject({ correlationId: 'evt-fail', reason: 'invalid_credentials', userAgent: 'EventTest/1.0', ip: expect.any(String) });
+      expect(byType('login.failed')[0]).toMatchObject({
+        correlationId: 'evt-fail',
+        reason: 'invalid_credentials',
+        userAgent: 'EventTest/1.0',
+        ip: expect.any(String),
+      });
       expect(byType('login.succeeded').map((e: { correlationId: string }) => e.correlationId)).toContain('evt-ok');
       expect(byType('logout')[0]).toMatchObject({ correlationId: 'evt-out', sessionId: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(byType('session.revoked')[0]).toMatchObject({ correlationId: 'evt-revoke', actorId: admin.id, reason: 'admin' });

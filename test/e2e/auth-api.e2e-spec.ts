@@ -18,7 +18,10 @@ describe('JSON sign-in and sessions', () => {
 
   async function login(body: unknown, agent = newAgent(app)) {
     const token = await csrfToken(agent);
-    return agent.post('/api/auth/login').set('X-CSRF-Token', token).send(body as object);
+    return agent
+      .post('/api/auth/login')
+      .set('X-CSRF-Token', token)
+      .send(body as object);
   }
 
   describe('POST /api/auth/login', () => {

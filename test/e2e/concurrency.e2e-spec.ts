@@ -102,7 +102,9 @@ describe('protections under parallel requests', () => {
     expect(events).toBe(1);
     expect((await metricValue(app, 'sessions_expired_total', { reason: 'inactivity' })) - before).toBe(1);
     // One delete per request that found the session expired (one of them removed it); none deletes twice.
-    expect(commands.seen().filter((command) => command === 'delete sessions')).toHaveLength(codes.filter((code) => code === '401 AUTH_1002').length);
+    expect(commands.seen().filter((command) => command === 'delete sessions')).toHaveLength(
+      codes.filter((code) => code === '401 AUTH_1002').length,
+    );
   });
 
   it('signs out once under parallel sign-outs: every answer is 204, one logout event', async () => {

@@ -38,7 +38,11 @@ describe('CSRF protection', () => {
   it('binds tokens to the session: the pre-sign-in token no longer works after sign-in', async () => {
     const agent = newAgent(app);
     const anonymousToken = await csrfToken(agent);
-    await agent.post('/api/auth/login').set('X-CSRF-Token', anonymousToken).send({ email: user.email, password: user.password }).expect(200);
+    await agent
+      .post('/api/auth/login')
+      .set('X-CSRF-Token', anonymousToken)
+      .send({ email: user.email, password: user.password })
+      .expect(200);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', anonymousToken).expect(403);
     const sessionToken = await csrfToken(agent);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', sessionToken).expect(204);

@@ -109,7 +109,11 @@ describe('my sessions (devices)', () => {
     expect(page.text).toContain('This device');
     expect(page.text).toContain('Firefox 128 on Windows 10');
     expect(page.text).toContain('Mobile Safari 17 on iOS 17.5');
-    const ended = await laptop.post('/account/sessions/end-others').type('form').send({ _csrf: formCsrfToken(page.text) }).expect(303);
+    const ended = await laptop
+      .post('/account/sessions/end-others')
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text) })
+      .expect(303);
     expect(ended.headers.location).toBe('/account/sessions');
     await phone.get('/api/auth/me').expect(401);
     const after = await laptop.get('/account/sessions').expect(200);

@@ -16,8 +16,20 @@ interface Case {
   headers?: Record<string, string>;
 }
 
-const json = (name: string, body: string, path = '/api/auth/login'): Case => ({ name, method: 'post', path, type: 'application/json', body });
-const form = (name: string, body: string): Case => ({ name, method: 'post', path: '/login', type: 'application/x-www-form-urlencoded', body });
+const json = (name: string, body: string, path = '/api/auth/login'): Case => ({
+  name,
+  method: 'post',
+  path,
+  type: 'application/json',
+  body,
+});
+const form = (name: string, body: string): Case => ({
+  name,
+  method: 'post',
+  path: '/login',
+  type: 'application/x-www-form-urlencoded',
+  body,
+});
 
 const CASES: Case[] = [
   json('operator object as email', '{"email":{"$gt":""},"password":"x"}'),
@@ -38,7 +50,13 @@ const CASES: Case[] = [
   json('JSON string instead of object', '"admin@localhost"'),
   { name: 'text/plain body', method: 'post', path: '/api/auth/login', type: 'text/plain', body: 'email=a@b.c&password=x' },
   { name: 'XML body', method: 'post', path: '/api/auth/login', type: 'application/xml', body: '<login><email>a@b.c</email></login>' },
-  { name: 'unsupported charset', method: 'post', path: '/api/auth/login', type: 'application/json; charset=utf-7', body: '{"email":"a@b.c","password":"x"}' },
+  {
+    name: 'unsupported charset',
+    method: 'post',
+    path: '/api/auth/login',
+    type: 'application/json; charset=utf-7',
+    body: '{"email":"a@b.c","password":"x"}',
+  },
   form('bracketed operator field', 'email%5B%24gt%5D=&password=x'),
   form('repeated email field', 'email=a%40b.c&email=admin%40localhost&password=x'),
   form('off-site next //evil.example', 'email=a%40b.c&password=wrong&next=%2F%2Fevil.example'),
@@ -49,9 +67,20 @@ const CASES: Case[] = [
   { name: 'malformed percent-encoding in the path', method: 'get', path: '/api/%E0%A4%A' },
   { name: 'path traversal to package.json', method: 'get', path: '/css/..%2f..%2fpackage.json' },
   { name: 'garbage session cookie', method: 'get', path: '/api/auth/me', headers: { Cookie: 'session_token=s%3A%00%FF%FE.%00' } },
-  { name: 'header injection in X-Correlation-ID', method: 'get', path: '/api/auth/me', headers: { 'X-Correlation-ID': 'abc%0d%0aSet-Cookie:%20x=1' } },
+  {
+    name: 'header injection in X-Correlation-ID',
+    method: 'get',
+    path: '/api/auth/me',
+    headers: { 'X-Correlation-ID': 'abc%0d%0aSet-Cookie:%20x=1' },
+  },
   { name: 'script in X-Correlation-ID', method: 'get', path: '/api/auth/me', headers: { 'X-Correlation-ID': '<script>alert(1)</script>' } },
-  { name: 'refresh without a session', method: 'post', path: '/api/auth/session/refresh', type: 'application/json', body: '{"force":true}' },
+  {
+    name: 'refresh without a session',
+    method: 'post',
+    path: '/api/auth/session/refresh',
+    type: 'application/json',
+    body: '{"force":true}',
+  },
 ];
 
 describe('hostile input', () => {
@@ -60,48 +89,84 @@ describe('hostile input', () => {
 
   async function snapshot() {
     const db = connectionOf(app);
-    const users = await db.collection('users').find({}, { sort: { _id: 1 } }).toArray();
-    const sessions = await db.collection('sessions').find({}, { sort: { _id: 1 } }).toArray();
+    const users = await db
+      .collection('users')
+      .find({}, { sort: { _id: 1 } })
+      .toArray();
+    const sessions = await db
+      .collection('sessions')
+      .find({}, { sort: { _id: 1 } })
+      .toArray();
     return JSON.stringify({ users, sessions });
   }
 
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('hostile'), env: { LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' } });
+    app = await createTestApp({
+      db: uniqueDatabaseName('hostile'),
+      env: { LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' },
+    });
     user = await createUser(app);
     await signIn(app, user); // a live session that must come through untouched
   });
   afterAll(() => destroyTestApp(app));
 
-  it.each(CASES.map((c) => [c.name, c] as const))('%s: a 4xx with a registry code, no redirect off-site, nothing changed', async (_name, hostile) => {
-    const before = await snapshot();
-    const agent = newAgent(app);
-    const token = hostile.method === 'get' ? '' : await csrfToken(agent);
-    const formToken = hostile.path === '/login' ? formCsrfToken((await agent.get('/login')).text) : '';
-    let request = agent[hostile.method](hostile.path).set('X-CSRF-Token', token);
-    for (const [name, value] of Object.entries(hostile.headers ?? {})) request = request.set(name, value);
-    if (hostile.type) request = request.set('Content-Type', hostile.type);
-    const body = formToken ? `${hostile.body}&_csrf=${encodeURIComponent(formToken)}` : hostile.body;
-    const response = await (body === undefined ? request : request.send(body));
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    '%s: a 4xx with a registry code, no redirect off-site, nothing changed',
+    async (_name, hostile) => {
+      const before = await snapshot();
+      const agent = newAgent(app);
+      const token = hostile.method === 'get' ? '' : await csrfToken(agent);
+      const formToken = hostile.path === '/login' ? formCsrfToken((await agent.get('/login')).text) : '';
+      let request = agent[hostile.method](hostile.path).set('X-CSRF-Token', token);
+      for (const [name, value] of Object.entries(hostile.headers ?? {})) request = request.set(name, value);
+      if (hostile.type) request = request.set('Content-Type', hostile.type);
+      const body = formToken ? `${hostile.body}&_csrf=${encodeURIComponent(formToken)}` : hostile.body;
+      const response = await (body === undefined ? request : request.send(body));
 
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
-    expect(response.text).toMatch(REGISTRY_CODE);
-    expect(response.headers.location).toBeUndefined();
-    expect(response.text).not.toMatch(/evil\.example|<script>|at \w+ \(|node_modules/);
-    expect(response.headers['x-correlation-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
-    expect(response.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^x=1/)]));
-    expect(await snapshot()).toBe(before);
-  });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(response.text).toMatch(REGISTRY_CODE);
+      expect(response.headers.location).toBeUndefined();
+      expect(response.text).not.toMatch(/evil\.example|<script>|at \w+ \(|node_modules/);
+      expect(response.headers['x-correlation-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+      expect(response.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^x=1/)]));
+      expect(await snapshot()).toBe(before);
+    },
+  );
 
   describe('on admin routes, signed in as an admin', () => {
     const ADMIN_CASES: Case[] = [
-      { name: 'bad ObjectId in PATCH users/:id', method: 'patch', path: '/api/admin/users/123', type: 'application/json', body: '{"name":"x"}' },
-      { name: 'operator in ObjectId position', method: 'patch', path: '/api/admin/users/%7B%22%24gt%22%3A%22%22%7D', type: 'application/json', body: '{"name":"x"}' },
+      {
+        name: 'bad ObjectId in PATCH users/:id',
+        method: 'patch',
+        path: '/api/admin/users/123',
+        type: 'application/json',
+        body: '{"name":"x"}',
+      },
+      {
+        name: 'operator in ObjectId position',
+        method: 'patch',
+        path: '/api/admin/users/%7B%22%24gt%22%3A%22%22%7D',
+        type: 'application/json',
+        body: '{"name":"x"}',
+      },
       { name: 'bad userId filter', method: 'get', path: '/api/admin/sessions?userId=zzz' },
       { name: 'operator in userId filter', method: 'get', path: '/api/admin/events?userId[$ne]=x' },
       { name: 'bad session id', method: 'delete', path: '/api/admin/sessions/..%2F..%2Fusers' },
-      { name: 'array in a boolean field', method: 'patch', path: '/api/admin/users/0123456789abcdef01234567', type: 'application/json', body: '{"disabled":[true]}' },
-      { name: 'operator object as role', method: 'patch', path: '/api/admin/users/0123456789abcdef01234567', type: 'application/json', body: '{"role":{"$ne":"user"}}' },
+      {
+        name: 'array in a boolean field',
+        method: 'patch',
+        path: '/api/admin/users/0123456789abcdef01234567',
+        type: 'application/json',
+        body: '{"disabled":[true]}',
+      },
+      {
+        name: 'operator object as role',
+        method: 'patch',
+        path: '/api/admin/users/0123456789abcdef01234567',
+        type: 'application/json',
+        body: '{"role":{"$ne":"user"}}',
+      },
       { name: 'huge search', method: 'get', path: `/api/admin/users?q=${'a'.repeat(2000)}` },
       { name: 'negative page', method: 'get', path: '/api/admin/users?page=-1' },
       { name: 'page size above 100', method: 'get', path: '/api/admin/events?pageSize=1000' },
@@ -126,7 +191,9 @@ describe('hostile input', () => {
 
   it('renders the login page for an off-site next without the value and without redirecting', async () => {
     for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
-      const response = await newAgent(app).get(`/login?next=${encodeURIComponent(next)}`).expect(200);
+      const response = await newAgent(app)
+        .get(`/login?next=${encodeURIComponent(next)}`)
+        .expect(200);
       expect(response.text).not.toContain('evil.example');
     }
   });

@@ -53,9 +53,7 @@ describe('structured logs', () => {
     await sleep(50);
 
     const events = lines().filter((line) => typeof line.event === 'string');
-    expect(events.map((line) => line.event)).toEqual(
-      expect.arrayContaining(['session.created', 'session.destroyed', 'session.expired']),
-    );
+    expect(events.map((line) => line.event)).toEqual(expect.arrayContaining(['session.created', 'session.destroyed', 'session.expired']));
     expect(events.find((line) => line.event === 'session.expired')).toMatchObject({ reason: 'inactivity', userId: user.id });
     for (const event of events) expect(event.session).toMatch(/^[0-9a-f]{12}$/);
     expect(raw.join('\n')).not.toContain(token);

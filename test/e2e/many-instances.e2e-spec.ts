@@ -6,7 +6,9 @@ import { databaseUri, destroyTestApp, createTestApp, TEST_SESSION_SECRET, unique
 const ADMIN = { email: 'ops@example.test', password: 'a long shared admin passphrase' };
 
 async function csrf(url: string, cookie?: string) {
-  const response = await request(url).get('/api/auth/csrf').set('Cookie', cookie ?? '');
+  const response = await request(url)
+    .get('/api/auth/csrf')
+    .set('Cookie', cookie ?? '');
   const csrfCookie = nameAndValue(response.headers, 'csrf');
   return { token: response.body.token as string, cookie: [cookie, csrfCookie].filter(Boolean).join('; ') };
 }

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EMBEDDED_DB_DIR } from '../../src/database/embedded-database';
+import { EMBEDDED_DB_DIR } from '../../src/config/local-state';
 import { buildFerretDb, RunningFerretDb, startFerretDb } from '../../src/database/ferretdb';
 import { freePort } from '../../src/database/ports';
 import { MetricsService } from '../../src/metrics/metrics.service';

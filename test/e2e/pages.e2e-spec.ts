@@ -3,6 +3,7 @@ import { Agent, newAgent, setCookie, signIn } from '../helpers/agents';
 import { formCsrfToken, submitLoginForm } from '../helpers/forms';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
+import { watchCommands } from '../helpers/commands';
 
 const NO_STORE = 'no-store, no-cache, must-revalidate, max-age=0';
 const MAX_HOPS = 5;
@@ -94,7 +95,11 @@ describe('HTML pages', () => {
     const agent = newAgent(app);
     await submitLoginForm(agent, { email: user.email, password: user.password });
     const dashboard = await agent.get('/dashboard').expect(200);
-    const logout = await agent.post('/logout').type('form').send({ _csrf: formCsrfToken(dashboard.text) }).expect(303);
+    const logout = await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: formCsrfToken(dashboard.text) })
+      .expect(303);
     expect(logout.headers.location).toBe('/login?loggedOut=1');
     expect(logout.headers['clear-site-data']).toBe('"cache", "storage"');
     expect(setCookie(logout.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
@@ -144,5 +149,17 @@ describe('HTML pages', () => {
     const response = await newAgent(app).get('/css/app.css').expect(200);
     expect(response.headers['content-type']).toMatch(/text\/css/);
     expect(setCookie(response.headers, 'session_token')).toBeUndefined();
+  });
+
+  it('serves a favicon from the static files, with no database work even for a signed-in browser', async () => {
+    const agent = await signIn(app, user);
+    const commands = watchCommands(app);
+    const ico = await agent.get('/favicon.ico').expect(200);
+    const svg = await agent.get('/favicon.svg').expect(200);
+    commands.stop();
+    expect(ico.headers['content-type']).toMatch(/image\/(x-icon|vnd\.microsoft\.icon)/);
+    expect(svg.headers['content-type']).toMatch(/image\/svg\+xml/);
+    expect(commands.seen()).toEqual([]);
+    expect((await agent.get('/dashboard').expect(200)).text).toContain('<link rel="icon" href="/favicon.svg"');
   });
 });

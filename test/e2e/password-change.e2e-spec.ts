@@ -21,7 +21,11 @@ describe('changing the password', () => {
     const here = await signIn(app, user);
     const elsewhere = await signIn(app, user);
     const token = await csrfToken(here);
-    await here.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: user.password, newPassword: NEW_PASSWORD }).expect(204);
+    await here
+      .post('/api/auth/password')
+      .set('X-CSRF-Token', token)
+      .send({ currentPassword: user.password, newPassword: NEW_PASSWORD })
+      .expect(204);
 
     expect((await elsewhere.get('/api/auth/me').expect(401)).body.error.code).toBe('AUTH_1003');
     await here.get('/api/auth/me').expect(200);
@@ -36,10 +40,16 @@ describe('changing the password', () => {
     const agent = await signIn(app, user);
     const other = await signIn(app, user);
     const token = await csrfToken(agent);
-    const wrong = await agent.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: 'not it at all', newPassword: NEW_PASSWORD });
+    const wrong = await agent
+      .post('/api/auth/password')
+      .set('X-CSRF-Token', token)
+      .send({ currentPassword: 'not it at all', newPassword: NEW_PASSWORD });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('AUTH_1001');
-    const weak = await agent.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: user.password, newPassword: 'short' });
+    const weak = await agent
+      .post('/api/auth/password')
+      .set('X-CSRF-Token', token)
+      .send({ currentPassword: user.password, newPassword: 'short' });
     expect(weak.status).toBe(400);
     expect(weak.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { newPassword: expect.any(String) } } });
     await other.get('/api/auth/me').expect(200);
@@ -73,7 +83,11 @@ describe('changing the password', () => {
     const before = await agent.get('/api/auth/me').expect(200);
     const oldCookie = sentCookie(before, 'session_token');
     const token = await csrfToken(agent);
-    const changed = await agent.post('/api/auth/password').set('X-CSRF-Token', token).send({ currentPassword: user.password, newPassword: NEW_PASSWORD }).expect(204);
+    const changed = await agent
+      .post('/api/auth/password')
+      .set('X-CSRF-Token', token)
+      .send({ currentPassword: user.password, newPassword: NEW_PASSWORD })
+      .expect(204);
     expect(setCookie(changed.headers, 'session_token')?.split(';')[0]).not.toBe(oldCookie);
 
     const after = await agent.get('/api/auth/me').expect(200);

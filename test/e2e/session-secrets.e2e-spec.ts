@@ -36,7 +36,9 @@ describe('session tokens and secrets', () => {
     const stored = await connectionOf(oldApp).collection('sessions').find({ 'session.userId': user.id }).toArray();
     expect(stored.length).toBeGreaterThan(0);
     for (const document of stored) {
-      const response = await newAgent(oldApp).get('/api/auth/me').set('Cookie', cookieFor(String(document._id), OLD_SECRET));
+      const response = await newAgent(oldApp)
+        .get('/api/auth/me')
+        .set('Cookie', cookieFor(String(document._id), OLD_SECRET));
       expect(response.status).toBe(401);
       expect(response.body.error.code).toBe('AUTH_1003');
     }

@@ -61,11 +61,16 @@ describe('nothing writes a deleted session back', () => {
     const token = tokenOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
     const data = await promisify(store.get.bind(store))(token);
     expect(data).toBeTruthy();
-    await connectionOf(app).collection('sessions').deleteOne({ _id: sessionStorageId(token) } as never);
+    await connectionOf(app)
+      .collection('sessions')
+      .deleteOne({ _id: sessionStorageId(token) } as never);
     return { token, data: data as SessionData & { cookie: Cookie } };
   }
 
-  const stored = (token: string) => connectionOf(app).collection('sessions').findOne({ _id: sessionStorageId(token) } as never);
+  const stored = (token: string) =>
+    connectionOf(app)
+      .collection('sessions')
+      .findOne({ _id: sessionStorageId(token) } as never);
 
   it("express-session's save (store.set) does not re-create it", async () => {
     const { token, data } = await deletedSession();

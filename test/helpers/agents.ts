@@ -19,11 +19,7 @@ export async function csrfToken(agent: Agent): Promise<string> {
 /** Signs in through the JSON API and returns the agent, now holding the session cookie. */
 export async function signIn(app: NestExpressApplication, user: Pick<TestUser, 'email' | 'password'>, agent = newAgent(app)) {
   const token = await csrfToken(agent);
-  await agent
-    .post('/api/auth/login')
-    .set('X-CSRF-Token', token)
-    .send({ email: user.email, password: user.password })
-    .expect(200);
+  await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);
   return agent;
 }
 
@@ -47,5 +43,7 @@ export function sentCookie(response: { request: unknown }, name: string): string
 
 /** The raw session token inside a signed `session_token=s:<token>.<signature>` cookie. */
 export function tokenOf(cookie: string): string {
-  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).split('.')[0];
+  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+    .slice(2)
+    .split('.')[0];
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { Browser, BrowserContext, chromium, Page, Request } from 'playwright-core';
 
-/** Flags that keep Chromium off the network it cannot reach here (see NOTES). */
+/** Flags that keep Chromium off the network: without them it keeps trying hosts it cannot reach here. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

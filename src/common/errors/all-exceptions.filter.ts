@@ -24,7 +24,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const correlationId = req.correlationId ?? RequestContext.correlationId();
 
     if (error.unexpected) {
-      this.logger.error({ err: exception, code: error.code, correlationId }, `${error.code} on ${req.method} ${req.path}`);
+      this.logger.error(
+        { err: exception, code: error.code, correlationId, elapsedMs: RequestContext.elapsedMs() },
+        `${error.code} on ${req.method} ${req.path}`,
+      );
     }
     if (res.headersSent) {
       res.end();
@@ -32,9 +35,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     res.set(error.headers);
     if (isApiRequest(req)) {
-      res.status(error.status).type('application/json').json({
-        error: { code: error.code, message: error.message, correlationId, ...(error.details && { details: error.details }) },
-      });
+      res
+        .status(error.status)
+        .type('application/json')
+        .json({
+          error: { code: error.code, message: error.message, correlationId, ...(error.details && { details: error.details }) },
+        });
       return;
     }
     if (SESSION_ERRORS.has(error.code)) {

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 
-/** The one registry of error codes a client can see (SPEC "Errors: one registry"). */
+/** The one registry of error codes a client can see; README lists them. */
 export const ErrorCode = {
   INVALID_CREDENTIALS: 'AUTH_1001',
   SESSION_EXPIRED: 'AUTH_1002',

@@ -37,10 +37,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-function fromCode(
-  code: ErrorCode,
-  extra: Partial<Pick<MappedError, 'details' | 'headers' | 'unexpected'>> = {},
-): MappedError {
+function fromCode(code: ErrorCode, extra: Partial<Pick<MappedError, 'details' | 'headers' | 'unexpected'>> = {}): MappedError {
   const { status, message } = ERROR_CATALOGUE[code];
   return { code, status, message, headers: {}, unexpected: false, ...extra };
 }

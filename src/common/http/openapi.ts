@@ -29,7 +29,10 @@ const ERROR_CODES_DESCRIPTION = Object.entries(ERROR_CATALOGUE)
 /** Every operation can fail with the registry's error shape. */
 function withErrorResponses(document: OpenAPIObject): OpenAPIObject {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorResponse: ERROR_RESPONSE_SCHEMA } };
-  const error = { description: 'An error from the registry', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
+  const error = {
+    description: 'An error from the registry',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+  };
   for (const path of Object.values(document.paths)) {
     for (const operation of Object.values(path)) {
       if (operation && typeof operation === 'object' && 'responses' in operation) {

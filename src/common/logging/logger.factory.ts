@@ -19,8 +19,21 @@ export const REDACTED_PATHS = [
   '*._csrf',
 ];
 
-/** The root pino logger: JSON lines; inside a request every line carries its correlation and user ids. */
-export function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** Readable lines for a person at a terminal in development; JSON for everything else (production, files, pipes, tests). */
+export function wantsPrettyLogs(where: { production: boolean; isTTY: boolean; destination?: unknown }): boolean {
+  return !where.production && where.isTTY && where.destination === undefined;
+}
+
+/** pino-pretty in a worker thread; it is a development dependency, absent from production installs. */
+function prettyDestination(): pino.DestinationStream {
+  return pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } });
+}
+
+/**
+ * The root pino logger: JSON lines, or pino-pretty when `pretty`; inside a
+ * request every line carries its correlation and user ids.
+ */
+export function createRootLogger(level: string, destination?: pino.DestinationStream, pretty = false): Logger {
   return pino(
     {
       level,
@@ -33,7 +46,7 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
         return userId ? { correlationId, userId } : { correlationId };
       },
     },
-    destination,
+    pretty ? prettyDestination() : destination,
   );
 }
 

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream, Logger } from 'pino';
 import type { AppConfiguration } from '../../config/configuration';
-import { createRootLogger } from './logger.factory';
+import { createRootLogger, wantsPrettyLogs } from './logger.factory';
 
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
@@ -19,8 +19,14 @@ export class LoggingModule {
     const rootLogger = {
       provide: ROOT_LOGGER,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfiguration, true>) =>
-        createRootLogger(config.get('logLevel', { infer: true }), destination),
+      useFactory: (config: ConfigService<AppConfiguration, true>) => {
+        const pretty = wantsPrettyLogs({
+          production: config.get('production', { infer: true }),
+          isTTY: process.stdout.isTTY === true,
+          destination,
+        });
+        return createRootLogger(config.get('logLevel', { infer: true }), destination, pretty);
+      },
     };
     return {
       module: LoggingModule,

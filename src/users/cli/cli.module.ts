@@ -11,12 +11,7 @@ export class CliModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: CliModule,
-      imports: [
-        configModule(env),
-        LoggingModule.forRoot(),
-        DatabaseModule,
-        UsersModule,
-      ],
+      imports: [configModule(env), LoggingModule.forRoot(), DatabaseModule, UsersModule],
     };
   }
 }

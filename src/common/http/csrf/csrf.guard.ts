@@ -27,7 +27,8 @@ export class CsrfGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    const allowed = this.csrf.isAllowed(req) || (this.onlyWithSession(context) && req.auth?.state !== 'active' && req.auth?.state !== 'unverified');
+    const allowed =
+      this.csrf.isAllowed(req) || (this.onlyWithSession(context) && req.auth?.state !== 'active' && req.auth?.state !== 'unverified');
     if (!allowed) throw new AppException(ErrorCode.CSRF_FAILED);
     if (req.body && typeof req.body === 'object') delete (req.body as Record<string, unknown>)[CSRF_FORM_FIELD];
     return true;
