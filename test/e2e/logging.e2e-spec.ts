@@ -1,24 +1,15 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Writable } from 'node:stream';
 import { csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { captureLogs } from '../helpers/logs';
 import { createUser, TestUser } from '../helpers/users';
-
-type LogLine = Record<string, unknown> & { msg?: string };
 
 describe('structured logs', () => {
   let app: NestExpressApplication;
   let user: TestUser;
-  const raw: string[] = [];
-  const lines = () => raw.map((line) => JSON.parse(line) as LogLine);
+  const { destination, raw, lines } = captureLogs();
 
   beforeAll(async () => {
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        raw.push(...chunk.toString().split('\n').filter(Boolean));
-        done();
-      },
-    });
     app = await createTestApp({
       db: uniqueDatabaseName('logging'),
       env: { LOG_LEVEL: 'info', SESSION_INACTIVITY_MINUTES: '0.02' },

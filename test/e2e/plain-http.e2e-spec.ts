@@ -1,22 +1,16 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Writable } from 'node:stream';
 import { csrfToken, newAgent, setCookie } from '../helpers/agents';
 import { submitLoginForm } from '../helpers/forms';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { captureLogs } from '../helpers/logs';
 import { createUser, TestUser } from '../helpers/users';
 
 describe('Secure cookies over a connection the app does not see as HTTPS', () => {
   let app: NestExpressApplication;
   let user: TestUser;
-  const logLines: Record<string, unknown>[] = [];
+  const { destination, lines } = captureLogs();
 
   beforeAll(async () => {
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
     app = await createTestApp({
       db: uniqueDatabaseName('plain_http'),
       env: { COOKIE_SECURE: 'true', LOG_LEVEL: 'warn' },
@@ -53,7 +47,7 @@ describe('Secure cookies over a connection the app does not see as HTTPS', () =>
   });
 
   it('logs one warning that says what to fix, however many sign-ins are refused', () => {
-    const warnings = logLines.filter((line) => typeof line.msg === 'string' && line.msg.includes('Refused a sign-in over plain HTTP'));
+    const warnings = lines().filter((line) => typeof line.msg === 'string' && line.msg.includes('Refused a sign-in over plain HTTP'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0].msg).toMatch(/TRUST_PROXY/);
   });
