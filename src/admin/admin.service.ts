@@ -89,6 +89,8 @@ export class AdminService {
       await this.sessions.revokeAllOfUser(after.id, byAdmin(actor, 'role_changed'));
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
+    // Sessions carry the name shown on every page: the next request shows the new one.
+    if (before.name !== after.name) await this.sessionsRepository.refreshUser(after);
     return toAdminUserView(after);
   }
 

@@ -54,6 +54,13 @@ export class MetricsService {
     labelNames: ['allowed'] as const,
     registers: [this.registry],
   });
+  private readonly databaseCommands = new Counter({
+    name: 'mongodb_commands_total',
+    help: 'Commands sent to MongoDB, by command name',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+  });
+
   readonly activeSessions = new Gauge({
     name: 'sessions_active',
     help: 'Sessions whose deadlines have not passed (refreshed periodically, not per scrape)',
@@ -85,6 +92,10 @@ export class MetricsService {
 
   httpRequest(method: string, route: string, status: number, durationMs: number): void {
     this.httpDuration.observe({ method, route, status: String(status) }, durationMs / 1000);
+  }
+
+  databaseCommand(command: string): void {
+    this.databaseCommands.inc({ command });
   }
 
   preflight(allowed: boolean): void {

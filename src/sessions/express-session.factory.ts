@@ -8,11 +8,16 @@ import type { SessionsService } from './sessions.service';
 
 /** The sign-out routes: the only ones that go on when the session cannot be loaded. */
 const SIGN_OUT_PATHS = new Set(['/logout', '/api/auth/logout']);
+/** Methods that never start a session (sign-in is a POST). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * express-session on the hashed connect-mongo store; saves only what sign-in
  * created. When the store fails, requests get SYS_9002, except sign-out: the
  * cookie must still be cleared, so it goes on with the session unverified.
+ * A safe request without a session cookie has no session to load or start,
+ * so it skips express-session (which would otherwise make an id and an empty
+ * session for every anonymous page, probe and asset).
  */
 export function createExpressSession(store: HashedMongoStore, config: SessionConfig, sessions: SessionsService): RequestHandler {
   const handler = session({
@@ -27,7 +32,8 @@ export function createExpressSession(store: HashedMongoStore, config: SessionCon
     // SessionsService deletes ended sessions itself, once; express-session must not delete again.
     unset: 'keep',
   });
-  return (req, res, next) =>
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) && req.cookies?.[config.cookieName] === undefined) return next();
     handler(req, res, (error?: unknown) => {
       if (error && req.method === 'POST' && SIGN_OUT_PATHS.has(req.path) && req.sessionID) {
         req.sessionUnverified = true;
@@ -35,4 +41,5 @@ export function createExpressSession(store: HashedMongoStore, config: SessionCon
       }
       next(error);
     });
+  };
 }

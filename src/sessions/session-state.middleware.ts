@@ -2,7 +2,7 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import { RequestContext } from '../common/context/request-context';
-import { toAuthenticatedUser } from '../users/authenticated-user';
+import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { forget, SessionsService } from './sessions.service';
@@ -51,8 +51,8 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
 
-    const user = await this.users.findById(data.userId);
-    if (!user || user.disabled) {
+    const user = await this.userOf(data.userId, data);
+    if (!user) {
       forget(req);
       await this.sessions.discard(ended);
       this.sessions.clearCookie(res);
@@ -62,9 +62,21 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     req.auth = {
       state: 'active',
-      user: toAuthenticatedUser(user),
+      user,
       session: this.sessions.describe(id, { createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
     };
     RequestContext.setUserId(user.id);
+  }
+
+  /**
+   * The session carries what a request needs of its user: no read. Disabling a
+   * user or changing a role ends their sessions, and a name change is written
+   * into them. Sessions stored before they carried it are read the old way
+   * (until they end); undefined when that account is gone or disabled.
+   */
+  private async userOf(userId: string, data: Partial<SessionData>): Promise<AuthenticatedUser | undefined> {
+    if (data.role !== undefined && data.email !== undefined) return { id: userId, email: data.email, name: data.name ?? '', role: data.role };
+    const user = await this.users.findById(userId);
+    return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
 }

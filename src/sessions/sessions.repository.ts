@@ -63,6 +63,11 @@ export class SessionsRepository implements OnModuleInit {
     );
   }
 
+  /** A user's name or email changed: their sessions show it from the next request on. */
+  async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
+    await this.collection().updateMany({ 'session.userId': user.id }, { $set: { 'session.email': user.email, 'session.name': user.name } });
+  }
+
   /** True when this call removed the document (so the caller, and only it, records the end). */
   async deleteById(id: string): Promise<boolean> {
     return (await this.collection().deleteOne({ _id: id })).deletedCount === 1;

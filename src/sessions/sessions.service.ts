@@ -3,9 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import type { CookieOptions, Request, Response } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { promisify } from 'node:util';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { SESSION_STORE } from './session.constants';
@@ -49,6 +52,7 @@ export class SessionsService {
     private readonly repository: SessionsRepository,
     private readonly policy: SessionExpiryPolicy,
     private readonly events: SessionEventsService,
+    private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     const session = config.get('session', { infer: true });
@@ -69,6 +73,9 @@ export class SessionsService {
     const now = new Date();
     Object.assign(req.session, {
       userId: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
       createdAt: now,
       lastActivityAt: now,
       ip: req.ip ?? '',
@@ -76,8 +83,23 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     const id = SessionsService.currentId(req);
+    await this.assertAccountUnchanged(user, id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id);
+  }
+
+  /**
+   * The session carries the user's role and requests do not re-read the
+   * account, so an admin who disables the account or changes its role while
+   * this sign-in is under way must not miss the new session: their revocation
+   * either ran after the insert (and deleted it) or the account read here,
+   * after the insert, shows the change.
+   */
+  private async assertAccountUnchanged(user: AuthenticatedUser, id: string): Promise<void> {
+    const now = await this.users.findById(user.id);
+    if (now && !now.disabled && now.role === user.role) return;
+    await this.repository.deleteById(id);
+    throw new AppException(now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
   }
 
   /**
@@ -85,9 +107,18 @@ export class SessionsService {
    * old cookie is refused from now on. Sign-in time and absolute deadline stay.
    */
   async rotate(req: Request): Promise<void> {
-    const { userId, createdAt, ip, userAgent } = req.session as StoredSession;
+    const { userId, email, name, role, createdAt, ip, userAgent } = req.session as StoredSession;
     await promisify(this.store.regenerate.bind(this.store))(req);
-    Object.assign(req.session, { userId, createdAt, lastActivityAt: new Date(), ip, userAgent } satisfies Omit<SessionData, 'cookie'>);
+    Object.assign(req.session, {
+      userId,
+      email,
+      name,
+      role,
+      createdAt,
+      lastActivityAt: new Date(),
+      ip,
+      userAgent,
+    } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
   }
 

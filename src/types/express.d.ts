@@ -1,4 +1,5 @@
 import type { AuthState } from '../sessions/auth-state';
+import type { UserRole } from '../users/user.schema';
 
 declare global {
   namespace Express {
@@ -15,6 +16,10 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId: string;
+    /** What a request needs of its user, kept here so it costs no read; see SessionsRepository.refreshUser. */
+    email: string;
+    name: string;
+    role: UserRole;
     createdAt: Date;
     lastActivityAt: Date;
     ip: string;

@@ -29,6 +29,21 @@ describe('session storage', () => {
     expect(indexes.some((index) => index.key['session.userId'] === 1)).toBe(true);
   });
 
+  it('finds a session by its _id through the _id index, on either engine', async () => {
+    const db = connectionOf(app).db!;
+    const explained = await db.command({ explain: { find: 'sessions', filter: { _id: 'a'.repeat(64) } } });
+    const plan = JSON.stringify(explained.queryPlanner);
+    if (app.get(SessionsRepository).expiresNatively) {
+      // MongoDB: an _id lookup is IDHACK (or EXPRESS_IXSCAN from 8.0), never a collection scan.
+      expect(plan).toMatch(/IDHACK|EXPRESS_IXSCAN|IXSCAN/);
+      expect(plan).not.toMatch(/COLLSCAN/);
+    } else {
+      // FerretDB as built here (see ferretdb-patches.ts): SQLite searches the _id index instead of scanning.
+      expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      expect(plan).not.toMatch(/SCAN \S+"\]/);
+    }
+  });
+
   it('sweeps documents past their TTL date where there is no TTL index, and keeps live ones', async () => {
     const user = await createUser(app);
     await signIn(app, user);
