@@ -75,7 +75,8 @@ export class SessionStateMiddleware implements NestMiddleware {
    * (until they end); undefined when that account is gone or disabled.
    */
   private async userOf(userId: string, data: Partial<SessionData>): Promise<AuthenticatedUser | undefined> {
-    if (data.role !== undefined && data.email !== undefined) return { id: userId, email: data.email, name: data.name ?? '', role: data.role };
+    if (data.role !== undefined && data.email !== undefined)
+      return { id: userId, email: data.email, name: data.name ?? '', role: data.role };
     const user = await this.users.findById(userId);
     return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
