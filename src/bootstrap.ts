@@ -8,6 +8,7 @@ import { requestContextMiddleware } from './common/context/request-context.middl
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { setupOpenApi } from './common/http/openapi';
+import { staticFilesMiddleware } from './common/http/static-files.middleware';
 import { stringCookiesMiddleware } from './common/http/string-cookies.middleware';
 import { corsOptions, helmetOptions } from './common/http/security-headers';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
@@ -48,8 +49,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
   app.use(helmet(helmetOptions(session.cookieSecure)));
   app.enableCors(corsOptions(http.corsOrigins));
-  // Static files come before sessions: they never load or extend one.
-  app.useStaticAssets(PUBLIC_DIR, { index: false, maxAge: '1h' });
+  app.use(staticFilesMiddleware(PUBLIC_DIR));
   app.use(noStoreMiddleware);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT });

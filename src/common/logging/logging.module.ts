@@ -33,7 +33,9 @@ export class LoggingModule {
       imports: [
         LoggerModule.forRootAsync({
           inject: [ROOT_LOGGER],
-          useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true }),
+          // No middleware of its own (`forRoutes: []`): the request log is mounted in bootstrap, and the
+          // correlation and user ids come from RequestContext's mixin, not from a second async store per request.
+          useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true, forRoutes: [] }),
         }),
       ],
       providers: [rootLogger],
