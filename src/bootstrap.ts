@@ -12,7 +12,7 @@ import { staticFilesMiddleware } from './common/http/static-files.middleware';
 import { stringCookiesMiddleware } from './common/http/string-cookies.middleware';
 import { corsOptions, helmetOptions } from './common/http/security-headers';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
-import { createHttpLogger } from './common/logging/logger.factory';
+import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './common/logging/logging.module';
@@ -45,7 +45,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(requestContextMiddleware);
   app.use(app.get(ShutdownService).trackRequests);
   app.use(responseTime({ digits: 0, suffix: false }));
-  app.use(createHttpLogger(app.get(ROOT_LOGGER)));
+  app.use(requestLogMiddleware(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
   app.use(helmet(helmetOptions(session.cookieSecure)));
   app.enableCors(corsOptions(http.corsOrigins));

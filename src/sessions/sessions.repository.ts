@@ -13,6 +13,15 @@ export interface Page<T> {
   total: number;
 }
 
+/**
+ * On a replica set: a session is read from the primary (a secondary may not
+ * have seen its revocation yet, whatever the connection string prefers), and
+ * its creation and deletion are acknowledged by a majority, so a failover can
+ * neither lose a sign-in nor bring back a revoked session.
+ */
+const FROM_PRIMARY = { readPreference: 'primary' } as const;
+const BY_MAJORITY = { writeConcern: { w: 'majority' } } as const;
+
 /** Only what lists need: never the whole session. */
 const SUMMARY_PROJECTION = {
   'session.userId': 1,
@@ -47,12 +56,12 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   insert(document: Omit<SessionDocument, 'expires'>): Promise<unknown> {
-    return this.collection().insertOne({ ...document, expires: this.policy.storageExpiry(document.session) });
+    return this.collection().insertOne({ ...document, expires: this.policy.storageExpiry(document.session) }, BY_MAJORITY);
   }
 
   /** By `_id` alone, expired or not: the caller enforces the deadlines and can say why one ended. */
   findById(id: string): Promise<SessionDocument | null> {
-    return this.collection().findOne({ _id: id });
+    return this.collection().findOne({ _id: id }, FROM_PRIMARY);
   }
 
   /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
@@ -70,7 +79,7 @@ export class SessionsRepository implements OnModuleInit {
 
   /** True when this call removed the document (so the caller, and only it, records the end). */
   async deleteById(id: string): Promise<boolean> {
-    return (await this.collection().deleteOne({ _id: id })).deletedCount === 1;
+    return (await this.collection().deleteOne({ _id: id }, BY_MAJORITY)).deletedCount === 1;
   }
 
   /** A page of active sessions, of one user or everyone's, most recently active first. */

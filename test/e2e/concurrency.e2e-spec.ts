@@ -130,6 +130,19 @@ describe('protections under parallel requests', () => {
     );
   });
 
+  it('creates and deletes sessions with majority write concern, so a replica-set failover cannot undo either', async () => {
+    const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+    const user = await createUser(app);
+    const commands = watchCommands(app);
+    await signIn(app, user, agent);
+    const token = await csrfToken(agent);
+    await agent.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
+    commands.stop();
+    const sessionWrites = commands.commands().filter((command) => command.insert === 'sessions' || command.delete === 'sessions');
+    expect(sessionWrites.map((command) => Object.keys(command)[0])).toEqual(['insert', 'delete']);
+    for (const command of sessionWrites) expect(command.writeConcern).toEqual({ w: 'majority' });
+  });
+
   it('serves a signed-in request with one database operation: the session, which carries its user', async () => {
     const user = await createUser(app);
     const agent = await signIn(app, user);

@@ -1,4 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { once } from 'node:events';
+import { AddressInfo, connect } from 'node:net';
 import { csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { captureLogs } from '../helpers/logs';
@@ -61,5 +63,22 @@ describe('structured logs', () => {
     expect(all).not.toContain(user.password);
     expect(all).not.toContain(csrf);
     expect(all).not.toMatch(/session_token=|s%3A/);
+  });
+
+  it('logs a request the client abandoned before the answer, with its correlation id', async () => {
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    // Headers and half a body, then the client goes away.
+    socket.write(
+      'POST /api/auth/login HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: abandoned-1\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"em',
+    );
+    await sleep(100);
+    socket.destroy();
+    await sleep(100);
+    const line = lines().find((entry) => entry.correlationId === 'abandoned-1');
+    expect(line).toMatchObject({ level: 40, req: { method: 'POST', path: '/api/auth/login' } });
+    expect(line?.msg).toMatch(/aborted by the client/);
   });
 });

@@ -14,18 +14,22 @@ function isSweep(event: CommandStartedEvent): boolean {
 export interface CommandLog {
   /** `"<command> <collection>"` for each data command seen so far. */
   seen(): string[];
+  /** The commands themselves, as sent. */
+  commands(): Record<string, unknown>[];
   stop(): void;
 }
 
 /** Watches the app's own MongoDB client with the driver's command monitoring. */
 export function watchCommands(app: NestExpressApplication): CommandLog {
   const client = connectionOf(app).getClient();
-  const seen: string[] = [];
+  const events: CommandStartedEvent[] = [];
   const listener = (event: CommandStartedEvent) => {
-    if (DATA_COMMANDS.has(event.commandName) && !isSweep(event)) {
-      seen.push(`${event.commandName} ${String((event.command as Record<string, unknown>)[event.commandName])}`);
-    }
+    if (DATA_COMMANDS.has(event.commandName) && !isSweep(event)) events.push(event);
   };
   client.on('commandStarted', listener);
-  return { seen: () => [...seen], stop: () => void client.off('commandStarted', listener) };
+  return {
+    seen: () => events.map((event) => `${event.commandName} ${String((event.command as Record<string, unknown>)[event.commandName])}`),
+    commands: () => events.map((event) => event.command as Record<string, unknown>),
+    stop: () => void client.off('commandStarted', listener),
+  };
 }

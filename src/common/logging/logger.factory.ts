@@ -1,6 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { RequestContext } from '../context/request-context';
 
 /** Never written to a log, wherever they appear in a logged object. */
@@ -48,22 +46,4 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
     },
     pretty ? prettyDestination() : destination,
   );
-}
-
-type Req = IncomingMessage & { originalUrl?: string; path?: string };
-
-/** One line per request: method, path, status, duration (plus the ids from the mixin). */
-export function createHttpLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId: (req) => (req as Req & { correlationId?: string }).correlationId ?? '',
-    quietReqLogger: true,
-    serializers: {
-      req: (req: Req) => ({ method: req.method, path: (req.originalUrl ?? req.url ?? '').split('?')[0] }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    customSuccessMessage: (req, res, responseTime) => `${req.method} ${res.statusCode} ${Math.round(responseTime)}ms`,
-    customErrorMessage: (req, res) => `${req.method} ${res.statusCode} failed`,
-  });
 }
