@@ -4,7 +4,8 @@ import type { Collection, Filter } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
-import { SESSION_COLLECTION } from './session.constants';
+import { RecentSessionsCache } from './recent-sessions.cache';
+import { SESSION_COLLECTION, SESSION_READ_CACHE_ENTRIES, SESSION_READ_CACHE_MS } from './session.constants';
 import { EXPIRED_SESSION_RETENTION_MS, SessionExpiryPolicy } from './session-expiry-policy';
 import type { SessionDocument } from './session-document';
 
@@ -43,6 +44,7 @@ const SUMMARY_PROJECTION = {
 export class SessionsRepository implements OnModuleInit {
   /** False where the server has no TTL indexes (FerretDB): ExpirySweeper deletes instead. */
   expiresNatively = false;
+  private readonly recent = new RecentSessionsCache(SESSION_READ_CACHE_MS, SESSION_READ_CACHE_ENTRIES);
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
@@ -59,13 +61,23 @@ export class SessionsRepository implements OnModuleInit {
     return this.collection().insertOne({ ...document, expires: this.policy.storageExpiry(document.session) }, BY_MAJORITY);
   }
 
-  /** By `_id` alone, expired or not: the caller enforces the deadlines and can say why one ended. */
-  findById(id: string): Promise<SessionDocument | null> {
-    return this.collection().findOne({ _id: id }, FROM_PRIMARY);
+  /**
+   * By `_id` alone, expired or not: the caller enforces the deadlines and can
+   * say why one ended. A session read in the last second is served from memory
+   * (RecentSessionsCache); its timestamps are then at most that old, so a
+   * deadline is never found later than it is.
+   */
+  async findById(id: string): Promise<SessionDocument | null> {
+    const recent = this.recent.get(id);
+    if (recent) return recent;
+    const document = await this.collection().findOne({ _id: id }, FROM_PRIMARY);
+    if (document) this.recent.set(document);
+    return document;
   }
 
   /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
   async recordActivity(id: string, createdAt: Date, at: Date): Promise<void> {
+    this.recent.forget(id);
     await this.collection().updateOne(
       { _id: id },
       { $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) } },
@@ -74,11 +86,13 @@ export class SessionsRepository implements OnModuleInit {
 
   /** A user's name or email changed: their sessions show it from the next request on. */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
+    this.recent.forgetUser(user.id);
     await this.collection().updateMany({ 'session.userId': user.id }, { $set: { 'session.email': user.email, 'session.name': user.name } });
   }
 
   /** True when this call removed the document (so the caller, and only it, records the end). */
   async deleteById(id: string): Promise<boolean> {
+    this.recent.forget(id);
     return (await this.collection().deleteOne({ _id: id }, BY_MAJORITY)).deletedCount === 1;
   }
 

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { SESSION_READ_CACHE_MS } from '../../src/sessions/session.constants';
 import { setCookie } from '../helpers/agents';
 import { AppProcess, startAppProcess } from '../helpers/app-process';
 import { databaseUri, destroyTestApp, createTestApp, TEST_SESSION_SECRET, uniqueDatabaseName } from '../helpers/test-app';
@@ -72,6 +73,24 @@ describe('two instances on one database', () => {
     await request(second.url).delete('/api/sessions').set('Cookie', cookie).set('X-CSRF-Token', token).expect(204);
     await request(first.url).get('/api/auth/me').set('Cookie', firstCookie).expect(401);
     await request(second.url).get('/api/auth/me').set('Cookie', secondCookie).expect(200);
+  });
+
+  it('stops a session that another instance just read within 1 s of its sign-out (the read cache bound)', async () => {
+    const signedIn = await login(first.url, ADMIN.password);
+    const sessionCookie = nameAndValue(signedIn.headers, 'session_token');
+    // The second instance reads it now, and may answer from memory for up to a second.
+    await request(second.url).get('/api/auth/me').set('Cookie', sessionCookie).expect(200);
+
+    const { token, cookie } = await csrf(first.url, sessionCookie);
+    await request(first.url).post('/api/auth/logout').set('Cookie', cookie).set('X-CSRF-Token', token).expect(204);
+    const signedOut = Date.now();
+    await request(first.url).get('/api/auth/me').set('Cookie', sessionCookie).expect(401);
+    let status = 200;
+    while (status === 200 && Date.now() - signedOut < 3_000) {
+      status = (await request(second.url).get('/api/auth/me').set('Cookie', sessionCookie)).status;
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - signedOut).toBeLessThanOrEqual(SESSION_READ_CACHE_MS + 250);
   });
 
   it('counts failed sign-ins across instances', async () => {
