@@ -1,15 +1,18 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { AuthService } from '../auth/auth.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
 import { ParseSessionIdPipe } from '../common/http/id-params';
+import type { AppConfiguration } from '../config/configuration';
 import { PageRenderer } from '../common/http/page-renderer.service';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import { MySessionsService } from '../sessions/my-sessions.service';
+import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
@@ -27,21 +30,35 @@ class AccountPageQueryDto extends PageQueryDto {
 @ApiExcludeController()
 @Controller()
 export class AccountPagesController {
+  private readonly maxSessionsPerUser: number;
+
   constructor(
     private readonly auth: AuthService,
     private readonly mySessions: MySessionsService,
     private readonly sessions: SessionsService,
     private readonly pages: PageRenderer,
-  ) {}
+    private readonly events: SessionEventsRepository,
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    this.maxSessionsPerUser = config.get('session', { infer: true }).maxPerUser;
+  }
 
+  /** Who is signed in and the session's deadlines; also the last sign-in from a new browser, and sessions a sign-in ended. */
   @Get('dashboard')
-  dashboard(
+  async dashboard(
     @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() user: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
-  ): void {
-    this.pages.render(req, res, 'dashboard', { title: 'Dashboard', user, session });
+  ) {
+    const newDevice = await this.events.findLatest('login.new_device', user.id);
+    this.pages.render(req, res, 'dashboard', {
+      title: 'Dashboard',
+      user,
+      session,
+      maxSessions: this.maxSessionsPerUser,
+      newDevice: newDevice && { device: newDevice.reason, at: newDevice.at, ip: newDevice.ip },
+    });
   }
 
   @Get(SESSIONS_PAGE)
@@ -65,7 +82,7 @@ export class AccountPagesController {
 
   @Post(`${SESSIONS_PAGE}/end-others`)
   async endOthers(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
-    await this.mySessions.endOthers(user.id, session.id);
+    await this.mySessions.endOthers(user.id, session);
     res.redirect(303, SESSIONS_PAGE);
   }
 
@@ -76,7 +93,7 @@ export class AccountPagesController {
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
   ) {
-    if (!(await this.mySessions.end(user.id, id, session.id)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
+    if (!(await this.mySessions.end(user.id, id, session)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
     this.sessions.clearCookie(res);
     res.redirect(303, '/login?loggedOut=1');
   }

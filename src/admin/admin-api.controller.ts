@@ -24,18 +24,21 @@ export class AdminApiController {
     return this.admin.listUsers(query);
   }
 
+  /** Creating an admin needs recent authentication (AUTH_1009). */
   @Post('users')
-  async createUser(@Body() body: CreateUserDto): Promise<{ user: AdminUserView }> {
-    return { user: await this.admin.createUser(body) };
+  async createUser(@CurrentSession() session: ActiveSession, @Body() body: CreateUserDto): Promise<{ user: AdminUserView }> {
+    return { user: await this.admin.createUser(body, session) };
   }
 
   @Patch('users/:id')
+  /** A role change or (dis)abling needs recent authentication (AUTH_1009). */
   async updateUser(
     @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<{ user: AdminUserView }> {
-    return { user: await this.admin.updateUser(actor, id, body) };
+    return { user: await this.admin.updateUser(actor, session, id, body) };
   }
 
   @Get('sessions')
@@ -43,16 +46,31 @@ export class AdminApiController {
     return this.admin.listSessions(query, session.id);
   }
 
+  /** Emergency sign-out: every session but the caller's. Needs recent authentication. */
+  @Delete('sessions')
+  @HttpCode(HttpStatus.OK)
+  async endAllSessions(@CurrentUser() actor: AuthenticatedUser, @CurrentSession() session: ActiveSession): Promise<{ ended: number }> {
+    return { ended: await this.admin.endAllSessions(actor, session) };
+  }
+
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  endSession(@CurrentUser() actor: AuthenticatedUser, @Param('id', ParseSessionIdPipe) id: string): Promise<void> {
-    return this.admin.endSession(actor, id);
+  endSession(
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseSessionIdPipe) id: string,
+  ): Promise<void> {
+    return this.admin.endSession(actor, session, id);
   }
 
   @Delete('users/:id/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async endUserSessions(@CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string): Promise<void> {
-    await this.admin.endUserSessions(actor, id);
+  async endUserSessions(
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ): Promise<void> {
+    await this.admin.endUserSessions(actor, session, id);
   }
 
   @Get('events')

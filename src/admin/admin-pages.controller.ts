@@ -15,7 +15,7 @@ import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
-import { CreateUserDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
+import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
 
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
@@ -38,9 +38,15 @@ export class AdminPagesController {
   }
 
   @Post('users')
-  async createUser(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: CreateUserDto) {
+  async createUser(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() form: CreateUserDto,
+  ) {
     try {
-      const created = await this.admin.createUser(form);
+      const created = await this.admin.createUser(form, session);
       return res.redirect(303, `/admin/users/${created.id}`);
     } catch (error) {
       if (!(error instanceof AppException) || error.code !== ErrorCode.INVALID_INPUT) throw error;
@@ -77,14 +83,24 @@ export class AdminPagesController {
   }
 
   @Post('users/:id/disable')
-  async disable(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.updateUser(actor, id, { disabled: true });
+  async disable(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ) {
+    await this.admin.updateUser(actor, session, id, { disabled: true });
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Post('users/:id/enable')
-  async enable(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.updateUser(actor, id, { disabled: false });
+  async enable(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ) {
+    await this.admin.updateUser(actor, session, id, { disabled: false });
     res.redirect(303, `/admin/users/${id}`);
   }
 
@@ -92,16 +108,22 @@ export class AdminPagesController {
   async role(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Body() form: RoleFormDto,
   ) {
-    await this.admin.updateUser(actor, id, { role: form.role });
+    await this.admin.updateUser(actor, session, id, { role: form.role });
     res.redirect(303, `/admin/users/${id}`);
   }
 
   @Post('users/:id/sessions/end')
-  async endUserSessions(@Res() res: Response, @CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUserIdPipe) id: string) {
-    await this.admin.endUserSessions(actor, id);
+  async endUserSessions(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ) {
+    await this.admin.endUserSessions(actor, session, id);
     res.redirect(303, `/admin/users/${id}`);
   }
 
@@ -116,6 +138,8 @@ export class AdminPagesController {
     const list = await this.admin.listSessions(query, session.id);
     this.pages.render(req, res, 'admin/sessions', {
       title: 'All sessions',
+      notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
+      ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: 'VAL_2001' } : {}),
       user,
       list,
       query,
@@ -128,11 +152,25 @@ export class AdminPagesController {
   async endSession(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
     @Body() form: EndSessionFormDto,
   ) {
-    await this.admin.endSession(actor, id);
+    await this.admin.endSession(actor, session, id);
     res.redirect(303, safeNextPath(form.returnTo, '/admin/sessions'));
+  }
+
+  /** Emergency sign-out, after the form's confirmation box: everyone but the caller. */
+  @Post('sessions/end-all')
+  async endAllSessions(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() form: EndAllSessionsFormDto,
+  ) {
+    if (form.confirm !== 'yes') return res.redirect(303, '/admin/sessions?endAll=unconfirmed');
+    const ended = await this.admin.endAllSessions(actor, session);
+    res.redirect(303, `/admin/sessions?ended=${ended}`);
   }
 
   @Get('events')

@@ -3,6 +3,8 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
 import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
+import type { ActiveSession } from '../sessions/auth-state';
+import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionEventsService } from '../sessions/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
@@ -28,6 +30,7 @@ export class AdminService {
     private readonly events: SessionEventsService,
     private readonly eventsRepository: SessionEventsRepository,
     private readonly activeSessions: ActiveSessionsGauge,
+    private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async overview(): Promise<AdminOverview> {
@@ -59,7 +62,9 @@ export class AdminService {
     return toAdminUserView(user);
   }
 
-  async createUser(input: CreateUserDto): Promise<AdminUserView> {
+  /** Creating an admin needs recent authentication (`current`: the caller's session). */
+  async createUser(input: CreateUserDto, current: ActiveSession): Promise<AdminUserView> {
+    if (input.role === 'admin') this.recentAuth.assertRecent(current);
     return toAdminUserView(await this.users.create(input));
   }
 
@@ -68,7 +73,9 @@ export class AdminService {
    * too, so the new role applies from the next sign-in. Admins cannot disable
    * or demote themselves (no locking the last door from inside).
    */
-  async updateUser(actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+  async updateUser(actor: AuthenticatedUser, current: ActiveSession, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+    // A role change or (dis)abling is sensitive; renaming is not.
+    if (changes.role !== undefined || changes.disabled !== undefined) this.recentAuth.assertRecent(current);
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     if (before.id === actor.id && (changes.disabled === true || (changes.role && changes.role !== before.role))) {
@@ -105,13 +112,21 @@ export class AdminService {
     );
   }
 
-  async endSession(actor: AuthenticatedUser, id: string): Promise<void> {
+  async endSession(actor: AuthenticatedUser, current: ActiveSession, id: string): Promise<void> {
+    this.recentAuth.assertRecent(current);
     if (!(await this.sessions.revoke(id, byAdmin(actor, 'admin')))) throw new AppException(ErrorCode.NOT_FOUND);
   }
 
-  async endUserSessions(actor: AuthenticatedUser, userId: string): Promise<number> {
+  async endUserSessions(actor: AuthenticatedUser, current: ActiveSession, userId: string): Promise<number> {
+    this.recentAuth.assertRecent(current);
     await this.getUser(userId);
     return this.sessions.revokeAllOfUser(userId, byAdmin(actor, 'admin'));
+  }
+
+  /** Emergency sign-out: every session but the caller's ends; one `session.revoked_all` event. */
+  async endAllSessions(actor: AuthenticatedUser, current: ActiveSession): Promise<number> {
+    this.recentAuth.assertRecent(current);
+    return this.sessions.revokeAllExcept(current.id, actor);
   }
 
   async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {

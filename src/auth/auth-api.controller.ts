@@ -12,9 +12,11 @@ import { SessionsService, SessionView } from '../sessions/sessions.service';
 import { SkipActivity } from '../sessions/skip-activity.decorator';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
+import { BrowserSignIn } from './browser-sign-in.service';
 import { sendClearSiteData } from './clear-session';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
+import { ReauthDto } from './dto/reauth.dto';
 import { SetsSessionCookie } from './secure-transport.guard';
 
 @ApiTags('auth')
@@ -25,6 +27,7 @@ export class AuthApiController {
 
   constructor(
     private readonly auth: AuthService,
+    private readonly signIn: BrowserSignIn,
     private readonly sessions: SessionsService,
     private readonly csrf: CsrfService,
   ) {}
@@ -40,10 +43,19 @@ export class AuthApiController {
   @Post('login')
   @SetsSessionCookie()
   @HttpCode(HttpStatus.OK)
-  async login(@Req() req: Request, @Body() body: LoginDto): Promise<{ user: AuthenticatedUser }> {
-    const user = await this.auth.authenticate(body.email, body.password);
-    await this.sessions.start(req, user);
-    return { user };
+  async login(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() body: LoginDto,
+  ): Promise<{ user: AuthenticatedUser }> {
+    return { user: await this.signIn.signIn(req, res, body.email, body.password) };
+  }
+
+  /** 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords count toward the lockout. */
+  @Post('reauth')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async reauth(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ReauthDto): Promise<void> {
+    await this.signIn.reauthenticate(req, user, body.password);
   }
 
   /** 204 when the session is gone (already ended too); the cookie is cleared even when the store fails (then 503). */

@@ -7,17 +7,22 @@ import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
 import { PageRenderer } from '../common/http/page-renderer.service';
 import { safeNextPath } from '../common/http/safe-redirect';
+import { CurrentUser } from '../sessions/current-session.decorator';
 import { SessionsService } from '../sessions/sessions.service';
-import { AuthService } from './auth.service';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { BrowserSignIn } from './browser-sign-in.service';
 import { sendClearSiteData } from './clear-session';
 import { LoginFormDto } from './dto/login-form.dto';
+import { ReauthFormDto } from './dto/reauth.dto';
 import { SetsSessionCookie } from './secure-transport.guard';
 
 export const LOGIN_MESSAGES = {
   inactivity: 'Your session has expired due to inactivity. Please log in again.',
   absolute: 'Your session has expired. Please log in again.',
+  device: 'Your session was ended because it was used from another browser or device. Please log in again.',
   loggedOut: 'You have been logged out.',
 } as const;
+const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
 
 /** Sign-in errors the form shows itself, next to the fields, instead of an error page. */
 const FORM_ERRORS = new Set<string>([ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_DISABLED, ErrorCode.TOO_MANY_ATTEMPTS]);
@@ -35,7 +40,7 @@ export class AuthPagesController {
   private readonly logger = new Logger(AuthPagesController.name);
 
   constructor(
-    private readonly auth: AuthService,
+    private readonly signIn: BrowserSignIn,
     private readonly sessions: SessionsService,
     private readonly pages: PageRenderer,
   ) {}
@@ -52,8 +57,8 @@ export class AuthPagesController {
   loginPage(@Req() req: Request, @Res() res: Response, @Query() query: LoginPageQuery): void {
     if (req.auth.state === 'active') return res.redirect(303, '/dashboard');
     const notice =
-      query.expired === 'inactivity' || query.expired === 'absolute'
-        ? LOGIN_MESSAGES[query.expired]
+      typeof query.expired === 'string' && EXPIRY_MESSAGES.has(query.expired)
+        ? LOGIN_MESSAGES[query.expired as keyof typeof LOGIN_MESSAGES]
         : query.loggedOut === '1'
           ? LOGIN_MESSAGES.loggedOut
           : undefined;
@@ -67,7 +72,7 @@ export class AuthPagesController {
     const next = safeNextPath(form.next, '');
     try {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-      await this.sessions.start(req, await this.auth.authenticate(form.email, form.password));
+      await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
       if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
       const { status, message } = ERROR_CATALOGUE[error.code];
@@ -89,6 +94,36 @@ export class AuthPagesController {
     this.sessions.clearCookie(res);
     sendClearSiteData(res);
     res.redirect(303, '/login?loggedOut=1');
+  }
+
+  /** The password again, before a sensitive action; then back to the page it came from. */
+  @Get('reauth')
+  reauthPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query('next') next: unknown): void {
+    this.renderReauth(req, res, user, { next: safeNextPath(next) });
+  }
+
+  @Post('reauth')
+  async reauth(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() form: ReauthFormDto,
+  ): Promise<void> {
+    const next = safeNextPath(form.next);
+    try {
+      if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
+      await this.signIn.reauthenticate(req, user, form.password);
+    } catch (error) {
+      if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
+      const { status, message } = ERROR_CATALOGUE[error.code];
+      res.status(status).set(error.headers);
+      return this.renderReauth(req, res, user, { error: message, code: error.code, next });
+    }
+    res.redirect(303, next);
+  }
+
+  private renderReauth(req: Request, res: Response, user: AuthenticatedUser, view: Record<string, unknown>): void {
+    this.pages.render(req, res, 'reauth', { title: 'Confirm your password', user, ...view });
   }
 
   private renderLogin(req: Request, res: Response, view: Record<string, unknown>): void {

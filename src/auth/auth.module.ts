@@ -6,6 +6,9 @@ import { UsersModule } from '../users/users.module';
 import { AuthApiController } from './auth-api.controller';
 import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
+import { BrowserSignIn } from './browser-sign-in.service';
+import { DeviceCookieService } from './device-cookie.service';
+import { RecentAuthGuard } from './recent-auth.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
 import { SecureTransportGuard } from './secure-transport.guard';
@@ -16,12 +19,16 @@ import { SessionGuard } from './session.guard';
   controllers: [AuthApiController, AuthPagesController],
   providers: [
     AuthService,
+    BrowserSignIn,
+    DeviceCookieService,
     LoginThrottleService,
-    // Order matters: who you are, what you may do, whether a cookie can be set, then whether the request is forged.
+    // Order matters: who you are, what you may do, whether a cookie can be set, whether the request is forged,
+    // then whether a sensitive action has a recent password behind it.
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: SecureTransportGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
+    { provide: APP_GUARD, useClass: RecentAuthGuard },
   ],
   exports: [AuthService],
 })

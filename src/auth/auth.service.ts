@@ -33,9 +33,9 @@ export class AuthService {
    * disabled account is only revealed to someone who knows its password. An
    * outage is an outage (SYS_9002), never counted as a lock.
    */
-  async authenticate(email: string, password: string): Promise<AuthenticatedUser> {
+  async authenticate(email: string, password: string, device?: string): Promise<AuthenticatedUser> {
     try {
-      const user = await this.verifyPassword({ email, ip: RequestContext.client().ip }, password);
+      const user = await this.verifyPassword({ email, ip: RequestContext.client().ip, device }, password);
       if (user.disabled) {
         await this.events.loginFailed({ email, user }, 'disabled');
         throw new AppException(ErrorCode.ACCOUNT_DISABLED);
@@ -45,6 +45,14 @@ export class AuthService {
       if (isDatabaseUnavailable(error)) this.events.signInUnavailable();
       throw error;
     }
+  }
+
+  /**
+   * Proves the password again for sensitive actions; a wrong one counts toward
+   * the lockout like a failed sign-in (AUTH_1001 naming `password`).
+   */
+  async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<void> {
+    await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip, device }, password, 'password');
   }
 
   /**

@@ -30,7 +30,12 @@ interface Counter {
 export interface SignInAttempt {
   email: string;
   ip: string;
+  /** The device id of a valid device cookie for this account (DeviceCookieService), if the browser showed one. */
+  device?: string;
 }
+
+/** Failed sign-ins a trusted device may make before its device cookie is refused too. */
+export const DEVICE_MAX_FAILURES = 3;
 
 /**
  * Sign-in attempts counted per account and per client IP in MongoDB, so every
@@ -89,12 +94,12 @@ export class LoginThrottleService implements OnModuleInit {
     }
   }
 
-  /** The password was right: the account's counter starts over and the IP's gets this attempt back. */
+  /** The password was right: the account's (or device's) counter starts over and the IP's gets this attempt back. */
   async succeeded(attempt: SignInAttempt): Promise<void> {
-    const [account, ip] = this.counters(attempt);
+    const [first, ip] = this.counters(attempt);
     await this.collection().bulkWrite(
       [
-        { updateOne: { filter: { _id: account.key }, update: { $set: { points: 0 } } } },
+        { updateOne: { filter: { _id: first.key }, update: { $set: { points: 0 } } } },
         { updateOne: { filter: { _id: ip.key, points: { $gt: 0 } }, update: { $inc: { points: -1 } } } },
       ],
       { ordered: false },
@@ -138,11 +143,16 @@ export class LoginThrottleService implements OnModuleInit {
     return counters.find((counter) => counter.key === document._id)?.limit ?? 0;
   }
 
-  private counters({ email, ip }: SignInAttempt): [Counter, Counter] {
-    return [
-      { key: `account:${accountKey(email)}`, limit: this.maxPerAccount },
-      { key: `ip:${ip}`, limit: this.maxPerIp },
-    ];
+  /**
+   * A browser with this account's device cookie is counted on its own device
+   * counter instead of the account's: failures from untrusted clients lock
+   * them out, not the owner's known browsers (and the other way round).
+   */
+  private counters({ email, ip, device }: SignInAttempt): [Counter, Counter] {
+    const first = device
+      ? { key: `device:${accountKey(email)}:${device}`, limit: DEVICE_MAX_FAILURES }
+      : { key: `account:${accountKey(email)}`, limit: this.maxPerAccount };
+    return [first, { key: `ip:${ip}`, limit: this.maxPerIp }];
   }
 
   private collection(): Collection<CounterDocument> {

@@ -24,7 +24,15 @@ function contextFor(method: 'handler' | 'open', auth: AuthState): ExecutionConte
 const signedIn = (role: UserRole): AuthState => ({
   state: 'active',
   user: { id: '1', email: 'a@b.c', name: '', role },
-  session: { id: 'a1', createdAt: new Date(), lastActivityAt: new Date(), idleExpiresAt: new Date(), absoluteExpiresAt: new Date() },
+  session: {
+    id: 'a1',
+    authenticatedAt: new Date(),
+    endedAtSignIn: 0,
+    createdAt: new Date(),
+    lastActivityAt: new Date(),
+    idleExpiresAt: new Date(),
+    absoluteExpiresAt: new Date(),
+  },
 });
 
 describe('RolesGuard', () => {

@@ -20,6 +20,8 @@ export class SessionGuard implements CanActivate {
         throw new AppException(ErrorCode.SESSION_EXPIRED, { reason: auth.reason });
       case 'invalid':
         throw new AppException(ErrorCode.SESSION_INVALID);
+      case 'device_changed':
+        throw new AppException(ErrorCode.DEVICE_CHANGED, { reason: 'device' });
       case 'unverified':
         throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
       default:

@@ -4,6 +4,7 @@ import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60 * SECOND_MS;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 export interface HttpConfig {
   port: number;
@@ -20,6 +21,10 @@ export interface SessionConfig {
   secrets: string[];
   inactivityMs: number;
   absoluteMs: number;
+  /** Sessions per user; beyond it the least recently active end. 0: no limit. */
+  maxPerUser: number;
+  /** A request from another browser family or OS ends the session. */
+  bindUserAgent: boolean;
 }
 
 export interface DatabaseConfig {
@@ -32,6 +37,9 @@ export interface SecurityConfig {
   loginMaxFailuresPerIp: number;
   loginLockMs: number;
   metricsToken?: string;
+  /** How recent a password proof sensitive actions need. */
+  reauthMs: number;
+  deviceCookieMs: number;
 }
 
 export interface AdminConfig {
@@ -70,6 +78,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       secrets: env.SESSION_SECRET ?? [developmentSessionSecret()],
       inactivityMs: env.SESSION_INACTIVITY_MINUTES * MINUTE_MS,
       absoluteMs: env.SESSION_EXPIRE_MINUTES * MINUTE_MS,
+      maxPerUser: env.SESSION_MAX_PER_USER,
+      bindUserAgent: env.SESSION_BIND_USER_AGENT,
     },
     database: { uri: env.MONGODB_URI },
     security: {
@@ -77,6 +87,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       loginMaxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
       loginLockMs: env.LOGIN_LOCK_MINUTES * MINUTE_MS,
       metricsToken: env.METRICS_TOKEN,
+      reauthMs: env.REAUTH_MINUTES * MINUTE_MS,
+      deviceCookieMs: env.DEVICE_COOKIE_DAYS * DAY_MS,
     },
     admin: {
       email: env.ADMIN_EMAIL,

@@ -132,6 +132,25 @@ export class EnvironmentVariables {
   LOG_LEVEL = 'info';
 
   @Transform(toNumber)
+  @IsNumber({}, { message: 'REAUTH_MINUTES must be a positive number (decimals allowed)' })
+  @IsPositive({ message: 'REAUTH_MINUTES must be a positive number (decimals allowed)' })
+  REAUTH_MINUTES = 5;
+
+  @Transform(toNumber)
+  @IsInt({ message: 'SESSION_MAX_PER_USER must be a whole number ≥ 0 (0: no limit)' })
+  @Min(0, { message: 'SESSION_MAX_PER_USER must be a whole number ≥ 0 (0: no limit)' })
+  SESSION_MAX_PER_USER = 0;
+
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'SESSION_BIND_USER_AGENT must be true or false' })
+  SESSION_BIND_USER_AGENT = true;
+
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'DEVICE_COOKIE_DAYS must be a positive number' })
+  @IsPositive({ message: 'DEVICE_COOKIE_DAYS must be a positive number' })
+  DEVICE_COOKIE_DAYS = 180;
+
+  @Transform(toNumber)
   @IsNumber({}, { message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   @IsPositive({ message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   SHUTDOWN_DRAIN_SECONDS = 10;

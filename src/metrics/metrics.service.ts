@@ -54,6 +54,13 @@ export class MetricsService {
     labelNames: ['allowed'] as const,
     registers: [this.registry],
   });
+  private readonly sessionEvents = new Counter({
+    name: 'session_events_total',
+    help: 'Events recorded in session_events, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
   private readonly databaseCommands = new Counter({
     name: 'mongodb_commands_total',
     help: 'Commands sent to MongoDB, by command name',
@@ -92,6 +99,14 @@ export class MetricsService {
 
   httpRequest(method: string, route: string, status: number, durationMs: number): void {
     this.httpDuration.observe({ method, route, status: String(status) }, durationMs / 1000);
+  }
+
+  revokedMany(by: RevokedBy, count: number): void {
+    if (count > 0) this.revocations.inc({ by }, count);
+  }
+
+  sessionEvent(type: string): void {
+    this.sessionEvents.inc({ type });
   }
 
   databaseCommand(command: string): void {

@@ -6,6 +6,10 @@ export interface ActiveSession extends SessionDeadlines {
   id: string;
   createdAt: Date;
   lastActivityAt: Date;
+  /** When the password was last proved in this session (sign-in or re-authentication). */
+  authenticatedAt: Date;
+  /** Older sessions this sign-in ended under SESSION_MAX_PER_USER (the dashboard says so). */
+  endedAtSignIn: number;
 }
 
 /** What the session cookie of a request amounts to, decided once per request. */
@@ -15,4 +19,6 @@ export type AuthState =
   | { state: 'expired'; reason: ExpiryReason }
   /** A validly signed cookie whose session MongoDB could not load (sign-out only). */
   | { state: 'unverified' }
+  /** Used from another browser family or OS than it signed in with: ended. */
+  | { state: 'device_changed' }
   | { state: 'active'; user: AuthenticatedUser; session: ActiveSession };

@@ -38,13 +38,13 @@ export class MySessionsController {
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
   ): Promise<void> {
-    if ((await this.mySessions.end(user.id, id, session.id)).wasCurrent) this.sessions.clearCookie(res);
+    if ((await this.mySessions.end(user.id, id, session)).wasCurrent) this.sessions.clearCookie(res);
   }
 
-  /** Ends all my other sessions; this one stays. */
+  /** Ends all my other sessions; this one stays. Needs recent authentication. */
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   async endOthers(@CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession): Promise<void> {
-    await this.mySessions.endOthers(user.id, session.id);
+    await this.mySessions.endOthers(user.id, session);
   }
 }

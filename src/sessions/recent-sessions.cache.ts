@@ -15,6 +15,7 @@ export class RecentSessionsCache {
    * before a delete must not put the deleted session back when it completes.
    */
   private readonly forgotten = new Map<string, number>();
+  private everythingForgottenAt = -Infinity;
 
   constructor(
     private readonly ttlMs: number,
@@ -34,7 +35,8 @@ export class RecentSessionsCache {
   }
 
   set(document: SessionDocument, now = Date.now()): void {
-    if (this.ttlMs <= 0 || this.wasForgotten(document._id, now) || this.wasForgotten(`user:${document.session.userId}`, now)) return;
+    if (this.ttlMs <= 0 || now < this.everythingForgottenAt + this.ttlMs) return;
+    if (this.wasForgotten(document._id, now) || this.wasForgotten(`user:${document.session.userId}`, now)) return;
     this.entries.delete(document._id);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(document._id, { document, until: now + this.ttlMs });
@@ -43,6 +45,12 @@ export class RecentSessionsCache {
   forget(id: string, now = Date.now()): void {
     this.entries.delete(id);
     this.remember(id, now);
+  }
+
+  /** Everything, and nothing read before now is taken back (an emergency sign-out). */
+  forgetAll(now = Date.now()): void {
+    this.entries.clear();
+    this.everythingForgottenAt = now;
   }
 
   forgetUser(userId: string, now = Date.now()): void {

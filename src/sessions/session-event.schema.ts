@@ -10,6 +10,10 @@ export const SESSION_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'user.role_changed',
+  'session.revoked_all',
+  'session.anomaly',
+  'login.new_device',
+  'reauth.succeeded',
 ] as const;
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
@@ -42,6 +46,14 @@ export class SessionEvent {
 
   @Prop()
   reason?: string;
+
+  /** How many sessions an emergency sign-out ended. */
+  @Prop()
+  count?: number;
+
+  /** session.anomaly: the user agent the session signed in with (`userAgent` is the one it was used with). */
+  @Prop()
+  signedInUserAgent?: string;
 
   @Prop({ default: '' })
   ip: string;

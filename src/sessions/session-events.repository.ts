@@ -39,6 +39,11 @@ export class SessionEventsRepository implements OnModuleInit {
     return { items, total };
   }
 
+  /** The user's latest event of a type (served by the `{ userId, at }` index). */
+  findLatest(type: SessionEventType, userId: string): Promise<SessionEventDocument | null> {
+    return this.events.findOne({ userId, type }).sort({ at: -1 }).exec();
+  }
+
   countSince(type: SessionEventType, since: Date, reason?: string): Promise<number> {
     const query = { type, at: trusted({ $gte: since }), ...(reason === undefined ? {} : { reason }) };
     return this.events.countDocuments(query).exec();

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { createHmac } from 'node:crypto';
-import { RequestContext } from '../common/context/request-context';
+import { MAX_USER_AGENT_LENGTH, RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { MetricsService, RevokedBy } from '../metrics/metrics.service';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
@@ -51,9 +51,46 @@ export class SessionEventsService {
     this.logger.info({ event: 'session.created', session: sessionLogReference(session.id), userId: session.userId }, 'session created');
   }
 
-  async loginSucceeded(user: { id: string; email: string }, sessionId: string): Promise<void> {
+  /** `reason` says which path the sign-in took: a browser with this account's device cookie, or not. */
+  async loginSucceeded(user: { id: string; email: string }, sessionId: string, trustedDevice: boolean): Promise<void> {
     this.metrics.signIn('success');
-    await this.record('login.succeeded', { userId: user.id, email: user.email, sessionId });
+    await this.record('login.succeeded', {
+      userId: user.id,
+      email: user.email,
+      sessionId,
+      reason: trustedDevice ? 'trusted_device' : 'new_device',
+    });
+  }
+
+  /** A sign-in from a browser without this account's device cookie; the dashboard shows the latest. */
+  async newDevice(user: { id: string; email: string }, sessionId: string, device: { browser: string; os: string }): Promise<void> {
+    await this.record('login.new_device', { userId: user.id, email: user.email, sessionId, reason: `${device.browser} on ${device.os}` });
+  }
+
+  async reauthenticated(user: { id: string; email: string }, sessionId: string): Promise<void> {
+    await this.record('reauth.succeeded', { userId: user.id, email: user.email, sessionId });
+  }
+
+  /** Emergency sign-out: one event with the count and who did it. */
+  async revokedAll(count: number, actor: { id: string; email: string }): Promise<void> {
+    this.metrics.revokedMany('admin', count);
+    this.logger.info({ event: 'session.revoked_all', count, actorId: actor.id }, 'all sessions revoked');
+    await this.record('session.revoked_all', { actorId: actor.id, email: actor.email, reason: `${count} sessions ended`, count });
+  }
+
+  /** A session used from another browser family or OS than it signed in with. */
+  async anomaly(session: EndedSession, signedInWith: string, usedWith: string): Promise<void> {
+    this.metrics.revoked('system', ageOf(session));
+    this.logger.warn(
+      { event: 'session.anomaly', session: sessionLogReference(session.id), userId: session.userId },
+      'session used from another device: ended',
+    );
+    await this.record('session.anomaly', {
+      userId: session.userId,
+      sessionId: session.id,
+      reason: 'device_changed',
+      signedInUserAgent: signedInWith.slice(0, MAX_USER_AGENT_LENGTH),
+    });
   }
 
   /**
@@ -112,6 +149,7 @@ export class SessionEventsService {
 
   private async record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
     const at = new Date();
+    this.metrics.sessionEvent(type);
     try {
       await this.repository.insert({
         type,

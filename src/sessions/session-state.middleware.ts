@@ -1,10 +1,13 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { SessionData } from 'express-session';
+import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
+import type { AppConfiguration } from '../config/configuration';
 import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
+import { DeviceDescription, deviceFamily } from './user-agent';
 import { forget, SessionsService } from './sessions.service';
 
 /**
@@ -15,11 +18,16 @@ import { forget, SessionsService } from './sessions.service';
  */
 @Injectable()
 export class SessionStateMiddleware implements NestMiddleware {
+  private readonly bindUserAgent: boolean;
+
   constructor(
     private readonly sessions: SessionsService,
     private readonly policy: SessionExpiryPolicy,
     private readonly users: UsersService,
-  ) {}
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    this.bindUserAgent = config.get('session', { infer: true }).bindUserAgent;
+  }
 
   use(req: Request, res: Response, next: NextFunction): void {
     this.resolve(req, res).then(() => next(), next);
@@ -51,6 +59,14 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
 
+    if (this.bindUserAgent && data.device && !sameDevice(data.device, deviceFamily(req.get('user-agent')))) {
+      forget(req);
+      await this.sessions.endForDeviceChange(ended, data.userAgent ?? '', req.get('user-agent') ?? '');
+      this.sessions.clearCookie(res);
+      req.auth = { state: 'device_changed' };
+      return;
+    }
+
     const user = await this.userOf(data.userId, data);
     if (!user) {
       forget(req);
@@ -63,7 +79,7 @@ export class SessionStateMiddleware implements NestMiddleware {
     req.auth = {
       state: 'active',
       user,
-      session: this.sessions.describe(id, { createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
+      session: this.sessions.describe(id, { ...data, createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
     };
     RequestContext.setUserId(user.id);
   }
@@ -80,4 +96,9 @@ export class SessionStateMiddleware implements NestMiddleware {
     const user = await this.users.findById(userId);
     return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
+}
+
+/** The same browser family and OS (versions may change: an update is not another device). */
+function sameDevice(signedInWith: DeviceDescription, usedWith: DeviceDescription): boolean {
+  return signedInWith.browser === usedWith.browser && signedInWith.os === usedWith.os;
 }

@@ -7,6 +7,7 @@ import { UsersModule } from '../users/users.module';
 import { ActiveSessionsGauge } from './active-sessions-gauge.service';
 import { MySessionsController } from './my-sessions.controller';
 import { MySessionsService } from './my-sessions.service';
+import { RecentAuthPolicy } from './recent-auth.policy';
 import { SessionActivityInterceptor } from './session-activity.interceptor';
 import { SessionEvent, SessionEventSchema } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
@@ -36,6 +37,7 @@ import { SessionsService } from './sessions.service';
     SessionEventsService,
     SessionsService,
     MySessionsService,
+    RecentAuthPolicy,
     ActiveSessionsGauge,
     SessionStateMiddleware,
     { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
@@ -46,6 +48,7 @@ import { SessionsService } from './sessions.service';
     SessionsService,
     SessionsRepository,
     MySessionsService,
+    RecentAuthPolicy,
     SessionEventsService,
     SessionEventsRepository,
     SessionStateMiddleware,

@@ -84,6 +84,17 @@ export class SessionsRepository implements OnModuleInit {
     );
   }
 
+  async setAuthenticatedAt(id: string, at: Date): Promise<void> {
+    this.recent.forget(id);
+    await this.collection().updateOne({ _id: id }, { $set: { 'session.authenticatedAt': at } });
+  }
+
+  /** Every session but `keptId`; how many were deleted. */
+  async deleteAllExcept(keptId: string): Promise<number> {
+    this.recent.forgetAll();
+    return (await this.collection().deleteMany({ _id: { $ne: keptId } }, BY_MAJORITY)).deletedCount;
+  }
+
   /** A user's name or email changed: their sessions show it from the next request on. */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
     this.recent.forgetUser(user.id);

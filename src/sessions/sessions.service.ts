@@ -16,6 +16,7 @@ import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from './session-events.service';
 import { ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import { sessionStorageId } from './session-id';
+import { deviceFamily } from './user-agent';
 import { SessionsRepository } from './sessions.repository';
 
 export interface SessionView {
@@ -46,6 +47,7 @@ export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
   readonly cookieName: string;
   readonly cookieOptions: CookieOptions;
+  private readonly maxPerUser: number;
 
   constructor(
     @Inject(SESSION_STORE) private readonly store: HashedMongoStore,
@@ -57,6 +59,7 @@ export class SessionsService {
   ) {
     const session = config.get('session', { infer: true });
     this.cookieName = session.cookieName;
+    this.maxPerUser = session.maxPerUser;
     // No maxAge: a browser-session cookie. The server enforces both deadlines and
     // the cookie must outlive them, or an expired session could not say why it ended.
     this.cookieOptions = { httpOnly: true, sameSite: 'lax', secure: session.cookieSecure, path: '/' };
@@ -67,10 +70,17 @@ export class SessionsService {
     return sessionStorageId(req.sessionID);
   }
 
-  /** Sign-in: a fresh session id for this user (no fixation); the previous session, if any, is gone. */
-  async start(req: Request, user: AuthenticatedUser): Promise<void> {
+  /**
+   * Sign-in: a fresh session id for this user (no fixation); the previous
+   * session, if any, is gone. Beyond SESSION_MAX_PER_USER, the user's least
+   * recently active sessions end first. `trustedDevice`: the browser showed a
+   * device cookie of this account; without one the sign-in is a new device.
+   */
+  async start(req: Request, user: AuthenticatedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
+    const endedAtSignIn = await this.makeRoomFor(user.id);
     await promisify(this.store.regenerate.bind(this.store))(req);
     const now = new Date();
+    const userAgent = req.get('user-agent') ?? '';
     Object.assign(req.session, {
       userId: user.id,
       email: user.email,
@@ -78,14 +88,53 @@ export class SessionsService {
       role: user.role,
       createdAt: now,
       lastActivityAt: now,
+      authenticatedAt: now,
       ip: req.ip ?? '',
-      userAgent: req.get('user-agent') ?? '',
+      userAgent,
+      device: deviceFamily(userAgent),
+      ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     const id = SessionsService.currentId(req);
     await this.assertAccountUnchanged(user, id);
     this.events.created({ id, userId: user.id });
-    await this.events.loginSucceeded(user, id);
+    await this.events.loginSucceeded(user, id, trustedDevice);
+    if (!trustedDevice) await this.events.newDevice(user, id, deviceFamily(userAgent));
+  }
+
+  /** The password was proved again (re-authentication): sensitive actions are open for REAUTH_MINUTES. */
+  async reauthenticated(req: Request, user: AuthenticatedUser): Promise<void> {
+    const at = new Date();
+    const id = SessionsService.currentId(req);
+    await this.repository.setAuthenticatedAt(id, at);
+    (req.session as StoredSession).authenticatedAt = at;
+    await this.events.reauthenticated(user, id);
+  }
+
+  /** Emergency sign-out: every session but the caller's ends at once; one event says how many and who. */
+  async revokeAllExcept(currentId: string, actor: AuthenticatedUser): Promise<number> {
+    const ended = await this.repository.deleteAllExcept(currentId);
+    await this.events.revokedAll(ended, actor);
+    return ended;
+  }
+
+  /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */
+  async endForDeviceChange(session: EndedSession, signedInWith: string, usedWith: string): Promise<void> {
+    if (await this.repository.deleteById(session.id)) await this.events.anomaly(session, signedInWith, usedWith);
+  }
+
+  /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
+  private async makeRoomFor(userId: string): Promise<number> {
+    if (this.maxPerUser === 0) return 0;
+    const active = await this.repository.findActiveOfUser(userId);
+    const excess = active.length - (this.maxPerUser - 1);
+    if (excess <= 0) return 0;
+    const oldestFirst = active.sort((a, b) => new Date(a.session.lastActivityAt).getTime() - new Date(b.session.lastActivityAt).getTime());
+    let ended = 0;
+    for (const document of oldestFirst.slice(0, excess)) {
+      if (await this.revoke(document._id, { by: 'system', reason: 'limit' })) ended++;
+    }
+    return ended;
   }
 
   /**
@@ -107,7 +156,7 @@ export class SessionsService {
    * old cookie is refused from now on. Sign-in time and absolute deadline stay.
    */
   async rotate(req: Request): Promise<void> {
-    const { userId, email, name, role, createdAt, ip, userAgent } = req.session as StoredSession;
+    const { userId, email, name, role, createdAt, authenticatedAt, ip, userAgent, device } = req.session as StoredSession;
     await promisify(this.store.regenerate.bind(this.store))(req);
     Object.assign(req.session, {
       userId,
@@ -116,8 +165,10 @@ export class SessionsService {
       role,
       createdAt,
       lastActivityAt: new Date(),
+      authenticatedAt,
       ip,
       userAgent,
+      device,
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
   }
@@ -192,11 +243,20 @@ export class SessionsService {
       if (options.force) throw error;
       this.logger.warn(`Could not record session activity: ${(error as Error).message}`);
     }
-    return this.describe(id, { createdAt: session.createdAt, lastActivityAt: session.lastActivityAt });
+    return this.describe(id, session as SessionTimestamps);
   }
 
-  describe(id: string, timestamps: SessionTimestamps): ActiveSession {
-    return { id, ...timestamps, ...this.policy.deadlines(timestamps) };
+  describe(id: string, timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number }): ActiveSession {
+    const { createdAt, lastActivityAt } = timestamps;
+    return {
+      id,
+      createdAt,
+      lastActivityAt,
+      // Sessions stored before this was kept count as proved at sign-in.
+      authenticatedAt: timestamps.authenticatedAt ?? createdAt,
+      endedAtSignIn: timestamps.endedAtSignIn ?? 0,
+      ...this.policy.deadlines({ createdAt, lastActivityAt }),
+    };
   }
 
   static toView(session: ActiveSession): SessionView {

@@ -1,4 +1,4 @@
-import { describeUserAgent } from './user-agent';
+import { describeUserAgent, deviceFamily } from './user-agent';
 
 describe('describeUserAgent', () => {
   it('names browser and OS', () => {
@@ -16,5 +16,17 @@ describe('describeUserAgent', () => {
   it('says Unknown for a missing or odd header', () => {
     expect(describeUserAgent(undefined)).toEqual({ browser: 'Unknown', os: 'Unknown' });
     expect(describeUserAgent('curl/8.5.0')).toEqual({ browser: 'Unknown', os: 'Unknown' });
+  });
+
+  it('gives the family without versions, so an update is the same device', () => {
+    expect(deviceFamily('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0')).toEqual({
+      browser: 'Firefox',
+      os: 'Windows',
+    });
+    expect(deviceFamily('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0')).toEqual({
+      browser: 'Firefox',
+      os: 'Windows',
+    });
+    expect(deviceFamily(undefined)).toEqual({ browser: 'Unknown', os: 'Unknown' });
   });
 });

@@ -13,3 +13,22 @@ export function describeUserAgent(userAgent: string | undefined): DeviceDescript
   const join = (name?: string, version?: string) => (name ? [name, version].filter(Boolean).join(' ') : UNKNOWN);
   return { browser: join(browser.name, browser.major), os: join(os.name, os.version) };
 }
+
+/** Parsed user agents kept to answer the per-request device check without parsing each time. */
+const FAMILY_CACHE_ENTRIES = 1_000;
+const families = new Map<string, DeviceDescription>();
+
+/**
+ * Browser family and OS without versions ("Firefox" on "Windows"): what a
+ * session is bound to, so an update of either does not count as another device.
+ */
+export function deviceFamily(userAgent: string | undefined): DeviceDescription {
+  const key = userAgent ?? '';
+  const known = families.get(key);
+  if (known) return known;
+  const { browser, os } = new UAParser(key).getResult();
+  const family = { browser: browser.name ?? UNKNOWN, os: os.name ?? UNKNOWN };
+  if (families.size >= FAMILY_CACHE_ENTRIES) families.delete(families.keys().next().value as string);
+  families.set(key, family);
+  return family;
+}

@@ -24,5 +24,11 @@ declare module 'express-session' {
     lastActivityAt: Date;
     ip: string;
     userAgent: string;
+    /** When the user last proved the password here (sign-in or re-authentication). */
+    authenticatedAt: Date;
+    /** Browser family and OS at sign-in ("Firefox", "Windows"); another pair on a request ends the session. */
+    device: { browser: string; os: string };
+    /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
+    endedAtSignIn?: number;
   }
 }

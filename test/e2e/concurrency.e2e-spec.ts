@@ -116,9 +116,13 @@ describe('protections under parallel requests', () => {
     expect(await connectionOf(app).collection('session_events').countDocuments({ type: 'logout', userId: user.id })).toBe(1);
   });
 
-  it('signs in with 6 database operations (no delete of the anonymous id, no save after the insert)', async () => {
+  it('signs in from a known browser with 6 database operations (no delete of the anonymous id, no save after the insert)', async () => {
     const user = await createUser(app);
     const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+    // A first sign-in leaves this browser the account's device cookie; a new browser also records login.new_device.
+    await signIn(app, user, agent);
+    const signedInToken = await csrfToken(agent);
+    await agent.post('/api/auth/logout').set('X-CSRF-Token', signedInToken).expect(204);
     const token = await csrfToken(agent);
     const commands = watchCommands(app);
     await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);

@@ -45,6 +45,7 @@ describe('client IP behind one trusted proxy (TRUST_PROXY=1)', () => {
     const events = await connectionOf(app).collection('session_events').find({ userId: user.id }).toArray();
     expect(events.map((event) => [event.type, event.ip]).sort()).toEqual([
       ['login.failed', '203.0.113.60'],
+      ['login.new_device', '203.0.113.61'],
       ['login.succeeded', '203.0.113.61'],
     ]);
     const devices = (await agent.get('/api/sessions').expect(200)).body;

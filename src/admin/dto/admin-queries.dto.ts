@@ -1,4 +1,5 @@
-import { IsIn, IsMongoId, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsMongoId, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../common/http/pagination';
 import { SESSION_EVENT_TYPES, SessionEventType } from '../../sessions/session-event.schema';
 
@@ -16,6 +17,18 @@ export class AdminSessionsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsMongoId()
   userId?: string;
+
+  /** After an emergency sign-out: how many sessions it ended. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ended?: number;
+
+  /** After an emergency sign-out form sent without its confirmation. */
+  @IsOptional()
+  @IsIn(['unconfirmed'])
+  endAll?: 'unconfirmed';
 }
 
 export class AdminEventsQueryDto extends PageQueryDto {

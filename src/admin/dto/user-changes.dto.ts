@@ -51,3 +51,10 @@ export class RoleFormDto {
   @IsIn(USER_ROLES)
   role: UserRole;
 }
+
+/** The emergency sign-out form: its confirmation box must be ticked. */
+export class EndAllSessionsFormDto {
+  @IsOptional()
+  @IsIn(['yes'])
+  confirm?: 'yes';
+}

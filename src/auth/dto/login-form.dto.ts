@@ -1,7 +1,6 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_NEXT_LENGTH } from '../../common/http/safe-redirect';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
-
-const MAX_NEXT_LENGTH = 2048;
 
 /** The sign-in form: empty fields re-show the form with a message instead of an error page. */
 export class LoginFormDto {

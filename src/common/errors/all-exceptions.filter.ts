@@ -6,7 +6,12 @@ import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
 import { mapError, MappedError } from './error-mapping';
 
-const SESSION_ERRORS = new Set<string>([ErrorCode.SESSION_EXPIRED, ErrorCode.SESSION_INVALID, ErrorCode.SESSION_MISSING]);
+const SESSION_ERRORS = new Set<string>([
+  ErrorCode.SESSION_EXPIRED,
+  ErrorCode.SESSION_INVALID,
+  ErrorCode.SESSION_MISSING,
+  ErrorCode.DEVICE_CHANGED,
+]);
 
 /**
  * The one place errors become responses: JSON `{ error: { code, message,
@@ -47,6 +52,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.redirect(303, loginRedirect(req, exception));
       return;
     }
+    if (error.code === ErrorCode.REAUTH_REQUIRED) {
+      res.redirect(303, reauthRedirect(req, String(error.details?.reauthUrl)));
+      return;
+    }
     this.renderPage(res, error, correlationId);
   }
 
@@ -55,6 +64,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.type(renderError ? 'text/plain' : 'html').send(renderError ? `${error.code}: ${error.message}` : html);
     });
   }
+}
+
+/**
+ * `/reauth?next=<page>`: back to the page the action was on (a form post's
+ * same-site Referer), or the page itself for a GET, once the password is given.
+ */
+export function reauthRedirect(req: Request, reauthUrl: string): string {
+  const referer = req.get('referer');
+  const sameSite = referer && URL.canParse(referer) && new URL(referer).host === req.get('host') ? new URL(referer) : undefined;
+  const back = req.method === 'GET' ? req.originalUrl : sameSite ? `${sameSite.pathname}${sameSite.search}` : '/dashboard';
+  return `${reauthUrl}?${new URLSearchParams({ next: back }).toString()}`;
 }
 
 /** `/login?next=<page>[&expired=<reason>]`: one hop, never back to a page that redirects again. */

@@ -10,6 +10,8 @@ export const ErrorCode = {
   TOO_MANY_ATTEMPTS: 'AUTH_1006',
   ACCOUNT_DISABLED: 'AUTH_1007',
   CSRF_FAILED: 'AUTH_1008',
+  REAUTH_REQUIRED: 'AUTH_1009',
+  DEVICE_CHANGED: 'AUTH_1010',
   HTTPS_REQUIRED: 'AUTH_1011',
   INVALID_INPUT: 'VAL_2001',
   PAYLOAD_TOO_LARGE: 'VAL_2002',
@@ -34,6 +36,11 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorDefinition> = {
   AUTH_1006: { status: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed sign-ins. Try again later.' },
   AUTH_1007: { status: HttpStatus.FORBIDDEN, message: 'This account is disabled.' },
   AUTH_1008: { status: HttpStatus.FORBIDDEN, message: 'The request could not be verified. Reload the page and try again.' },
+  AUTH_1009: { status: HttpStatus.FORBIDDEN, message: 'Re-authentication required: confirm your password to continue.' },
+  AUTH_1010: {
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'Your session ended because it was used from another browser or device. Please log in again.',
+  },
   AUTH_1011: {
     status: HttpStatus.FORBIDDEN,
     message: 'HTTPS required: Secure cookies cannot be set on this connection. Use https://, or check TRUST_PROXY and COOKIE_SECURE.',

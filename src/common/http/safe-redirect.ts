@@ -1,3 +1,5 @@
+/** Longer `next` values are refused as input before they are resolved. */
+export const MAX_NEXT_LENGTH = 2048;
 const PLACEHOLDER_ORIGIN = 'http://same-site.invalid';
 // Control characters and backslashes make browsers and servers disagree about a URL.
 const SUSPICIOUS = /[\u0000-\u001f\u007f\\]/;

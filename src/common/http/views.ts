@@ -19,6 +19,7 @@ export function configureViews(app: NestExpressApplication): void {
     hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(PARTIALS_DIR, file), 'utf8'));
   }
   hbs.registerHelper('datetime', formatDateTime);
+  hbs.registerHelper('time', (value: unknown) => (value instanceof Date ? value.toISOString().slice(11, 16) : ''));
   hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
   hbs.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   hbs.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
