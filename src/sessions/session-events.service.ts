@@ -78,8 +78,8 @@ export class SessionEventsService {
     await this.record('session.revoked_all', { actorId: actor.id, email: actor.email, reason: `${count} sessions ended`, count });
   }
 
-  /** A session used from another browser family or OS than it signed in with. */
-  async anomaly(session: EndedSession, signedInWith: string, usedWith: string): Promise<void> {
+  /** A session used from another browser family or OS than it signed in with (this request's user agent). */
+  async anomaly(session: EndedSession, signedInWith: string): Promise<void> {
     this.metrics.revoked('system', ageOf(session));
     this.logger.warn(
       { event: 'session.anomaly', session: sessionLogReference(session.id), userId: session.userId },

@@ -61,7 +61,7 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     if (this.bindUserAgent && data.device && !sameDevice(data.device, deviceFamily(req.get('user-agent')))) {
       forget(req);
-      await this.sessions.endForDeviceChange(ended, data.userAgent ?? '', req.get('user-agent') ?? '');
+      await this.sessions.endForDeviceChange(ended, data.userAgent ?? '');
       this.sessions.clearCookie(res);
       req.auth = { state: 'device_changed' };
       return;

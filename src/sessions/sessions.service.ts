@@ -119,8 +119,8 @@ export class SessionsService {
   }
 
   /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */
-  async endForDeviceChange(session: EndedSession, signedInWith: string, usedWith: string): Promise<void> {
-    if (await this.repository.deleteById(session.id)) await this.events.anomaly(session, signedInWith, usedWith);
+  async endForDeviceChange(session: EndedSession, signedInWith: string): Promise<void> {
+    if (await this.repository.deleteById(session.id)) await this.events.anomaly(session, signedInWith);
   }
 
   /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
