@@ -74,10 +74,7 @@ export class AuthPagesController {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
-      if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
-      const { status, message } = ERROR_CATALOGUE[error.code];
-      res.status(status).set(error.headers);
-      return this.renderLogin(req, res, { error: message, code: error.code, email: form.email ?? '', next });
+      return this.renderLogin(req, res, { ...shownOnForm(error, res), email: form.email ?? '', next });
     }
     res.redirect(303, next || '/dashboard');
   }
@@ -114,10 +111,7 @@ export class AuthPagesController {
       if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.reauthenticate(req, user, form.password);
     } catch (error) {
-      if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
-      const { status, message } = ERROR_CATALOGUE[error.code];
-      res.status(status).set(error.headers);
-      return this.renderReauth(req, res, user, { error: message, code: error.code, next });
+      return this.renderReauth(req, res, user, { ...shownOnForm(error, res), next });
     }
     res.redirect(303, next);
   }
@@ -129,4 +123,15 @@ export class AuthPagesController {
   private renderLogin(req: Request, res: Response, view: Record<string, unknown>): void {
     this.pages.render(req, res, 'login', { title: 'Sign in', ...view });
   }
+}
+
+/**
+ * A password error the form shows itself (with the answer's status and
+ * headers, e.g. Retry-After); anything else goes on to the error page.
+ */
+function shownOnForm(error: unknown, res: Response): { error: string; code: string } {
+  if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
+  const { status, message } = ERROR_CATALOGUE[error.code];
+  res.status(status).set(error.headers);
+  return { error: message, code: error.code };
 }

@@ -1,6 +1,7 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { MAX_NEXT_LENGTH } from '../../common/http/safe-redirect';
+import { PickType } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
+import { LoginFormDto } from './login-form.dto';
 
 export class ReauthDto {
   @IsString()
@@ -10,14 +11,4 @@ export class ReauthDto {
 }
 
 /** The /reauth form: an empty password re-shows the form with a message instead of an error page. */
-export class ReauthFormDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_PASSWORD_LENGTH)
-  password?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_NEXT_LENGTH)
-  next?: string;
-}
+export class ReauthFormDto extends PickType(LoginFormDto, ['password', 'next'] as const) {}
