@@ -25,6 +25,8 @@ export interface SessionConfig {
   maxPerUser: number;
   /** A request from another browser family or OS ends the session. */
   bindUserAgent: boolean;
+  /** How often the app ends sessions past their deadlines itself, recording each once. */
+  sweepMs: number;
 }
 
 export interface DatabaseConfig {
@@ -80,6 +82,7 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       absoluteMs: env.SESSION_EXPIRE_MINUTES * MINUTE_MS,
       maxPerUser: env.SESSION_MAX_PER_USER,
       bindUserAgent: env.SESSION_BIND_USER_AGENT,
+      sweepMs: env.SESSION_SWEEP_SECONDS * SECOND_MS,
     },
     database: { uri: env.MONGODB_URI },
     security: {

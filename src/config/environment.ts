@@ -151,6 +151,11 @@ export class EnvironmentVariables {
   DEVICE_COOKIE_DAYS = 180;
 
   @Transform(toNumber)
+  @IsNumber({}, { message: 'SESSION_SWEEP_SECONDS must be a positive number (decimals allowed)' })
+  @IsPositive({ message: 'SESSION_SWEEP_SECONDS must be a positive number (decimals allowed)' })
+  SESSION_SWEEP_SECONDS = 60;
+
+  @Transform(toNumber)
   @IsNumber({}, { message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   @IsPositive({ message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   SHUTDOWN_DRAIN_SECONDS = 10;

@@ -47,6 +47,10 @@ export class SessionEvent {
   @Prop()
   reason?: string;
 
+  /** session.expired: how long the session lasted, from sign-in to the deadline that ended it. */
+  @Prop()
+  durationMs?: number;
+
   /** How many sessions an emergency sign-out ended. */
   @Prop()
   count?: number;

@@ -15,6 +15,8 @@ export interface EndedSession {
   id: string;
   userId: string;
   createdAt?: Date;
+  /** When it ended, when that was not now (the deadline a background pass found passed). */
+  endedAt?: Date;
 }
 
 export type LoginFailure = 'invalid_credentials' | 'locked' | 'disabled';
@@ -125,7 +127,7 @@ export class SessionEventsService {
       { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
       'session expired',
     );
-    await this.record('session.expired', { userId: session.userId, sessionId: session.id, reason });
+    await this.record('session.expired', { userId: session.userId, sessionId: session.id, reason, durationMs: ageOf(session) });
   }
 
   /** `reason` says why: the owner or an admin ended it, or the account changed. */
@@ -165,5 +167,5 @@ export class SessionEventsService {
 }
 
 function ageOf(session: EndedSession): number | undefined {
-  return session.createdAt ? Date.now() - new Date(session.createdAt).getTime() : undefined;
+  return session.createdAt ? (session.endedAt?.getTime() ?? Date.now()) - new Date(session.createdAt).getTime() : undefined;
 }

@@ -53,7 +53,7 @@ export class SessionStateMiddleware implements NestMiddleware {
     const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, new Date());
     if (verdict.expired) {
       forget(req);
-      await this.sessions.expire(ended, verdict.reason);
+      await this.sessions.expire(ended, verdict.reason, data.endedReason !== undefined);
       this.sessions.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;

@@ -12,6 +12,7 @@ import { SessionActivityInterceptor } from './session-activity.interceptor';
 import { SessionEvent, SessionEventSchema } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
 import { SessionEventsService } from './session-events.service';
+import { SessionExpiryPass } from './session-expiry-pass.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionStateMiddleware } from './session-state.middleware';
 import { sessionStoreProvider } from './session-store.provider';
@@ -39,6 +40,7 @@ import { SessionsService } from './sessions.service';
     MySessionsService,
     RecentAuthPolicy,
     ActiveSessionsGauge,
+    SessionExpiryPass,
     SessionStateMiddleware,
     { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
   ],
@@ -53,6 +55,7 @@ import { SessionsService } from './sessions.service';
     SessionEventsRepository,
     SessionStateMiddleware,
     SessionExpiryPolicy,
+    SessionExpiryPass,
   ],
 })
 export class SessionsModule {}

@@ -89,6 +89,26 @@ export class SessionsRepository implements OnModuleInit {
     await this.collection().updateOne({ _id: id }, { $set: { 'session.authenticatedAt': at } });
   }
 
+  /**
+   * Marks a session ended by the expiry pass, only while it is still past its
+   * first deadline and not marked yet: true for the one call that marked it.
+   */
+  async markEnded(id: string, reason: string, now = new Date()): Promise<boolean> {
+    this.recent.forget(id);
+    const filter = {
+      _id: id,
+      'session.endedReason': { $exists: false },
+      expires: { $lte: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS) },
+    };
+    return (await this.collection().updateOne(filter, { $set: { 'session.endedReason': reason } }, BY_MAJORITY)).modifiedCount === 1;
+  }
+
+  /** Deletes a session the expiry pass has not marked ended; true when this call removed it. */
+  async deleteUnlessEnded(id: string): Promise<boolean> {
+    this.recent.forget(id);
+    return (await this.collection().deleteOne({ _id: id, 'session.endedReason': { $exists: false } }, BY_MAJORITY)).deletedCount === 1;
+  }
+
   /** Every session but `keptId`; how many were deleted. */
   async deleteAllExcept(keptId: string): Promise<number> {
     this.recent.forgetAll();
@@ -118,6 +138,20 @@ export class SessionsRepository implements OnModuleInit {
       this.collection().countDocuments(query),
     ]);
     return { items, total };
+  }
+
+  /**
+   * Up to `limit` sessions whose first deadline has passed (their TTL field is
+   * that deadline plus the retention) and that the pass has not marked ended
+   * yet, oldest first.
+   */
+  findPastDeadline(limit: number, now = new Date()): Promise<SessionDocument[]> {
+    return this.collection()
+      .find(
+        { expires: { $lte: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS) }, 'session.endedReason': { $exists: false } },
+        { projection: SUMMARY_PROJECTION, sort: { expires: 1 }, limit },
+      )
+      .toArray();
   }
 
   countActive(): Promise<number> {

@@ -186,11 +186,33 @@ export class SessionsService {
     if (ended && deleted) await this.events.logout(ended);
   }
 
-  /** The session passed a deadline: deleted, so it can never come back. True when this call ended it. */
-  async expire(session: EndedSession, reason: ExpiryReason): Promise<boolean> {
-    const deleted = await this.repository.deleteById(session.id);
-    if (deleted) await this.events.expired(session, reason);
-    return deleted;
+  /**
+   * A request found the session past a deadline: deleted, so it can never come
+   * back; true when this call ended it. The end is recorded by the one delete
+   * that removed an unrecorded session: not when the expiry pass recorded it
+   * already (`recordedByPass`), nor by the losers among parallel requests.
+   */
+  async expire(session: EndedSession, reason: ExpiryReason, recordedByPass = false): Promise<boolean> {
+    if (recordedByPass) {
+      await this.repository.deleteById(session.id);
+      return false;
+    }
+    const endedHere = await this.repository.deleteUnlessEnded(session.id);
+    if (endedHere) await this.events.expired(session, reason);
+    return endedHere;
+  }
+
+  /**
+   * The expiry pass: the session is marked ended (and recorded) while it is
+   * still past its deadline, so a request that just recorded activity is not
+   * cut off. It is not deleted: the owner's next request still learns why it
+   * ended (AUTH_1002 with the reason) and deletes it; the TTL index or the
+   * sweep removes the rest a day later.
+   */
+  async endPastDeadline(session: EndedSession, reason: ExpiryReason): Promise<boolean> {
+    const marked = await this.repository.markEnded(session.id, reason);
+    if (marked) await this.events.expired(session, reason);
+    return marked;
   }
 
   /** The account behind the session is gone or disabled. */

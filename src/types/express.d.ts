@@ -30,5 +30,7 @@ declare module 'express-session' {
     device: { browser: string; os: string };
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
     endedAtSignIn?: number;
+    /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
+    endedReason?: string;
   }
 }

@@ -1,0 +1,76 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfiguration } from '../config/configuration';
+import { SessionExpiryPolicy } from './session-expiry-policy';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+
+/** Sessions one pass reads at a time; a pass goes on until none is left. */
+const BATCH = 500;
+
+/**
+ * Every ended session is accounted for, not only those whose owner came back:
+ * every SESSION_SWEEP_SECONDS the app deletes sessions past a deadline itself
+ * and records `session.expired` with the reason and the session's length. Only
+ * the delete that removed a document records it, so instances running the pass
+ * at once, or a request that found the same session expired, record it once.
+ * The TTL index (MongoDB) or the collection sweep (FerretDB) stays as the
+ * backstop, a day later.
+ */
+@Injectable()
+export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionExpiryPass.name);
+  private readonly intervalMs: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly repository: SessionsRepository,
+    private readonly sessions: SessionsService,
+    private readonly policy: SessionExpiryPolicy,
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    this.intervalMs = config.get('session', { infer: true }).sweepMs;
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(
+      () => void this.run().catch((error: Error) => this.logger.warn(`Expiry pass failed: ${error.message}`)),
+      this.intervalMs,
+    );
+    this.timer.unref();
+  }
+
+  /** One pass (or the one already under way); how many sessions this instance ended. */
+  run(): Promise<number> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    let ended = 0;
+    for (
+      let batch = await this.repository.findPastDeadline(BATCH);
+      batch.length > 0;
+      batch = await this.repository.findPastDeadline(BATCH)
+    ) {
+      let removed = 0;
+      for (const document of batch) {
+        const { createdAt, lastActivityAt, userId } = document.session;
+        const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, new Date());
+        if (!verdict.expired) continue;
+        const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
+        const session = { id: document._id, userId, createdAt: new Date(createdAt), endedAt };
+        if (await this.sessions.endPastDeadline(session, verdict.reason)) removed++;
+      }
+      ended += removed;
+      // Another instance took this batch; what is left is its to finish.
+      if (removed === 0) break;
+    }
+    return ended;
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,99 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { Agent, signIn, sleep } from '../helpers/agents';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser } from '../helpers/users';
+
+const IDLE_MS = 1_200;
+
+describe('the expiry pass: every ended session recorded once', () => {
+  const db = uniqueDatabaseName('expiry_pass');
+  let first: NestExpressApplication;
+  let second: NestExpressApplication;
+  beforeAll(async () => {
+    // Passes run when the test says (the timer is far off), on two app instances sharing one database.
+    const env = { SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000), SESSION_SWEEP_SECONDS: '3600' };
+    first = await createTestApp({ db, env });
+    second = await createTestApp({ db, env });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await destroyTestApp(first);
+  });
+
+  const expiredEvents = (userIds: string[]) =>
+    connectionOf(first)
+      .collection('session_events')
+      .find({ type: 'session.expired', userId: { $in: userIds } })
+      .toArray();
+
+  async function abandonedSessions(count: number): Promise<{ userIds: string[]; agents: Agent[] }> {
+    const users = await Promise.all(Array.from({ length: count }, () => createUser(first)));
+    const agents = await Promise.all(users.map((user) => signIn(first, user)));
+    return { userIds: users.map((user) => user.id), agents };
+  }
+
+  it('ends abandoned sessions with their reason and length, once, whichever instance gets there', async () => {
+    const { userIds } = await abandonedSessions(3);
+    await sleep(IDLE_MS + 300);
+    const stillLive = await signIn(first, await createUser(first));
+
+    const [byFirst, bySecond] = await Promise.all([first.get(SessionExpiryPass).run(), second.get(SessionExpiryPass).run()]);
+    expect(byFirst + bySecond).toBeGreaterThanOrEqual(3);
+    const events = await expiredEvents(userIds);
+    expect(events).toHaveLength(3);
+    for (const event of events) {
+      expect(event.reason).toBe('inactivity');
+      expect(event.durationMs).toBeGreaterThanOrEqual(IDLE_MS);
+      expect(event.durationMs).toBeLessThan(IDLE_MS + 1_000);
+    }
+    // Marked ended, not deleted: the owner's next request still learns why, and removes it.
+    const marked = { 'session.userId': { $in: userIds }, 'session.endedReason': 'inactivity' };
+    expect(
+      await connectionOf(first)
+        .collection('sessions')
+        .countDocuments(marked as never),
+    ).toBe(3);
+    await stillLive.get('/api/auth/me').expect(200);
+  });
+
+  it('still tells the owner why the session ended, then removes it, without a second record', async () => {
+    const { userIds, agents } = await abandonedSessions(1);
+    await sleep(IDLE_MS + 300);
+    expect(await first.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(1);
+    const answer = await agents[0].get('/api/auth/me').expect(401);
+    expect(answer.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    expect(
+      await connectionOf(first)
+        .collection('sessions')
+        .countDocuments({ 'session.userId': userIds[0] } as never),
+    ).toBe(0);
+    expect(await expiredEvents(userIds)).toHaveLength(1);
+  });
+
+  it('records a session that a request and the pass both find expired once', async () => {
+    const { userIds, agents } = await abandonedSessions(1);
+    await sleep(IDLE_MS + 300);
+    await Promise.all([agents[0].get('/api/auth/me'), first.get(SessionExpiryPass).run()]);
+    expect(await expiredEvents(userIds)).toHaveLength(1);
+  });
+});
+
+describe('the expiry pass on its timer', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('expiry_timer'),
+      env: { SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000), SESSION_SWEEP_SECONDS: '0.5' },
+    });
+  });
+  afterAll(() => destroyTestApp(app));
+
+  it('ends a session nobody comes back to, within a pass of its deadline', async () => {
+    const user = await createUser(app);
+    await signIn(app, user);
+    await sleep(IDLE_MS + 1_200);
+    const events = await connectionOf(app).collection('session_events').find({ type: 'session.expired', userId: user.id }).toArray();
+    expect(events).toHaveLength(1);
+  });
+});
