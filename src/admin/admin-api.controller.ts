@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/roles.decorator';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
@@ -8,8 +9,10 @@ import { CurrentSession, CurrentUser } from '../sessions/current-session.decorat
 import type { AdminSessionView } from '../sessions/session-views';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AdminService } from './admin.service';
+import { analyticsCsv } from './analytics-charts';
+import { AnalyticsReport, AnalyticsService } from './analytics.service';
 import type { AdminUserView, EventView } from './admin-views';
-import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
+import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
 
 @ApiTags('admin')
@@ -17,7 +20,10 @@ import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
 @Roles('admin')
 @Controller('api/admin')
 export class AdminApiController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(
+    private readonly admin: AdminService,
+    private readonly analyticsService: AnalyticsService,
+  ) {}
 
   @Get('users')
   listUsers(@Query() query: AdminUsersQueryDto): Promise<PagedList<AdminUserView>> {
@@ -71,6 +77,19 @@ export class AdminApiController {
     @Param('id', ParseUserIdPipe) id: string,
   ): Promise<void> {
     await this.admin.endUserSessions(actor, session, id);
+  }
+
+  /** Sign-ins, endings and active sessions over 24 h (hourly) or 7/30 days (daily), with totals. */
+  @Get('analytics')
+  analytics(@Query() query: AnalyticsQueryDto): Promise<AnalyticsReport> {
+    return this.analyticsService.report(query.range);
+  }
+
+  /** The same series as CSV. */
+  @Get('analytics.csv')
+  async analyticsCsv(@Query() query: AnalyticsQueryDto, @Res({ passthrough: true }) res: Response): Promise<string> {
+    res.type('text/csv').attachment(`session-analytics-${query.range}.csv`);
+    return analyticsCsv(await this.analyticsService.report(query.range));
   }
 
   @Get('events')

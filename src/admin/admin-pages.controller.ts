@@ -14,8 +14,13 @@ import { SESSION_EVENT_TYPES } from '../sessions/session-event.schema';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
-import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
+import { stackedBars } from './analytics-charts';
+import { ANALYTICS_RANGES, AnalyticsService } from './analytics.service';
+import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
+
+const SIGN_IN_SERIES = ['succeeded', 'failed', 'locked'] as const;
+const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', 'device'] as const;
 
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
@@ -25,6 +30,7 @@ export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
     private readonly pages: PageRenderer,
+    private readonly analyticsService: AnalyticsService,
   ) {}
 
   @Get()
@@ -171,6 +177,20 @@ export class AdminPagesController {
     if (form.confirm !== 'yes') return res.redirect(303, '/admin/sessions?endAll=unconfirmed');
     const ended = await this.admin.endAllSessions(actor, session);
     res.redirect(303, `/admin/sessions?ended=${ended}`);
+  }
+
+  @Get('analytics')
+  async analytics(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AnalyticsQueryDto) {
+    const report = await this.analyticsService.report(query.range);
+    this.pages.render(req, res, 'admin/analytics', {
+      title: 'Session analytics',
+      user,
+      report,
+      ranges: Object.keys(ANALYTICS_RANGES),
+      signInChart: stackedBars(report.series.signIns, SIGN_IN_SERIES),
+      endingChart: stackedBars(report.series.endings, ENDING_SERIES),
+      activeChart: stackedBars(report.series.activeSessions, ['active'] as const),
+    });
   }
 
   @Get('events')

@@ -4,10 +4,11 @@ import { UsersModule } from '../users/users.module';
 import { AdminApiController } from './admin-api.controller';
 import { AdminPagesController } from './admin-pages.controller';
 import { AdminService } from './admin.service';
+import { AnalyticsService } from './analytics.service';
 
 @Module({
   imports: [UsersModule, SessionsModule],
   controllers: [AdminApiController, AdminPagesController],
-  providers: [AdminService],
+  providers: [AdminService, AnalyticsService],
 })
 export class AdminModule {}

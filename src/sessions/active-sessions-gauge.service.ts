@@ -1,8 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
+import { SessionStatsRepository } from './session-stats.repository';
 import { SessionsRepository } from './sessions.repository';
 
 /** Counting a huge collection on every scrape would be the scrape's cost: count every 30 s instead. */
+/** How often a count is also kept as a sample of the active-sessions chart. */
+const SAMPLE_EVERY_MS = 5 * 60_000;
 export const ACTIVE_SESSIONS_REFRESH_MS = 30_000;
 
 export interface ActiveSessionCount {
@@ -10,15 +13,17 @@ export interface ActiveSessionCount {
   countedAt: Date;
 }
 
-/** The number of active sessions, counted in the background for the metric and the admin overview. */
+/** The number of active sessions, counted in the background for the metric, the admin overview and the analytics chart. */
 @Injectable()
 export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ActiveSessionsGauge.name);
   private timer?: NodeJS.Timeout;
   private latest?: ActiveSessionCount;
+  private lastSampleAt = 0;
 
   constructor(
     private readonly repository: SessionsRepository,
+    private readonly stats: SessionStatsRepository,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -35,7 +40,11 @@ export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown 
 
   async refresh(): Promise<void> {
     try {
-      await this.count();
+      const { count, countedAt } = await this.count();
+      if (countedAt.getTime() - this.lastSampleAt >= SAMPLE_EVERY_MS) {
+        this.lastSampleAt = countedAt.getTime();
+        await this.stats.record(count, countedAt);
+      }
     } catch (error) {
       this.logger.warn(`Could not count active sessions: ${(error as Error).message}`);
     }

@@ -71,6 +71,17 @@ export class SessionEvent {
   @Prop({ required: true })
   at: Date;
 
+  /** The UTC hour and day of `at`, for charts (see time-buckets.ts). */
+  @Prop()
+  hour?: Date;
+
+  @Prop()
+  day?: Date;
+
+  /** session.revoked: who ended it (`user`, `admin` or `system`). */
+  @Prop()
+  by?: string;
+
   @Prop({ required: true })
   expiresAt: Date;
 }

@@ -9,6 +9,7 @@ import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './se
 import { SessionEventsRepository } from './session-events.repository';
 import type { ExpiryReason } from './session-expiry-policy';
 import { sessionLogReference } from './session-id';
+import { bucketsOf } from './time-buckets';
 
 /** A session as events need it: its public id, owner and age. */
 export interface EndedSession {
@@ -118,7 +119,7 @@ export class SessionEventsService {
   async logout(session: EndedSession): Promise<void> {
     this.metrics.logout(ageOf(session));
     this.logger.info({ event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId }, 'session destroyed');
-    await this.record('logout', { userId: session.userId, sessionId: session.id });
+    await this.record('logout', { userId: session.userId, sessionId: session.id, durationMs: ageOf(session) });
   }
 
   async expired(session: EndedSession, reason: ExpiryReason): Promise<void> {
@@ -137,7 +138,14 @@ export class SessionEventsService {
       { event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId, by, reason },
       'session revoked',
     );
-    await this.record('session.revoked', { userId: session.userId, sessionId: session.id, actorId, reason });
+    await this.record('session.revoked', {
+      userId: session.userId,
+      sessionId: session.id,
+      actorId,
+      reason,
+      by,
+      durationMs: ageOf(session),
+    });
   }
 
   async userChanged(
@@ -158,6 +166,7 @@ export class SessionEventsService {
         ...fields,
         ...RequestContext.client(),
         at,
+        ...bucketsOf(at),
         expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
       });
     } catch (error) {

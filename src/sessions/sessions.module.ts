@@ -15,6 +15,7 @@ import { SessionEventsService } from './session-events.service';
 import { SessionExpiryPass } from './session-expiry-pass.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionStateMiddleware } from './session-state.middleware';
+import { SessionStatsRepository } from './session-stats.repository';
 import { sessionStoreProvider } from './session-store.provider';
 import { SESSION_STORE } from './session.constants';
 import { SessionsRepository } from './sessions.repository';
@@ -35,6 +36,7 @@ import { SessionsService } from './sessions.service';
     SessionsRepository,
     sessionStoreProvider,
     SessionEventsRepository,
+    SessionStatsRepository,
     SessionEventsService,
     SessionsService,
     MySessionsService,
@@ -53,6 +55,7 @@ import { SessionsService } from './sessions.service';
     RecentAuthPolicy,
     SessionEventsService,
     SessionEventsRepository,
+    SessionStatsRepository,
     SessionStateMiddleware,
     SessionExpiryPolicy,
     SessionExpiryPass,

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsMongoId, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../common/http/pagination';
+import { ANALYTICS_RANGES, AnalyticsRange } from '../analytics.service';
 import { SESSION_EVENT_TYPES, SessionEventType } from '../../sessions/session-event.schema';
 
 const MAX_SEARCH_LENGTH = 254;
@@ -39,4 +40,10 @@ export class AdminEventsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsMongoId()
   userId?: string;
+}
+
+export class AnalyticsQueryDto {
+  @IsOptional()
+  @IsIn(Object.keys(ANALYTICS_RANGES))
+  range: AnalyticsRange = '24h';
 }

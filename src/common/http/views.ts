@@ -20,6 +20,7 @@ export function configureViews(app: NestExpressApplication): void {
   }
   hbs.registerHelper('datetime', formatDateTime);
   hbs.registerHelper('time', (value: unknown) => (value instanceof Date ? value.toISOString().slice(11, 16) : ''));
+  hbs.registerHelper('duration', (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 1000)} s` : '—'));
   hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
   hbs.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   hbs.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
