@@ -3,7 +3,7 @@ import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from 
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
-const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 
 /** No HTTP here: sessions ended by a job, an admin tool or a test, on a real database. */
 describe('SessionsService', () => {
@@ -57,9 +57,12 @@ describe('SessionsService', () => {
     expect(await sut.revokeAllOfUser('user-c', { by: 'admin', reason: 'admin' }, kept)).toBe(0);
   });
 
-  it('reports deadlines for a session from its timestamps', () => {
-    const createdAt = new Date(Date.now() - DAY_MS);
-    const view = SessionsService.toView(sut.describe('x', { createdAt, lastActivityAt: createdAt }));
-    expect(Date.parse(view.idleExpiresAt)).toBeLessThanOrEqual(Date.parse(view.absoluteExpiresAt));
+  it('reports the idle deadline no later than the absolute one, near the end of the lifetime', () => {
+    // Signed in 155 minutes ago and active now: 15 more idle minutes would outlive the 160-minute lifetime.
+    const now = Date.now();
+    const createdAt = new Date(now - 155 * MINUTE_MS);
+    const view = SessionsService.toView(sut.describe('x', { createdAt, lastActivityAt: new Date(now) }));
+    expect(view.absoluteExpiresAt).toBe(new Date(createdAt.getTime() + 160 * MINUTE_MS).toISOString());
+    expect(view.idleExpiresAt).toBe(view.absoluteExpiresAt);
   });
 });

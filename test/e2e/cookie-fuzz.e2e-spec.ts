@@ -4,7 +4,7 @@ import { signIn, sentCookie } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
-const COOKIE_NAMES = ['session_token', 'csrf', '__Host-csrf', '__proto__', 'constructor'];
+const COOKIE_NAMES = ['session_token', 'csrf', '__Host-csrf', 'device', '__Host-device', '__proto__', 'constructor'];
 
 /** What a hostile sibling subdomain, a broken client or a proxy could put in a cookie. */
 const COOKIE_VALUES = [

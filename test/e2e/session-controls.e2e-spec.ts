@@ -70,6 +70,23 @@ describe('session controls', () => {
       expect(succeeded.map((event) => event.reason)).toEqual(['new_device', 'trusted_device']);
     });
 
+    it('treat a tampered device cookie as none: locked like any stranger', async () => {
+      const user = await createUser(app);
+      const owner = newAgent(app).set('X-Forwarded-For', freshIp());
+      const login = await attempt(app, owner, user.email, user.password);
+      const [name, value] = setCookie(login.headers, 'device')!.split(';')[0].split('=');
+      const tampered = `${name}=${value.slice(0, -2)}${value.endsWith('AA') ? 'BB' : 'AA'}`;
+      for (let i = 0; i < MAX_FAILURES + 1; i++) await attempt(app, newAgent(app).set('X-Forwarded-For', freshIp()), user.email, 'guess');
+      const forger = newAgent(app).set('X-Forwarded-For', freshIp()).set('Cookie', tampered);
+      const token = await csrfToken(forger);
+      const response = await forger
+        .post('/api/auth/login')
+        .set('X-CSRF-Token', token)
+        .set('Cookie', tampered)
+        .send({ email: user.email, password: user.password });
+      expect(response.status).toBe(429);
+    });
+
     it('give each known browser its own small budget, after which its cookie is refused too', async () => {
       const user = await createUser(app);
       const owner = newAgent(app).set('X-Forwarded-For', freshIp());
@@ -111,6 +128,33 @@ describe('session controls', () => {
       await agent.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: admin.password }).expect(204);
       await patchRole(subject.id, 'user').then((response) => expect(response.status).toBe(200));
       expect(await events(app, { type: 'reauth.succeeded', userId: admin.id })).toHaveLength(1);
+    });
+
+    it('checks at most the budget of a parallel burst of wrong re-authentication passwords', async () => {
+      const user = await createUser(app);
+      const own = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+      const token = await csrfToken(own);
+      const burst = await Promise.all(
+        Array.from({ length: 12 }, () => own.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: 'wrong' })),
+      );
+      const statuses = burst.map((response) => response.status);
+      expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(MAX_FAILURES);
+      expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    });
+
+    it('sends a page back to the dashboard, not to another site, when the Referer is foreign or malformed', async () => {
+      const subject = await createUser(app);
+      const page = await agent.get(`/admin/users/${subject.id}`).expect(200);
+      await sleep(REAUTH_MS + 200);
+      for (const referer of ['https://evil.example/admin/users', 'http://[::1', 'javascript:alert(1)']) {
+        const response = await agent
+          .post(`/admin/users/${subject.id}/disable`)
+          .set('Referer', referer)
+          .type('form')
+          .send({ _csrf: formCsrfToken(page.text) });
+        expect(response.status).toBe(303);
+        expect(response.headers.location).toBe(`/reauth?next=${encodeURIComponent('/dashboard')}`);
+      }
     });
 
     it('counts wrong re-authentication passwords toward the lockout', async () => {
