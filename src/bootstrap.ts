@@ -1,6 +1,5 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import responseTime from 'response-time';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -10,7 +9,8 @@ import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { setupOpenApi } from './common/http/openapi';
 import { staticFilesMiddleware } from './common/http/static-files.middleware';
 import { stringCookiesMiddleware } from './common/http/string-cookies.middleware';
-import { corsOptions, helmetOptions } from './common/http/security-headers';
+import { helmetOptions } from './common/http/security-headers';
+import { corsMiddleware, securityHeadersMiddleware } from './common/http/security-headers.middleware';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
 import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
@@ -41,14 +41,16 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useLogger(app.get(Logger));
   app.set('trust proxy', http.trustProxy);
   app.disable('x-powered-by');
+  // Dynamic responses are no-store, so an ETag (a SHA-1 of every body) could never be used; static files keep theirs.
+  app.disable('etag');
 
   app.use(requestContextMiddleware);
   app.use(app.get(ShutdownService).trackRequests);
   app.use(responseTime({ digits: 0, suffix: false }));
   app.use(requestLogMiddleware(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
-  app.use(helmet(helmetOptions(session.cookieSecure)));
-  app.enableCors(corsOptions(http.corsOrigins));
+  app.use(securityHeadersMiddleware(helmetOptions(session.cookieSecure)));
+  app.use(corsMiddleware(http.corsOrigins));
   app.use(staticFilesMiddleware(PUBLIC_DIR));
   app.use(noStoreMiddleware);
   app.useBodyParser('json', { limit: BODY_LIMIT });

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { AppConfiguration } from '../config/configuration';
 import { UsersModule } from '../users/users.module';
@@ -8,7 +7,6 @@ import { ActiveSessionsGauge } from './active-sessions-gauge.service';
 import { MySessionsController } from './my-sessions.controller';
 import { MySessionsService } from './my-sessions.service';
 import { RecentAuthPolicy } from './recent-auth.policy';
-import { SessionActivityInterceptor } from './session-activity.interceptor';
 import { SessionEvent, SessionEventSchema } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
 import { SessionEventsService } from './session-events.service';
@@ -44,7 +42,6 @@ import { SessionsService } from './sessions.service';
     ActiveSessionsGauge,
     SessionExpiryPass,
     SessionStateMiddleware,
-    { provide: APP_INTERCEPTOR, useClass: SessionActivityInterceptor },
   ],
   exports: [
     ActiveSessionsGauge,

@@ -35,6 +35,9 @@ export interface Revoker {
 
 type LoadedSession = Session & Partial<SessionData>;
 
+/** A response at or above this status is a failure: it does not count as activity. */
+const FIRST_ERROR_STATUS = 400;
+
 /**
  * A session's life: start at sign-in, activity, end by sign-out, expiry or
  * revocation. Only start, rotate, sign-out and activity take the request
@@ -244,6 +247,13 @@ export class SessionsService {
 
   clearCookie(res: Response): void {
     res.clearCookie(this.cookieName, this.cookieOptions);
+  }
+
+  /** The request counts as activity once its response is sent, if it succeeded (below 400). */
+  countActivityIfSuccessful(req: Request, res: Response): void {
+    res.once('finish', () => {
+      if (res.statusCode < FIRST_ERROR_STATUS) void this.recordActivity(req);
+    });
   }
 
   /**

@@ -1,4 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import helmet from 'helmet';
+import request from 'supertest';
+import { helmetOptions } from '../../src/common/http/security-headers';
 import { newAgent, setCookie } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -36,6 +40,27 @@ describe('security headers, CORS and secure cookies', () => {
       'frame-ancestors': "'none'",
     });
     expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('sends exactly the headers helmet sends for our options, on pages, JSON and errors', async () => {
+    const reference = express().disable('x-powered-by');
+    reference.use(helmet(helmetOptions(true)));
+    reference.get('/', (_req, res) => void res.end());
+    const transport = new Set(['date', 'connection', 'keep-alive', 'content-length']);
+    const expected = Object.entries((await request(reference).get('/')).headers).filter(([name]) => !transport.has(name));
+    expect(expected.length).toBeGreaterThan(10);
+    for (const path of ['/login', '/health/live', '/api/auth/me', '/no-such-page']) {
+      const ours = (await newAgent(app).get(path)).headers;
+      expect(expected.filter(([name, value]) => ours[name] !== value)).toEqual([]);
+    }
+  });
+
+  it('adds no CORS headers to a request without an Origin, and tells caches the answer depends on it', async () => {
+    const response = await newAgent(app).get('/health/live').expect(200);
+    expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    expect(response.headers.vary).toBe('Origin');
+    // Without an Origin, OPTIONS is no preflight: no route answers it.
+    await newAgent(app).options('/api/auth/login').set('Access-Control-Request-Method', 'POST').expect(404);
   });
 
   it('allows a configured origin with credentials and exposes the tracing headers', async () => {

@@ -1,4 +1,4 @@
-import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
+import type { CorsOptions } from 'cors';
 import type { HelmetOptions } from 'helmet';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id';
 

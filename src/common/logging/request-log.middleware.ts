@@ -9,9 +9,16 @@ const FIRST_SERVER_ERROR = 500;
  * loggers and serializes the whole request for every request, which cost a
  * third of the anonymous pipeline's throughput (measured with wrk).
  */
-export function requestLogMiddleware(logger: Logger): RequestHandler {
+export function requestLogMiddleware(rootLogger: Logger): RequestHandler {
+  // The line is built here from fields that hold no secret, so the redaction pass (a third of its cost) is skipped.
+  const logger = rootLogger.child({}, { redact: [] });
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
+    // Not `res.writableFinished`: it turns true when an answer is written to a socket the client already closed.
+    let delivered = false;
+    res.once('finish', () => {
+      delivered = true;
+    });
     res.once('close', () => {
       const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
       const line = {
@@ -22,7 +29,7 @@ export function requestLogMiddleware(logger: Logger): RequestHandler {
         res: { statusCode: res.statusCode },
         responseTime,
       };
-      if (!res.writableFinished) logger.warn(line, `${req.method} aborted by the client after ${responseTime}ms`);
+      if (!delivered) logger.warn(line, `${req.method} aborted by the client after ${responseTime}ms`);
       else if (res.statusCode >= FIRST_SERVER_ERROR) logger.error(line, `${req.method} ${res.statusCode} failed`);
       else logger.info(line, `${req.method} ${res.statusCode} ${responseTime}ms`);
     });
