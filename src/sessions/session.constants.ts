@@ -8,3 +8,5 @@ export const SESSION_TOKEN_BYTES = 32;
 export const SESSION_READ_CACHE_MS = 1_000;
 /** Sessions read in the last second that one instance keeps at most. */
 export const SESSION_READ_CACHE_ENTRIES = 10_000;
+/** Sessions whose last activity write one instance remembers at most (so a burst writes once). */
+export const ACTIVITY_WRITES_REMEMBERED = 10_000;

@@ -67,26 +67,22 @@ export class SessionsRepository implements OnModuleInit {
    * (RecentSessionsCache); its timestamps are then at most that old, so a
    * deadline is never found later than it is.
    */
-  async findById(id: string): Promise<SessionDocument | null> {
-    const recent = this.recent.get(id);
-    if (recent) return recent;
-    const document = await this.collection().findOne({ _id: id }, FROM_PRIMARY);
-    if (document) this.recent.set(document);
-    return document;
+  findById(id: string): Promise<SessionDocument | null> {
+    return this.recent.read(id, (_id) => this.collection().findOne({ _id }, FROM_PRIMARY));
   }
 
   /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
   async recordActivity(id: string, createdAt: Date, at: Date): Promise<void> {
-    this.recent.forget(id);
-    await this.collection().updateOne(
-      { _id: id },
-      { $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) } },
+    await this.changing(id, () =>
+      this.collection().updateOne(
+        { _id: id },
+        { $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) } },
+      ),
     );
   }
 
   async setAuthenticatedAt(id: string, at: Date): Promise<void> {
-    this.recent.forget(id);
-    await this.collection().updateOne({ _id: id }, { $set: { 'session.authenticatedAt': at } });
+    await this.changing(id, () => this.collection().updateOne({ _id: id }, { $set: { 'session.authenticatedAt': at } }));
   }
 
   /**
@@ -94,37 +90,42 @@ export class SessionsRepository implements OnModuleInit {
    * first deadline and not marked yet: true for the one call that marked it.
    */
   async markEnded(id: string, reason: string, now = new Date()): Promise<boolean> {
-    this.recent.forget(id);
     const filter = {
       _id: id,
       'session.endedReason': { $exists: false },
       expires: { $lte: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS) },
     };
-    return (await this.collection().updateOne(filter, { $set: { 'session.endedReason': reason } }, BY_MAJORITY)).modifiedCount === 1;
+    const result = await this.changing(id, () =>
+      this.collection().updateOne(filter, { $set: { 'session.endedReason': reason } }, BY_MAJORITY),
+    );
+    return result.modifiedCount === 1;
   }
 
   /** Deletes a session the expiry pass has not marked ended; true when this call removed it. */
   async deleteUnlessEnded(id: string): Promise<boolean> {
-    this.recent.forget(id);
-    return (await this.collection().deleteOne({ _id: id, 'session.endedReason': { $exists: false } }, BY_MAJORITY)).deletedCount === 1;
+    const result = await this.changing(id, () =>
+      this.collection().deleteOne({ _id: id, 'session.endedReason': { $exists: false } }, BY_MAJORITY),
+    );
+    return result.deletedCount === 1;
   }
 
   /** Every session but `keptId`; how many were deleted. */
   async deleteAllExcept(keptId: string): Promise<number> {
-    this.recent.forgetAll();
-    return (await this.collection().deleteMany({ _id: { $ne: keptId } }, BY_MAJORITY)).deletedCount;
+    const forget = () => this.recent.forgetAll();
+    return (await this.around(forget, () => this.collection().deleteMany({ _id: { $ne: keptId } }, BY_MAJORITY))).deletedCount;
   }
 
   /** A user's name or email changed: their sessions show it from the next request on. */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
-    this.recent.forgetUser(user.id);
-    await this.collection().updateMany({ 'session.userId': user.id }, { $set: { 'session.email': user.email, 'session.name': user.name } });
+    const forget = () => this.recent.forgetUser(user.id);
+    await this.around(forget, () =>
+      this.collection().updateMany({ 'session.userId': user.id }, { $set: { 'session.email': user.email, 'session.name': user.name } }),
+    );
   }
 
   /** True when this call removed the document (so the caller, and only it, records the end). */
   async deleteById(id: string): Promise<boolean> {
-    this.recent.forget(id);
-    return (await this.collection().deleteOne({ _id: id }, BY_MAJORITY)).deletedCount === 1;
+    return (await this.changing(id, () => this.collection().deleteOne({ _id: id }, BY_MAJORITY))).deletedCount === 1;
   }
 
   /** A page of active sessions, of one user or everyone's, most recently active first. */
@@ -164,6 +165,23 @@ export class SessionsRepository implements OnModuleInit {
       .find(this.activeFilter({ 'session.userId': userId }), { projection: SUMMARY_PROJECTION })
       .toArray();
     return documents.filter((document) => document._id !== exceptId);
+  }
+
+  private changing<T>(id: string, write: () => Promise<T>): Promise<T> {
+    return this.around(() => this.recent.forget(id), write);
+  }
+
+  /**
+   * The read cache forgets before a write (this instance stops serving the old
+   * state at once) and after it (a read that ran during the write is not kept).
+   */
+  private async around<T>(forget: () => void, write: () => Promise<T>): Promise<T> {
+    forget();
+    try {
+      return await write();
+    } finally {
+      forget();
+    }
   }
 
   private activeFilter(filter: Filter<SessionDocument>): Filter<SessionDocument> {

@@ -10,8 +10,9 @@ import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
+import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
-import { SESSION_STORE } from './session.constants';
+import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
 import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from './session-events.service';
 import { ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
@@ -51,6 +52,7 @@ export class SessionsService {
   readonly cookieName: string;
   readonly cookieOptions: CookieOptions;
   private readonly maxPerUser: number;
+  private readonly activityWrites: ActivityWrites;
 
   constructor(
     @Inject(SESSION_STORE) private readonly store: HashedMongoStore,
@@ -62,6 +64,7 @@ export class SessionsService {
   ) {
     const session = config.get('session', { infer: true });
     this.cookieName = session.cookieName;
+    this.activityWrites = new ActivityWrites(policy.activityWriteIntervalMs, ACTIVITY_WRITES_REMEMBERED);
     this.maxPerUser = session.maxPerUser;
     // No maxAge: a browser-session cookie. The server enforces both deadlines and
     // the cookie must outlive them, or an expired session could not say why it ended.
@@ -258,6 +261,7 @@ export class SessionsService {
 
   /**
    * Counts the request as activity, writing at most once per write interval
+   * (also when a burst of requests loaded the session before the write)
    * unless forced ("stay signed in"). A session ended meanwhile stays ended,
    * and a failed write is logged, never shown to the user.
    */
@@ -268,10 +272,12 @@ export class SessionsService {
     const timestamps = { createdAt: session.createdAt, lastActivityAt: session.lastActivityAt };
     if (!options.force && !this.policy.shouldRecordActivity(timestamps, now)) return undefined;
     const id = SessionsService.currentId(req);
+    if (!this.activityWrites.claim(id, now.getTime()) && !options.force) return undefined;
     try {
       await this.repository.recordActivity(id, session.createdAt, now);
       session.lastActivityAt = now;
     } catch (error) {
+      this.activityWrites.release(id, now.getTime());
       if (options.force) throw error;
       this.logger.warn(`Could not record session activity: ${(error as Error).message}`);
     }
