@@ -2,11 +2,15 @@
  * Throughput and latency of the hot path, side by side in one run on one
  * database: plain Express, our anonymous pipeline, our signed-in request, and a
  * textbook express-session + connect-mongo app. Usage:
- *   npm run bench -- [--duration 10] [--connections 50] [--sessions 100] [--soak 0]
- * (MONGODB_URI when set, else an embedded database). Prints one table and
- * writes the figures as JSON to .tmp/. `--sessions` is how many other sessions
- * are stored; `--soak N` then sends N more signed-in requests twice and reports
- * the RSS after each round.
+ *   npm run bench -- [--duration 10] [--connections 50] [--sessions 100] [--rounds 3] [--soak 0]
+ *                    [--node-flags="--flag …"]
+ * (MONGODB_URI when set, else an embedded database). Every scenario is warmed
+ * up, then measured `--rounds` times in turn; the table shows each scenario's
+ * median round (by req/s) and the highest RSS seen. It writes the figures as
+ * JSON to .tmp/. `--sessions` is how many other sessions are stored; `--soak N`
+ * then sends N more signed-in requests twice and reports the RSS after each
+ * round; `--node-flags` are passed to the app's node (default: the Dockerfile's,
+ * so the app runs as deployed).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -24,6 +28,7 @@ const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'load-test@example.test', password: 'a long benchmark passphrase' };
 const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
 const SEED_BATCH = 5_000;
+const WARM_UP_SECONDS = 3;
 const START_TIMEOUT_MS = 60_000;
 
 const { values: options } = parseArgs({
@@ -31,9 +36,19 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     sessions: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '3' },
     soak: { type: 'string', default: '0' },
+    'node-flags': { type: 'string' },
   },
 });
+
+interface Scenario {
+  name: string;
+  url: string;
+  pid: number;
+  commands: () => Promise<number>;
+  headers?: Record<string, string>;
+}
 
 interface Row {
   scenario: string;
@@ -43,6 +58,14 @@ interface Row {
   dbOpsPerRequest: number;
   rssMb: number;
   errors: number;
+}
+
+/** The flags production starts node with: those of the Dockerfile's CMD, before the script. */
+function productionNodeFlags(): string[] {
+  const command = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  if (!command) throw new Error('No CMD ["node", …] line in the Dockerfile');
+  const argv = JSON.parse(command) as string[];
+  return argv.slice(1, argv.indexOf('dist/main.js'));
 }
 
 function start(script: string[], env: Record<string, string>): ChildProcess {
@@ -66,32 +89,41 @@ async function plainCommands(url: string): Promise<number> {
   return ((await (await fetch(`${url}/ops`)).json()) as { commands: number }).commands;
 }
 
-async function measure(
-  scenario: string,
-  url: string,
-  pid: number,
-  commands: () => Promise<number>,
-  headers: Record<string, string> = {},
-  amount?: number,
-): Promise<Row> {
-  process.stdout.write(`  ${scenario}…\n`);
-  const before = await commands();
+async function measure(scenario: Scenario, amount?: number): Promise<Row> {
+  process.stdout.write(`  ${scenario.name}…\n`);
+  const before = await scenario.commands();
   const result = await autocannon({
-    url,
-    headers,
+    url: scenario.url,
+    headers: scenario.headers ?? {},
     connections: Number(options.connections),
     ...(amount ? { amount } : { duration: Number(options.duration) }),
   });
   const requests = result.requests.total;
   return {
-    scenario,
+    scenario: scenario.name,
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    dbOpsPerRequest: Number(((await commands()) - before) / Math.max(1, requests)),
-    rssMb: rssMb(pid),
+    dbOpsPerRequest: Number(((await scenario.commands()) - before) / Math.max(1, requests)),
+    rssMb: rssMb(scenario.pid),
     errors: result.errors + result.non2xx,
   };
+}
+
+/** JIT and connection pools settle before anything is measured. */
+async function warmUp(scenario: Scenario): Promise<void> {
+  await autocannon({
+    url: scenario.url,
+    headers: scenario.headers ?? {},
+    connections: Number(options.connections),
+    duration: WARM_UP_SECONDS,
+  });
+}
+
+/** The round with the median throughput (its own latencies), with the highest RSS of all rounds. */
+function median(rounds: Row[]): Row {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return { ...sorted[Math.floor(sorted.length / 2)], rssMb: Math.max(...rounds.map((round) => round.rssMb)) };
 }
 
 /** Signs in through the JSON API like a client would; returns the Cookie header to send. */
@@ -160,7 +192,9 @@ async function main(): Promise<void> {
   const [appPort, plainPort] = [await freePort(), await freePort()];
   const children: ChildProcess[] = [];
   try {
-    const app = start(['dist/main.js'], {
+    const nodeFlags = options['node-flags']?.split(' ').filter(Boolean) ?? productionNodeFlags();
+    process.stdout.write(`App started as: node ${[...nodeFlags, 'dist/main.js'].join(' ')}\n`);
+    const app = start([...nodeFlags, 'dist/main.js'], {
       NODE_ENV: 'production',
       PORT: String(appPort),
       MONGODB_URI: uri,
@@ -188,40 +222,44 @@ async function main(): Promise<void> {
     const plainLogin = await fetch(`${plainUrl}/login`, { method: 'POST' });
     const plainCookie = plainLogin.headers.getSetCookie()[0].split(';')[0];
 
-    process.stdout.write(`Measuring (${options.connections} connections, ${options.duration} s each)…\n`);
+    const rounds = Number(options.rounds);
+    process.stdout.write(`Measuring (${options.connections} connections, ${rounds} rounds of ${options.duration} s each)…\n`);
     const ours = () => ourCommands(appUrl);
     const theirs = () => plainCommands(plainUrl);
-    const rows = [
-      await measure('plain Express route (no session)', `${plainUrl}/plain`, plain.pid!, theirs),
-      await measure('GET /health/live (anonymous, whole pipeline)', `${appUrl}/health/live`, app.pid!, ours),
-      await measure(
-        `GET /api/auth/me (signed in, ${stored.toLocaleString('en')} other sessions)`,
-        `${appUrl}/api/auth/me`,
-        app.pid!,
-        ours,
-        {
-          cookie,
-        },
-      ),
-      await measure('plain express-session + connect-mongo /me', `${plainUrl}/me`, plain.pid!, theirs, { cookie: plainCookie }),
+    const signedIn: Scenario = {
+      name: `GET /api/auth/me (signed in, ${stored.toLocaleString('en')} other sessions)`,
+      url: `${appUrl}/api/auth/me`,
+      pid: app.pid!,
+      commands: ours,
+      headers: { cookie },
+    };
+    const scenarios: Scenario[] = [
+      { name: 'plain Express route (no session)', url: `${plainUrl}/plain`, pid: plain.pid!, commands: theirs },
+      { name: 'GET /health/live (anonymous, whole pipeline)', url: `${appUrl}/health/live`, pid: app.pid!, commands: ours },
+      signedIn,
+      {
+        name: 'plain express-session + connect-mongo /me',
+        url: `${plainUrl}/me`,
+        pid: plain.pid!,
+        commands: theirs,
+        headers: { cookie: plainCookie },
+      },
     ];
+    for (const scenario of scenarios) await warmUp(scenario);
+    const measured = scenarios.map((): Row[] => []);
+    for (let round = 1; round <= rounds; round++) {
+      process.stdout.write(`Round ${round} of ${rounds}\n`);
+      for (const [i, scenario] of scenarios.entries()) measured[i].push(await measure(scenario));
+    }
+    const rows = measured.map(median);
     const soak = Number(options.soak);
     for (let round = 1; soak > 0 && round <= 2; round++) {
-      rows.push(
-        await measure(
-          `soak round ${round}: ${soak.toLocaleString('en')} × /api/auth/me`,
-          `${appUrl}/api/auth/me`,
-          app.pid!,
-          ours,
-          { cookie },
-          soak,
-        ),
-      );
+      rows.push(await measure({ ...signedIn, name: `soak round ${round}: ${soak.toLocaleString('en')} × /api/auth/me` }, soak));
     }
     printTable(rows);
-    const [plainRoute, anonymous, signedIn] = rows;
+    const [plainRoute, anonymous, signedInRow] = rows;
     const ratios = {
-      signedInVsAnonymous: Number((signedIn.requestsPerSecond / anonymous.requestsPerSecond).toFixed(2)),
+      signedInVsAnonymous: Number((signedInRow.requestsPerSecond / anonymous.requestsPerSecond).toFixed(2)),
       anonymousVsPlainExpress: Number((anonymous.requestsPerSecond / plainRoute.requestsPerSecond).toFixed(2)),
     };
     process.stdout.write(
@@ -229,7 +267,7 @@ async function main(): Promise<void> {
     );
     mkdirSync(join(ROOT, '.tmp'), { recursive: true });
     const file = join(ROOT, '.tmp', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ options, rows, ratios, at: new Date().toISOString() }, null, 2));
+    writeFileSync(file, JSON.stringify({ options, rows, rounds: measured, ratios, at: new Date().toISOString() }, null, 2));
     process.stdout.write(`Figures written to ${file}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');

@@ -30,6 +30,11 @@ export class SessionStateMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
+    // Most anonymous traffic (probes, the sign-in page, assets) has no session at all: decided without a promise.
+    if (req.session === undefined && !req.sessionUnverified && req.cookies?.[this.sessions.cookieName] === undefined) {
+      req.auth = { state: 'anonymous' };
+      return next();
+    }
     this.resolve(req, res).then(() => next(), next);
   }
 
