@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Collection, Document } from 'mongodb';
+import { PeriodicJob } from '../common/lifecycle/periodic-job';
 import { createTtlIndex } from './ttl-support';
 
 /** How often expired documents are deleted where the server has no TTL indexes. */
@@ -22,17 +23,21 @@ interface SweptCollection {
 export class ExpirySweeper implements OnApplicationShutdown {
   private readonly logger = new Logger(ExpirySweeper.name);
   private readonly swept: SweptCollection[] = [];
-  private timer?: NodeJS.Timeout;
+  private job?: PeriodicJob;
 
   /** Ensures documents leave `collection` once `field` is in the past; true when MongoDB does it natively. */
   async expireBy(collection: Collection<Document>, field: string): Promise<boolean> {
     if (await createTtlIndex(collection, field)) return true;
     await collection.createIndex({ [field]: 1 });
     this.swept.push({ collection, field });
-    if (!this.timer) {
+    if (!this.job) {
       this.logger.log('No TTL index support: expired documents are swept every minute');
-      this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
-      this.timer.unref();
+      this.job = new PeriodicJob(
+        () => this.sweep(),
+        SWEEP_INTERVAL_MS,
+        (error) => this.logger.warn(`Sweep failed: ${error.message}`),
+      );
+      this.job.start();
     }
     return false;
   }
@@ -51,6 +56,6 @@ export class ExpirySweeper implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.job?.stop();
   }
 }

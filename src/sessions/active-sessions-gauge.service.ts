@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { PeriodicJob } from '../common/lifecycle/periodic-job';
 import { MetricsService } from '../metrics/metrics.service';
 import { SessionStatsRepository } from './session-stats.repository';
 import { SessionsRepository } from './sessions.repository';
 
-/** Counting a huge collection on every scrape would be the scrape's cost: count every 30 s instead. */
 /** How often a count is also kept as a sample of the active-sessions chart. */
 const SAMPLE_EVERY_MS = 5 * 60_000;
+/** Counting a huge collection on every scrape would be the scrape's cost: count every 30 s (or less often, see PeriodicJob). */
 export const ACTIVE_SESSIONS_REFRESH_MS = 30_000;
 
 export interface ActiveSessionCount {
@@ -17,7 +18,11 @@ export interface ActiveSessionCount {
 @Injectable()
 export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ActiveSessionsGauge.name);
-  private timer?: NodeJS.Timeout;
+  private readonly job = new PeriodicJob(
+    () => this.refresh(),
+    ACTIVE_SESSIONS_REFRESH_MS,
+    (error) => this.logger.warn(`Could not count active sessions: ${error.message}`),
+  );
   private latest?: ActiveSessionCount;
   private lastSampleAt = 0;
 
@@ -29,8 +34,7 @@ export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown 
 
   onModuleInit(): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), ACTIVE_SESSIONS_REFRESH_MS);
-    this.timer.unref();
+    this.job.start();
   }
 
   /** The last count, or a fresh one when none has been made yet. */
@@ -57,6 +61,6 @@ export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown 
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.job.stop();
   }
 }

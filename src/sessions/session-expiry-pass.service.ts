@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfiguration } from '../config/configuration';
+import { PeriodicJob } from '../common/lifecycle/periodic-job';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -20,8 +21,7 @@ const BATCH = 500;
 @Injectable()
 export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionExpiryPass.name);
-  private readonly intervalMs: number;
-  private timer?: NodeJS.Timeout;
+  private readonly job: PeriodicJob;
   private running?: Promise<number>;
 
   constructor(
@@ -30,15 +30,16 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
     private readonly policy: SessionExpiryPolicy,
     config: ConfigService<AppConfiguration, true>,
   ) {
-    this.intervalMs = config.get('session', { infer: true }).sweepMs;
+    const intervalMs = config.get('session', { infer: true }).sweepMs;
+    this.job = new PeriodicJob(
+      () => this.run(),
+      intervalMs,
+      (error) => this.logger.warn(`Expiry pass failed: ${error.message}`),
+    );
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(
-      () => void this.run().catch((error: Error) => this.logger.warn(`Expiry pass failed: ${error.message}`)),
-      this.intervalMs,
-    );
-    this.timer.unref();
+    this.job.start();
   }
 
   /** One pass (or the one already under way); how many sessions this instance ended. */
@@ -71,6 +72,6 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.job.stop();
   }
 }

@@ -11,5 +11,15 @@ export function requestContextMiddleware(req: Request, res: Response, next: Next
   const correlationId = resolveCorrelationId(req.headers[CORRELATION_ID_HEADER.toLowerCase()]);
   req.correlationId = correlationId;
   res.setHeader(CORRELATION_ID_HEADER, correlationId);
-  RequestContext.run({ correlationId, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '' }, next);
+  // Getters: resolving the address through TRUST_PROXY costs more than most requests, which never ask for it.
+  const client = {
+    correlationId,
+    get ip() {
+      return req.ip ?? '';
+    },
+    get userAgent() {
+      return req.get('user-agent') ?? '';
+    },
+  };
+  RequestContext.run(client, next);
 }

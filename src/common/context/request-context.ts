@@ -11,7 +11,9 @@ export interface ClientFacts {
   userAgent: string;
 }
 
-interface RequestContextStore extends ClientFacts {
+interface RequestContextStore {
+  /** As given: its fields may be getters, read only when a service asks (most requests never do). */
+  client: ClientFacts;
   startedAt: bigint;
   userId?: string;
 }
@@ -28,15 +30,16 @@ const NO_CLIENT: ClientFacts = { correlationId: '', ip: '', userAgent: '' };
  */
 export const RequestContext = {
   run<T>(client: ClientFacts, callback: () => T): T {
-    const userAgent = client.userAgent.slice(0, MAX_USER_AGENT_LENGTH);
-    return storage.run({ ...client, userAgent, startedAt: process.hrtime.bigint() }, callback);
+    return storage.run({ client, startedAt: process.hrtime.bigint() }, callback);
   },
   correlationId(): string | undefined {
-    return storage.getStore()?.correlationId;
+    return storage.getStore()?.client.correlationId;
   },
   client(): ClientFacts {
     const store = storage.getStore();
-    return store ? { correlationId: store.correlationId, ip: store.ip, userAgent: store.userAgent } : NO_CLIENT;
+    if (!store) return NO_CLIENT;
+    const { correlationId, ip, userAgent } = store.client;
+    return { correlationId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) };
   },
   userId(): string | undefined {
     return storage.getStore()?.userId;
