@@ -1,10 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import responseTime from 'response-time';
 import { AppModule, AppModuleOptions } from './app.module';
-import { requestContextMiddleware } from './common/context/request-context.middleware';
+import { requestLifecycleMiddleware } from './common/context/request-lifecycle.middleware';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
+import { bodyParsersMiddleware } from './common/http/body-parsers.middleware';
 import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { setupOpenApi } from './common/http/openapi';
 import { staticFilesMiddleware } from './common/http/static-files.middleware';
@@ -12,8 +12,8 @@ import { stringCookiesMiddleware } from './common/http/string-cookies.middleware
 import { helmetOptions } from './common/http/security-headers';
 import { corsMiddleware, securityHeadersMiddleware } from './common/http/security-headers.middleware';
 import { configureViews, PUBLIC_DIR } from './common/http/views';
-import { requestLogMiddleware } from './common/logging/request-log.middleware';
-import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { requestLogObserver } from './common/logging/request-log.observer';
+import { httpMetricsObserver } from './metrics/http-metrics.observer';
 import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './common/logging/logging.module';
 import type { AppConfigService } from './config/app-config.service';
@@ -44,17 +44,18 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   // Dynamic responses are no-store, so an ETag (a SHA-1 of every body) could never be used; static files keep theirs.
   app.disable('etag');
 
-  app.use(requestContextMiddleware);
-  app.use(app.get(ShutdownService).trackRequests);
-  app.use(responseTime({ digits: 0, suffix: false }));
-  app.use(requestLogMiddleware(app.get(ROOT_LOGGER)));
-  app.use(httpMetricsMiddleware(app.get(MetricsService), http.corsOrigins));
+  app.use(
+    requestLifecycleMiddleware([
+      app.get(ShutdownService),
+      requestLogObserver(app.get(ROOT_LOGGER)),
+      httpMetricsObserver(app.get(MetricsService), http.corsOrigins),
+    ]),
+  );
   app.use(securityHeadersMiddleware(helmetOptions(session.cookieSecure)));
   app.use(corsMiddleware(http.corsOrigins));
   app.use(staticFilesMiddleware(PUBLIC_DIR));
   app.use(noStoreMiddleware);
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT });
+  app.use(bodyParsersMiddleware(BODY_LIMIT));
   app.use(stringCookiesMiddleware);
   app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionsService)));
   const sessionState = app.get(SessionStateMiddleware);

@@ -1,4 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { csrfToken, newAgent, sentCookie, setCookie, signIn, tokenOf } from '../helpers/agents';
 import { sessionStorageId } from '../../src/sessions/session-id';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
@@ -88,6 +90,27 @@ describe('JSON sign-in and sessions', () => {
         .send(JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1024 * 1024) }));
       expect(huge.status).toBe(413);
       expect(huge.body.error.code).toBe('VAL_2002');
+    });
+
+    it('reads a JSON body sent in chunks, without a Content-Length', async () => {
+      const csrf = await newAgent(app).get('/api/auth/csrf').expect(200);
+      const cookies = (csrf.headers['set-cookie'] as unknown as string[]).map((cookie) => cookie.split(';')[0]).join('; ');
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const body = JSON.stringify({ email: user.email, password: user.password });
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const headers = { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf.body.token as string, Cookie: cookies };
+        const sent = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/auth/login', headers }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        });
+        sent.on('error', reject);
+        // Two writes and no Content-Length: node sends the body with Transfer-Encoding: chunked.
+        sent.write(body.slice(0, 10));
+        sent.end(body.slice(10));
+        expect(sent.getHeader('content-length')).toBeUndefined();
+      });
+      expect(status).toBe(200);
     });
 
     it('issues a new session id at sign-in (no fixation)', async () => {

@@ -65,6 +65,20 @@ describe('structured logs', () => {
     expect(all).not.toMatch(/session_token=|s%3A/);
   });
 
+  it('gives a body the parser refuses its correlation id, response time and line', async () => {
+    const response = await newAgent(app)
+      .post('/api/auth/login')
+      .set('X-Correlation-ID', 'refused-body-1')
+      .set('Content-Type', 'application/json')
+      .send('{"email": ');
+    expect(response.status).toBe(400);
+    expect(response.headers['x-correlation-id']).toBe('refused-body-1');
+    expect(response.headers['x-response-time']).toMatch(/^\d+$/);
+    await sleep(50);
+    const requestLines = lines().filter((line) => line.correlationId === 'refused-body-1' && line.res);
+    expect(requestLines).toEqual([expect.objectContaining({ res: { statusCode: 400 }, req: { method: 'POST', path: '/api/auth/login' } })]);
+  });
+
   it('logs a request the client abandoned before the answer, with its correlation id', async () => {
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;

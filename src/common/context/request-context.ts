@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 
 /** Long User-Agent headers are cut: what is kept of a client is a record, not a dump. */
 export const MAX_USER_AGENT_LENGTH = 512;
@@ -14,7 +15,8 @@ export interface ClientFacts {
 interface RequestContextStore {
   /** As given: its fields may be getters, read only when a service asks (most requests never do). */
   client: ClientFacts;
-  startedAt: bigint;
+  /** performance.now() when the request came in. */
+  startedAt: number;
   userId?: string;
 }
 
@@ -30,7 +32,7 @@ const NO_CLIENT: ClientFacts = { correlationId: '', ip: '', userAgent: '' };
  */
 export const RequestContext = {
   run<T>(client: ClientFacts, callback: () => T): T {
-    return storage.run({ client, startedAt: process.hrtime.bigint() }, callback);
+    return storage.run({ client, startedAt: performance.now() }, callback);
   },
   correlationId(): string | undefined {
     return storage.getStore()?.client.correlationId;
@@ -51,6 +53,6 @@ export const RequestContext = {
   /** Milliseconds since the request started, or undefined outside a request. */
   elapsedMs(): number | undefined {
     const store = storage.getStore();
-    return store ? Number(process.hrtime.bigint() - store.startedAt) / 1e6 : undefined;
+    return store ? performance.now() - store.startedAt : undefined;
   },
 };

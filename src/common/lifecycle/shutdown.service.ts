@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Server } from 'node:http';
+import type { RequestObserver } from '../context/request-lifecycle.middleware';
 
 /**
  * Graceful shutdown. On SIGTERM the instance reports itself not ready at once
@@ -10,7 +11,7 @@ import type { Server } from 'node:http';
  * and with it the MongoDB client, so no request loses its database mid-way.
  */
 @Injectable()
-export class ShutdownService {
+export class ShutdownService implements RequestObserver {
   private readonly logger = new Logger(ShutdownService.name);
   private inFlight = 0;
   private draining = false;
@@ -21,15 +22,15 @@ export class ShutdownService {
   }
 
   /** Counts requests in flight; during the drain each response closes its connection. */
-  readonly trackRequests = (_req: Request, res: Response, next: NextFunction): void => {
+  started(_req: Request, res: Response): void {
     this.inFlight++;
     if (this.draining) res.setHeader('Connection', 'close');
-    res.once('close', () => {
-      this.inFlight--;
-      if (this.inFlight === 0) this.idle?.();
-    });
-    next();
-  };
+  }
+
+  ended(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle?.();
+  }
 
   /** Resolves once nothing is in flight or `drainMs` has passed; the server no longer listens then. */
   async drain(server: Server, drainMs: number): Promise<void> {

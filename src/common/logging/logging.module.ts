@@ -9,7 +9,7 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /**
  * One pino logger for the framework, the services and the request log. The
- * request log (request-log.middleware.ts) is mounted first in bootstrap so even requests
+ * request log (request-log.observer.ts) is told by the first middleware, so even requests
  * rejected by the body parser get their line; nestjs-pino reuses it.
  */
 @Global()
