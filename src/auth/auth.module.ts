@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { CsrfGuard } from '../common/http/csrf/csrf.guard';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { AccessGuard } from './access.guard';
 import { AuthApiController } from './auth-api.controller';
 import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
@@ -22,13 +23,12 @@ import { SessionGuard } from './session.guard';
     BrowserSignIn,
     DeviceCookieService,
     LoginThrottleService,
-    // Order matters: who you are, what you may do, whether a cookie can be set, whether the request is forged,
-    // then whether a sensitive action has a recent password behind it.
-    { provide: APP_GUARD, useClass: SessionGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_GUARD, useClass: SecureTransportGuard },
-    { provide: APP_GUARD, useClass: CsrfGuard },
-    { provide: APP_GUARD, useClass: RecentAuthGuard },
+    SessionGuard,
+    RolesGuard,
+    SecureTransportGuard,
+    CsrfGuard,
+    RecentAuthGuard,
+    { provide: APP_GUARD, useClass: AccessGuard },
   ],
   exports: [AuthService],
 })

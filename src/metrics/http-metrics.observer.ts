@@ -7,10 +7,9 @@ export function httpMetricsObserver(metrics: MetricsService, allowedOrigins: str
   const allowed = new Set(allowedOrigins);
   return {
     started(req: Request) {
+      if (req.method !== 'OPTIONS') return;
       const origin = req.get('origin');
-      if (req.method === 'OPTIONS' && origin && req.get('access-control-request-method')) {
-        metrics.preflight(allowed.has(origin));
-      }
+      if (origin && req.get('access-control-request-method')) metrics.preflight(allowed.has(origin));
     },
     ended({ req, res, delivered, durationMs }: FinishedRequest) {
       // A request the client abandoned has no answer to time.

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
 import { performance } from 'node:perf_hooks';
 import { CORRELATION_ID_HEADER, resolveCorrelationId } from './correlation-id';
-import { RequestContext } from './request-context';
+import { ClientFacts, RequestContext } from './request-context';
 
 const RESPONSE_TIME_HEADER = 'X-Response-Time';
 
@@ -13,6 +13,23 @@ export interface FinishedRequest {
   /** The response was handed to the network in full ('finish'); false when the client left before. */
   delivered: boolean;
   durationMs: number;
+}
+
+/** The client as the request context gives it to services; read only when a service asks. */
+class RequestClient implements ClientFacts {
+  constructor(
+    readonly correlationId: string,
+    private readonly req: Request,
+  ) {}
+
+  /** Resolving the address through TRUST_PROXY costs more than most requests, which never ask for it. */
+  get ip(): string {
+    return this.req.ip ?? '';
+  }
+
+  get userAgent(): string {
+    return this.req.get('user-agent') ?? '';
+  }
 }
 
 /** Something that follows every request from its start to its end (in-flight count, request log, metrics). */
@@ -50,16 +67,6 @@ export function requestLifecycleMiddleware(observers: RequestObserver[]): Reques
       const finished: FinishedRequest = { req, res, delivered, durationMs: performance.now() - started };
       for (const observer of ending) observer.ended!(finished);
     });
-    // Getters: resolving the address through TRUST_PROXY costs more than most requests, which never ask for it.
-    const client = {
-      correlationId,
-      get ip() {
-        return req.ip ?? '';
-      },
-      get userAgent() {
-        return req.get('user-agent') ?? '';
-      },
-    };
-    RequestContext.run(client, next);
+    RequestContext.run(new RequestClient(correlationId, req), next);
   };
 }
