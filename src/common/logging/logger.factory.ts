@@ -22,6 +22,23 @@ export function wantsPrettyLogs(where: { production: boolean; isTTY: boolean; de
   return !where.production && where.isTTY && where.destination === undefined;
 }
 
+/**
+ * pino's `isoTime`, formatted once per millisecond: under load many lines share
+ * a millisecond, and formatting the date was 1% of an anonymous request.
+ */
+export function isoTimeOncePerMillisecond(): () => string {
+  let formattedAt = Number.NaN;
+  let field = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
+}
+
 /** pino-pretty in a worker thread; it is a development dependency, absent from production installs. */
 function prettyDestination(): pino.DestinationStream {
   return pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } });
@@ -35,7 +52,7 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
   return pino(
     {
       level,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMillisecond(),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       mixin: () => {
         const correlationId = RequestContext.correlationId();
