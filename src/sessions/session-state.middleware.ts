@@ -84,7 +84,12 @@ export class SessionStateMiddleware implements NestMiddleware {
     req.auth = {
       state: 'active',
       user,
-      session: this.sessions.describe(id, { ...data, createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }),
+      session: this.sessions.describe(id, {
+        createdAt: data.createdAt,
+        lastActivityAt: data.lastActivityAt,
+        authenticatedAt: data.authenticatedAt,
+        endedAtSignIn: data.endedAtSignIn,
+      }),
     };
     RequestContext.setUserId(user.id);
   }
