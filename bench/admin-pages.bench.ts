@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../src/app.module';
 import { configureApp, NEST_APP_OPTIONS } from '../src/bootstrap';
+import { ExpressHttpAdapter } from '../src/common/http/express-http.adapter';
 import { validateEnvironment } from '../src/config/environment';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { SESSION_EVENT_RETENTION_MS } from '../src/sessions/session-event.schema';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
   const dbName = `bench_${randomBytes(3).toString('hex')}`;
   const env = validateEnvironment({ NODE_ENV: 'test', LOG_LEVEL: 'warn', MONGODB_URI: `${uri.replace(/\/$/, '')}/${dbName}` });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env })] }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
+  const app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressHttpAdapter(), NEST_APP_OPTIONS);
   configureApp(app);
   await app.init();
   const connection = app.get<Connection>(getConnectionToken());

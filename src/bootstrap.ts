@@ -5,6 +5,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { requestLifecycleMiddleware } from './common/context/request-lifecycle.middleware';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { bodyParsersMiddleware } from './common/http/body-parsers.middleware';
+import { ExpressHttpAdapter } from './common/http/express-http.adapter';
 import { noStoreMiddleware } from './common/http/no-store.middleware';
 import { setupOpenApi } from './common/http/openapi';
 import { staticFilesMiddleware } from './common/http/static-files.middleware';
@@ -26,7 +27,7 @@ import { SessionsService } from './sessions/sessions.service';
 /** Request bodies above this are refused with VAL_2002. */
 export const BODY_LIMIT = '100kb';
 
-/** Nest options shared by main.ts and the tests: bodies are parsed by configureApp, in order. */
+/** Nest options shared by main.ts and the tests (with an ExpressHttpAdapter): bodies are parsed by configureApp, in order. */
 export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
 
 /**
@@ -67,6 +68,6 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
 }
 
 export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), NEST_APP_OPTIONS);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new ExpressHttpAdapter(), NEST_APP_OPTIONS);
   return configureApp(app);
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { AppModule } from '../../src/app.module';
 import { configureApp, NEST_APP_OPTIONS } from '../../src/bootstrap';
+import { ExpressHttpAdapter } from '../../src/common/http/express-http.adapter';
 import { validateEnvironment } from '../../src/config/environment';
 import { PASSWORD_HASH_OPTIONS, PasswordHashOptions } from '../../src/users/password-hasher';
 
@@ -53,7 +54,7 @@ export async function createTestApp(options: TestAppOptions): Promise<NestExpres
   });
   if (!options.realPasswordHashing) builder.overrideProvider(PASSWORD_HASH_OPTIONS).useValue(FAST_PASSWORD_HASHING);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
+  const app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressHttpAdapter(), NEST_APP_OPTIONS);
   configureApp(app);
   await app.init();
   return app;
