@@ -44,9 +44,8 @@ export interface RequestObserver {
  * First middleware of the stack. It gives the request its correlation id
  * (on every response, redirects and errors included), runs everything after
  * inside the request's context, stamps `X-Response-Time` and tells each
- * observer when the request starts and ends. One layer with one pair of
- * listeners for all of them: a layer and a listener each cost the anonymous
- * pipeline a few per cent, measured under load.
+ * observer when the request starts and ends: one layer and one pair of
+ * listeners for all of them, where there were five layers and six listeners.
  */
 export function requestLifecycleMiddleware(observers: RequestObserver[]): RequestHandler {
   const starting = observers.filter((observer) => observer.started);
