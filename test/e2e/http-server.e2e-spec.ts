@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import request from 'supertest';
 import { newAgent, signIn } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
@@ -40,5 +41,37 @@ describe('the HTTP server', () => {
     const page = await agent.get('/dashboard').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     await agent.head('/health/live').expect(200);
+  });
+
+  it('keeps each request to itself in a burst where they all share shapes', async () => {
+    const [alice, bob] = [await createUser(app), await createUser(app)];
+    const agents = { alice: await signIn(app, alice), bob: await signIn(app, bob) };
+    const server = app.getHttpServer();
+    const burst = Array.from({ length: 40 }, (_, i) => {
+      const correlationId = `burst-${i}`;
+      const kind = (['alice', 'bob', 'anonymous', 'tampered'] as const)[i % 4];
+      const sent =
+        kind === 'alice' || kind === 'bob'
+          ? agents[kind].get('/api/auth/me')
+          : request(server)
+              .get('/api/auth/me')
+              .set('Cookie', kind === 'tampered' ? 'session_token=s:forged.signature' : 'csrf=x');
+      return sent
+        .set('X-Correlation-ID', correlationId)
+        .set('X-Forwarded-For', `203.0.113.${i}`)
+        .then((response) => ({ kind, correlationId, response }));
+    });
+    for (const { kind, correlationId, response } of await Promise.all(burst)) {
+      expect(response.headers['x-correlation-id']).toBe(correlationId);
+      expect(response.headers['x-response-time']).toMatch(/^\d+$/);
+      if (kind === 'alice' || kind === 'bob') {
+        expect(response.status).toBe(200);
+        expect(response.body.user.email).toBe((kind === 'alice' ? alice : bob).email);
+      } else {
+        expect(response.status).toBe(401);
+        expect(response.body.error.code).toBe(kind === 'tampered' ? 'AUTH_1003' : 'AUTH_1004');
+        expect(response.body.user).toBeUndefined();
+      }
+    }
   });
 });
