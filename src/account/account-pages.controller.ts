@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
-import { AuthService } from '../auth/auth.service';
+import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
@@ -33,7 +33,7 @@ export class AccountPagesController {
   private readonly maxSessionsPerUser: number;
 
   constructor(
-    private readonly auth: AuthService,
+    private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
     private readonly sessions: SessionsService,
     private readonly pages: PageRenderer,
@@ -100,17 +100,10 @@ export class AccountPagesController {
 
   /** The password form on the sessions page; the outcome comes back as `?password=`. */
   @Post('account/password')
-  async changePassword(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Body() form: ChangePasswordDto,
-  ) {
+  async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: ChangePasswordDto) {
     let outcome: PasswordOutcome = 'changed';
     try {
-      await this.auth.changePassword(user, form.currentPassword, form.newPassword, session.id);
-      await this.sessions.rotate(req);
+      await this.signIn.changePassword(req, user, form.currentPassword, form.newPassword);
     } catch (error) {
       const reported = passwordOutcomeOf(error);
       if (!reported) throw error;

@@ -1,12 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { sendClearSiteData } from '../auth/clear-session';
 import { Roles } from '../auth/roles.decorator';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import type { PagedList } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import type { AdminSessionView } from '../sessions/session-views';
+import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AdminService } from './admin.service';
 import { analyticsCsv } from './analytics-charts';
@@ -23,6 +25,7 @@ export class AdminApiController {
   constructor(
     private readonly admin: AdminService,
     private readonly analyticsService: AnalyticsService,
+    private readonly sessions: SessionsService,
   ) {}
 
   @Get('users')
@@ -59,24 +62,32 @@ export class AdminApiController {
     return { ended: await this.admin.endAllSessions(actor, session) };
   }
 
+  /** 204; ending one's own session clears its cookie, as signing out does. */
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  endSession(
+  async endSession(
+    @Res({ passthrough: true }) res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
   ): Promise<void> {
-    return this.admin.endSession(actor, session, id);
+    if ((await this.admin.endSession(actor, session, id)).endedOwn) this.signedOut(res);
   }
 
   @Delete('users/:id/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   async endUserSessions(
+    @Res({ passthrough: true }) res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ): Promise<void> {
-    await this.admin.endUserSessions(actor, session, id);
+    if ((await this.admin.endUserSessions(actor, session, id)).endedOwn) this.signedOut(res);
+  }
+
+  private signedOut(res: Response): void {
+    this.sessions.clearCookie(res);
+    sendClearSiteData(res);
   }
 
   /** Sign-ins, endings and active sessions over 24 h (hourly) or 7/30 days (daily), with totals. */

@@ -11,6 +11,7 @@ import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
 import { SESSION_EVENT_TYPES } from '../sessions/session-event.schema';
+import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
@@ -31,7 +32,14 @@ export class AdminPagesController {
     private readonly admin: AdminService,
     private readonly pages: PageRenderer,
     private readonly analyticsService: AnalyticsService,
+    private readonly sessionsService: SessionsService,
   ) {}
+
+  /** The admin ended their own session: signed out, as with the sign-out button. */
+  private signedOut(res: Response): void {
+    this.sessionsService.clearCookie(res);
+    res.redirect(303, '/login?loggedOut=1');
+  }
 
   @Get()
   async overview(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
@@ -129,7 +137,7 @@ export class AdminPagesController {
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    await this.admin.endUserSessions(actor, session, id);
+    if ((await this.admin.endUserSessions(actor, session, id)).endedOwn) return this.signedOut(res);
     res.redirect(303, `/admin/users/${id}`);
   }
 
@@ -162,7 +170,7 @@ export class AdminPagesController {
     @Param('id', ParseSessionIdPipe) id: string,
     @Body() form: EndSessionFormDto,
   ) {
-    await this.admin.endSession(actor, session, id);
+    if ((await this.admin.endSession(actor, session, id)).endedOwn) return this.signedOut(res);
     res.redirect(303, safeNextPath(form.returnTo, '/admin/sessions'));
   }
 

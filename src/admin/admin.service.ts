@@ -10,7 +10,7 @@ import { SessionEventsService } from '../sessions/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
-import type { AuthenticatedUser } from '../users/authenticated-user';
+import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
@@ -70,8 +70,9 @@ export class AdminService {
 
   /**
    * Disabling ends all the user's sessions at once; a role change ends them
-   * too, so the new role applies from the next sign-in. Admins cannot disable
-   * or demote themselves (no locking the last door from inside).
+   * too, so the new role applies from the next sign-in (both change the
+   * credential stamp). Admins cannot disable or demote themselves (no locking
+   * the last door from inside).
    */
   async updateUser(actor: AuthenticatedUser, current: ActiveSession, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
     // A role change or (dis)abling is sensitive; renaming is not.
@@ -83,21 +84,24 @@ export class AdminService {
         fields: { [changes.disabled ? 'disabled' : 'role']: 'you cannot change this on your own account' },
       });
     }
-    const after = await this.users.update(id, changes);
+    const disabling = changes.disabled !== undefined && changes.disabled !== before.disabled;
+    const roleChanging = changes.role !== undefined && changes.role !== before.role;
+    // A credential change: a new stamp, and every session issued under another one ends, before the
+    // write (so a failure after it leaves none) and after it (sign-ins that raced in between).
+    const stamp = disabling || roleChanging ? newCredentialStamp() : undefined;
+    const revoker = byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed');
+    if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
+    const after = await this.users.update(id, changes, stamp);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
+    if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
 
-    if (!before.disabled && after.disabled) {
-      await this.sessions.revokeAllOfUser(after.id, byAdmin(actor, 'user.disabled'));
-      await this.events.userChanged('user.disabled', after, actor.id);
-    } else if (before.disabled && !after.disabled) {
-      await this.events.userChanged('user.enabled', after, actor.id);
-    }
+    if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
+    else if (before.disabled && !after.disabled) await this.events.userChanged('user.enabled', after, actor.id);
     if (before.role !== after.role) {
-      await this.sessions.revokeAllOfUser(after.id, byAdmin(actor, 'role_changed'));
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
     // Sessions carry the name shown on every page: the next request shows the new one.
-    if (before.name !== after.name) await this.sessionsRepository.refreshUser(after);
+    if (before.name !== after.name) await this.sessions.userRenamed(after);
     return toAdminUserView(after);
   }
 
@@ -112,18 +116,22 @@ export class AdminService {
     );
   }
 
-  async endSession(actor: AuthenticatedUser, current: ActiveSession, id: string): Promise<void> {
+  /** Ends one session; `endedOwn` when it was the caller's (whose cookie is then the caller's to clear). */
+  async endSession(actor: AuthenticatedUser, current: ActiveSession, id: string): Promise<{ endedOwn: boolean }> {
     this.recentAuth.assertRecent(current);
     if (!(await this.sessions.revoke(id, byAdmin(actor, 'admin')))) throw new AppException(ErrorCode.NOT_FOUND);
+    return { endedOwn: id === current.id };
   }
 
-  async endUserSessions(actor: AuthenticatedUser, current: ActiveSession, userId: string): Promise<number> {
+  /** Ends every session of a user; `endedOwn` when that user is the caller (their own session ended too). */
+  async endUserSessions(actor: AuthenticatedUser, current: ActiveSession, userId: string): Promise<{ endedOwn: boolean }> {
     this.recentAuth.assertRecent(current);
     await this.getUser(userId);
-    return this.sessions.revokeAllOfUser(userId, byAdmin(actor, 'admin'));
+    await this.sessions.revokeAllOfUser(userId, byAdmin(actor, 'admin'));
+    return { endedOwn: userId === actor.id };
   }
 
-  /** Emergency sign-out: every session but the caller's ends; one `session.revoked_all` event. */
+  /** Emergency sign-out: every live session but the caller's ends, each recorded, then one `session.revoked_all` summary. */
   async endAllSessions(actor: AuthenticatedUser, current: ActiveSession): Promise<number> {
     this.recentAuth.assertRecent(current);
     return this.sessions.revokeAllExcept(current.id, actor);

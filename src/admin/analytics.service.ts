@@ -58,8 +58,6 @@ function classify(event: EventCount): { signIn?: keyof SignInCounts; ending?: ke
       return { ending: event.reason === 'absolute' ? 'absolute' : 'inactivity' };
     case 'session.revoked':
       return { ending: event.reason === 'limit' ? 'limit' : 'revoked' };
-    case 'session.revoked_all':
-      return { ending: 'revoked' };
     case 'session.anomaly':
       return { ending: 'device' };
     default:
@@ -108,7 +106,7 @@ export class AnalyticsService {
         if (row) row[ending] += event.count;
       }
       if (ending === 'revoked' || ending === 'limit') {
-        const by = event.type === 'session.revoked_all' ? 'admin' : (event.by as keyof typeof totals.revokedBy | undefined);
+        const by = event.by as keyof typeof totals.revokedBy | undefined;
         if (by && by in totals.revokedBy) totals.revokedBy[by] += event.count;
       }
     }

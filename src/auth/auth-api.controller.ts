@@ -77,14 +77,8 @@ export class AuthApiController {
   /** 204; every other session of the user ends, and this one continues under a new id (new cookie). */
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async changePassword(
-    @Req() req: Request,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Body() body: ChangePasswordDto,
-  ): Promise<void> {
-    await this.auth.changePassword(user, body.currentPassword, body.newPassword, session.id);
-    await this.sessions.rotate(req);
+  async changePassword(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.signIn.changePassword(req, user, body.currentPassword, body.newPassword);
   }
 
   @Get('me')

@@ -30,6 +30,6 @@ import { SessionGuard } from './session.guard';
     RecentAuthGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AuthService],
+  exports: [AuthService, BrowserSignIn],
 })
 export class AuthModule {}

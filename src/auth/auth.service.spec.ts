@@ -21,8 +21,14 @@ describe('AuthService', () => {
 
   const failures = () => connectionOf(app).collection('session_events').find({ type: 'login.failed' }).toArray();
 
-  it('authenticates outside any request and returns only the public fields', async () => {
-    expect(await sut.authenticate(user.email, user.password)).toEqual({ id: user.id, email: user.email, name: '', role: 'user' });
+  it('authenticates outside any request and returns only the public fields and the credential stamp', async () => {
+    expect(await sut.authenticate(user.email, user.password)).toEqual({
+      id: user.id,
+      email: user.email,
+      name: '',
+      role: 'user',
+      stamp: expect.stringMatching(/^[\w-]{16}$/),
+    });
   });
 
   it('refuses a wrong password with AUTH_1001 and records the client facts of the surrounding context', async () => {
@@ -53,15 +59,22 @@ describe('AuthService', () => {
       });
     }
 
-    await sut.changePassword(
+    const before = await sut.authenticate(owner.email, owner.password);
+    const issuedUnder = jest.fn(async () => undefined);
+    const changed = await sut.changePassword(
       { id: owner.id, email: owner.email, name: '', role: 'user' },
       owner.password,
       'an entirely new passphrase',
-      kept,
+      { id: kept, issuedUnder },
     );
 
+    expect(issuedUnder).toHaveBeenCalledWith(before.stamp);
+    expect(changed.stamp).not.toBe(before.stamp);
     expect(await repository.findById(kept)).not.toBeNull();
     expect(await repository.findById(ended)).toBeNull();
-    await expect(sut.authenticate(owner.email, 'an entirely new passphrase')).resolves.toMatchObject({ id: owner.id });
+    await expect(sut.authenticate(owner.email, 'an entirely new passphrase')).resolves.toMatchObject({
+      id: owner.id,
+      stamp: changed.stamp,
+    });
   });
 });

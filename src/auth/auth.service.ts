@@ -5,8 +5,9 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import { SessionEventsService } from '../sessions/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
+import { AuthenticatedUser, newCredentialStamp, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { PasswordHasher } from '../users/password-hasher';
+import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
 import { LoginThrottleService, SignInAttempt } from './login-throttle.service';
 
@@ -33,14 +34,14 @@ export class AuthService {
    * disabled account is only revealed to someone who knows its password. An
    * outage is an outage (SYS_9002), never counted as a lock.
    */
-  async authenticate(email: string, password: string, device?: string): Promise<AuthenticatedUser> {
+  async authenticate(email: string, password: string, device?: string): Promise<VerifiedUser> {
     try {
       const user = await this.verifyPassword({ email, ip: RequestContext.client().ip, device }, password);
       if (user.disabled) {
         await this.events.loginFailed({ email, user }, 'disabled');
         throw new AppException(ErrorCode.ACCOUNT_DISABLED);
       }
-      return toAuthenticatedUser(user);
+      return toVerifiedUser(user);
     } catch (error) {
       if (isDatabaseUnavailable(error)) this.events.signInUnavailable();
       throw error;
@@ -49,27 +50,44 @@ export class AuthService {
 
   /**
    * Proves the password again for sensitive actions; a wrong one counts toward
-   * the lockout like a failed sign-in (AUTH_1001 naming `password`).
+   * the lockout like a failed sign-in (AUTH_1001 naming `password`). The
+   * account as it is now, with its credential stamp.
    */
-  async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<void> {
-    await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip, device }, password, 'password');
+  async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<VerifiedUser> {
+    const stored = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip, device }, password, 'password');
+    if (stored.disabled) throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    return toVerifiedUser(stored);
   }
 
   /**
    * Changes the user's password after checking the current one (a wrong one
-   * counts as a failed sign-in). Whoever knew the old password is out
-   * everywhere but `currentSessionId`: the other sessions end *before* the new
-   * hash is saved, so no failure can leave them alive with the new password
-   * set, and once more after it for any sign-in that raced in between. The
-   * caller gives the current session a new id (SessionsService.rotate).
+   * counts as a failed sign-in), with a new credential stamp; returns the
+   * account under it. `issuedUnder` checks that the caller's session was issued
+   * under the stamp just read (else it is ending and this fails). Whoever knew
+   * the old password is out everywhere but `currentSessionId`: the other
+   * sessions end *before* the new hash is saved, so no failure can leave them
+   * alive with the new password set, and once more after it for any sign-in
+   * that raced in between. The hash is saved only while the stamp is still the
+   * one the current password was proved under: a change that came first (an
+   * admin disabling or demoting) wins. The caller gives the current session a
+   * new id under the new stamp (SessionsService.rotate).
    */
-  async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string, currentSessionId: string): Promise<void> {
+  async changePassword(
+    user: AuthenticatedUser,
+    currentPassword: string,
+    newPassword: string,
+    current: { id: string; issuedUnder: (stamp: string) => Promise<void> },
+  ): Promise<VerifiedUser> {
     const stored = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip }, currentPassword, 'currentPassword');
     this.users.assertAcceptablePassword(newPassword, stored.email);
+    const proved = toVerifiedUser(stored);
+    await current.issuedUnder(proved.stamp);
+    const stamp = newCredentialStamp();
     const revoker = { by: 'user', actorId: user.id, reason: 'password_changed' } as const;
-    await this.sessions.revokeAllOfUser(user.id, revoker, currentSessionId);
-    await this.users.setPassword(stored, newPassword);
-    await this.sessions.revokeAllOfUser(user.id, revoker, currentSessionId);
+    await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
+    if (!(await this.users.setPassword(stored, newPassword, proved.stamp, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
+    await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
+    return { ...proved, stamp };
   }
 
   /**
@@ -93,4 +111,8 @@ export class AuthService {
     await this.throttle.succeeded(attempt);
     return user;
   }
+}
+
+function toVerifiedUser(user: UserDocument): VerifiedUser {
+  return { ...toAuthenticatedUser(user), stamp: user.credentialStamp ?? '' };
 }

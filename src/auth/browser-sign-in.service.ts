@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SessionsService } from '../sessions/sessions.service';
-import type { AuthenticatedUser } from '../users/authenticated-user';
+import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
 
@@ -23,12 +23,19 @@ export class BrowserSignIn {
     const user = await this.auth.authenticate(email, password, device);
     await this.sessions.start(req, user, { trustedDevice: device !== undefined });
     this.devices.issue(req, res, user.email);
-    return user;
+    return toAuthenticatedUser(user);
   }
 
-  /** Re-authentication: sensitive actions are open again for REAUTH_MINUTES. */
+  /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
   async reauthenticate(req: Request, user: AuthenticatedUser, password: string): Promise<void> {
-    await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
-    await this.sessions.reauthenticated(req, user);
+    const proved = await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
+    await this.sessions.reauthenticated(req, proved);
+  }
+
+  /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
+  async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+    const current = { id: SessionsService.currentId(req), issuedUnder: (stamp: string) => this.sessions.assertIssuedUnder(req, stamp) };
+    const changed = await this.auth.changePassword(user, currentPassword, newPassword, current);
+    await this.sessions.rotate(req, { user: changed, stamp: changed.stamp, reason: 'password_changed' });
   }
 }

@@ -101,10 +101,6 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status: String(status) }, durationMs / 1000);
   }
 
-  revokedMany(by: RevokedBy, count: number): void {
-    if (count > 0) this.revocations.inc({ by }, count);
-  }
-
   sessionEvent(type: string): void {
     this.sessionEvents.inc({ type });
   }

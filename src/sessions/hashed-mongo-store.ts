@@ -1,6 +1,5 @@
 import MongoStore from 'connect-mongo';
 import type { Request } from 'express';
-import type { SessionData } from 'express-session';
 import type { StoredSession } from './session-document';
 import { sessionStorageId } from './session-id';
 import type { SessionsRepository } from './sessions.repository';
@@ -15,7 +14,8 @@ type ConnectMongoOptions = ConstructorParameters<typeof MongoStore>[0];
  *   database holds no usable session token;
  * - a session is created only by `insert()` at sign-in; nothing else writes a
  *   whole session, so no request (a slow one, express-session's save) can
- *   re-create a session that was signed out, revoked or expired;
+ *   re-create a session that was signed out, revoked or expired; and nothing
+ *   here deletes one (SessionsService owns every transition);
  * - reads are by `_id` alone and return expired sessions too: deadlines are
  *   enforced from the session's own timestamps, so the caller can tell
  *   "expired" from "unknown".
@@ -47,19 +47,21 @@ export class HashedMongoStore extends MongoStore {
     callback();
   }
 
-  override destroy(sid: string, callback: Callback = () => undefined): void {
-    this.repository.deleteById(sessionStorageId(sid)).then(() => callback(), callback);
+  /**
+   * Refused: a session ends only through SessionsService, by a conditional
+   * write that records the end once. Nothing here calls `req.session.destroy()`.
+   */
+  override destroy(_sid: string, callback: Callback = () => undefined): void {
+    callback(new Error('Sessions end through SessionsService, not the store'));
   }
 
   /**
-   * A new id and an empty session for the request. Only a session that was
-   * stored (it has a user) is deleted first: an anonymous visitor's id was never
-   * written, so deleting it would be a wasted round trip on every sign-in; and
-   * a session ended earlier in this request is already gone.
+   * A new id and an empty session for the request; nothing is deleted. Whoever
+   * regenerates has already ended the previous session (SessionsService), or
+   * there was none: an anonymous visitor's id was never written.
    */
   override regenerate(req: Request, callback: Callback): void {
-    if ((req.session as Partial<SessionData> | undefined)?.userId) return super.regenerate(req, callback);
-    // Added to the store by express-session: a new id and session, nothing deleted.
+    // Added to the store by express-session: a new id and session.
     (this as unknown as { generate(req: Request): void }).generate(req);
     callback();
   }

@@ -14,6 +14,7 @@ export const SESSION_EVENT_TYPES = [
   'session.anomaly',
   'login.new_device',
   'reauth.succeeded',
+  'session.rotated',
 ] as const;
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 

@@ -58,29 +58,19 @@ export class SessionEventsRepository implements OnModuleInit {
 
   /**
    * How many events of each type and reason per hour or day since `since`,
-   * counted in MongoDB (a 30-day range never loads events into the app).
-   * `session.revoked_all` counts the sessions it ended.
+   * counted in MongoDB (a 30-day range never loads events into the app). An
+   * emergency sign-out is counted through the `session.revoked` of each
+   * session it ended, not its summary.
    */
   async countsByBucket(since: Date, bucket: Bucket): Promise<EventCount[]> {
     // One accumulator per $group: FerretDB 1.24 computes only the first (measured here).
-    const [events, revokedAll] = await Promise.all([
-      this.events
-        .aggregate<{ _id: { at: Date; type: SessionEventType; reason?: string; by?: string }; n: number }>([
-          { $match: { at: trusted({ $gte: since }), type: trusted({ $ne: 'session.revoked_all' }) } },
-          { $group: { _id: { at: `$${bucket}`, type: '$type', reason: '$reason', by: '$by' }, n: { $sum: 1 } } },
-        ])
-        .exec(),
-      this.events
-        .aggregate<{ _id: Date; ended: number }>([
-          { $match: { at: trusted({ $gte: since }), type: 'session.revoked_all' } },
-          { $group: { _id: `$${bucket}`, ended: { $sum: '$count' } } },
-        ])
-        .exec(),
-    ]);
-    return [
-      ...events.map(({ _id, n }) => ({ ..._id, at: new Date(_id.at), count: n })),
-      ...revokedAll.map(({ _id, ended }) => ({ at: new Date(_id), type: 'session.revoked_all' as const, by: 'admin', count: ended })),
-    ];
+    const events = await this.events
+      .aggregate<{ _id: { at: Date; type: SessionEventType; reason?: string; by?: string }; n: number }>([
+        { $match: { at: trusted({ $gte: since }), type: trusted({ $ne: 'session.revoked_all' }) } },
+        { $group: { _id: { at: `$${bucket}`, type: '$type', reason: '$reason', by: '$by' }, n: { $sum: 1 } } },
+      ])
+      .exec();
+    return events.map(({ _id, n }) => ({ ..._id, at: new Date(_id.at), count: n }));
   }
 
   /** Median and 90th percentile of how long ended sessions lasted, found by sorting in MongoDB. */

@@ -74,11 +74,19 @@ export class SessionEventsService {
     await this.record('reauth.succeeded', { userId: user.id, email: user.email, sessionId });
   }
 
-  /** Emergency sign-out: one event with the count and who did it. */
+  /** Emergency sign-out: a summary with the count and who did it (each session ended was recorded as revoked). */
   async revokedAll(count: number, actor: { id: string; email: string }): Promise<void> {
-    this.metrics.revokedMany('admin', count);
     this.logger.info({ event: 'session.revoked_all', count, actorId: actor.id }, 'all sessions revoked');
     await this.record('session.revoked_all', { actorId: actor.id, email: actor.email, reason: `${count} sessions ended`, count });
+  }
+
+  /** The session goes on under a new id (re-authentication, password change): the old id is over, not the session. */
+  async rotated(session: EndedSession, reason: string): Promise<void> {
+    this.logger.info(
+      { event: 'session.rotated', session: sessionLogReference(session.id), userId: session.userId, reason },
+      'session rotated to a new id',
+    );
+    await this.record('session.rotated', { userId: session.userId, sessionId: session.id, reason });
   }
 
   /** A session used from another browser family or OS than it signed in with (this request's user agent). */

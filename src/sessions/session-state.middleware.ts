@@ -55,10 +55,18 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     const id = SessionsService.currentId(req);
     const ended = { id, userId: data.userId, createdAt: data.createdAt };
+    // Marked by the expiry pass, which recorded the end: ended, whatever its timestamps say now.
+    if (data.endedReason !== undefined) {
+      forget(req);
+      await this.sessions.purgeEnded(id);
+      this.sessions.clearCookie(res);
+      req.auth = { state: 'expired', reason: data.endedReason };
+      return;
+    }
     const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, new Date());
     if (verdict.expired) {
       forget(req);
-      await this.sessions.expire(ended, verdict.reason, data.endedReason !== undefined);
+      await this.sessions.expire(ended, verdict.reason);
       this.sessions.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;

@@ -30,7 +30,26 @@ const SUMMARY_PROJECTION = {
   'session.lastActivityAt': 1,
   'session.ip': 1,
   'session.userAgent': 1,
+  'session.stamp': 1,
 } as const;
+
+/** The TTL field is the first deadline plus the retention: a first deadline at or before `now` means this. */
+function firstDeadlinePassedBy(now: Date): Date {
+  return new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS);
+}
+
+/**
+ * Live: not marked ended and before its first deadline. Every transition out
+ * of it is one write on `_id` plus this state, so only one writer wins.
+ */
+function liveFilter(id: string, now: Date): Filter<SessionDocument> {
+  return { _id: id, 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(now) } };
+}
+
+/** Past its first deadline with nobody having recorded the end yet. */
+function dueFilter(id: string, now: Date): Filter<SessionDocument> {
+  return { _id: id, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } };
+}
 
 /**
  * The one owner of the `sessions` collection: every query, write and index.
@@ -55,6 +74,8 @@ export class SessionsRepository implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     this.expiresNatively = await this.sweeper.expireBy(this.collection() as unknown as Collection, 'expires');
     await this.collection().createIndex({ 'session.userId': 1, expires: -1 });
+    // The expiry pass: unmarked sessions by first deadline (on MongoDB `$exists: false` is an index bound on null).
+    await this.collection().createIndex({ 'session.endedReason': 1, expires: 1 });
   }
 
   insert(document: Omit<SessionDocument, 'expires'>): Promise<unknown> {
@@ -71,18 +92,14 @@ export class SessionsRepository implements OnModuleInit {
     return this.recent.read(id, (_id) => this.collection().findOne({ _id }, FROM_PRIMARY));
   }
 
-  /** Moves the idle deadline; a session deleted meanwhile stays deleted. */
-  async recordActivity(id: string, createdAt: Date, at: Date): Promise<void> {
-    await this.changing(id, () =>
-      this.collection().updateOne(
-        { _id: id },
-        { $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) } },
-      ),
+  /** Moves the idle deadline of a live session; one that ended meanwhile stays ended. */
+  async recordActivity(id: string, createdAt: Date, at: Date): Promise<boolean> {
+    const result = await this.changing(id, () =>
+      this.collection().updateOne(liveFilter(id, at), {
+        $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) },
+      }),
     );
-  }
-
-  async setAuthenticatedAt(id: string, at: Date): Promise<void> {
-    await this.changing(id, () => this.collection().updateOne({ _id: id }, { $set: { 'session.authenticatedAt': at } }));
+    return result.modifiedCount === 1;
   }
 
   /**
@@ -90,29 +107,28 @@ export class SessionsRepository implements OnModuleInit {
    * first deadline and not marked yet: true for the one call that marked it.
    */
   async markEnded(id: string, reason: string, now = new Date()): Promise<boolean> {
-    const filter = {
-      _id: id,
-      'session.endedReason': { $exists: false },
-      expires: { $lte: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS) },
-    };
     const result = await this.changing(id, () =>
-      this.collection().updateOne(filter, { $set: { 'session.endedReason': reason } }, BY_MAJORITY),
+      this.collection().updateOne(dueFilter(id, now), { $set: { 'session.endedReason': reason } }, BY_MAJORITY),
     );
     return result.modifiedCount === 1;
   }
 
-  /** Deletes a session the expiry pass has not marked ended; true when this call removed it. */
-  async deleteUnlessEnded(id: string): Promise<boolean> {
-    const result = await this.changing(id, () =>
-      this.collection().deleteOne({ _id: id, 'session.endedReason': { $exists: false } }, BY_MAJORITY),
-    );
-    return result.deletedCount === 1;
+  /** Deletes a session found past its deadline whose end nobody recorded yet; true when this call removed it. */
+  async deleteIfDue(id: string, now = new Date()): Promise<boolean> {
+    return this.deleted(id, dueFilter(id, now));
   }
 
-  /** Every session but `keptId`; how many were deleted. */
-  async deleteAllExcept(keptId: string): Promise<number> {
-    const forget = () => this.recent.forgetAll();
-    return (await this.around(forget, () => this.collection().deleteMany({ _id: { $ne: keptId } }, BY_MAJORITY))).deletedCount;
+  /**
+   * Deletes a live session (and only while `also` matches it, when given); true
+   * when this call removed it, so the caller, and only it, records the end.
+   */
+  async deleteIfLive(id: string, also: Filter<SessionDocument> = {}, now = new Date()): Promise<boolean> {
+    return this.deleted(id, { ...liveFilter(id, now), ...also });
+  }
+
+  /** Removes a session whose end the expiry pass recorded (its owner has now been told why). */
+  async deleteEnded(id: string): Promise<boolean> {
+    return this.deleted(id, { _id: id, 'session.endedReason': { $exists: true } });
   }
 
   /** A user's name or email changed: their sessions show it from the next request on. */
@@ -123,9 +139,8 @@ export class SessionsRepository implements OnModuleInit {
     );
   }
 
-  /** True when this call removed the document (so the caller, and only it, records the end). */
-  async deleteById(id: string): Promise<boolean> {
-    return (await this.changing(id, () => this.collection().deleteOne({ _id: id }, BY_MAJORITY))).deletedCount === 1;
+  private async deleted(id: string, filter: Filter<SessionDocument>): Promise<boolean> {
+    return (await this.changing(id, () => this.collection().deleteOne(filter, BY_MAJORITY))).deletedCount === 1;
   }
 
   /** A page of active sessions, of one user or everyone's, most recently active first. */
@@ -149,9 +164,16 @@ export class SessionsRepository implements OnModuleInit {
   findPastDeadline(limit: number, now = new Date()): Promise<SessionDocument[]> {
     return this.collection()
       .find(
-        { expires: { $lte: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS) }, 'session.endedReason': { $exists: false } },
+        { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
         { projection: SUMMARY_PROJECTION, sort: { expires: 1 }, limit },
       )
+      .toArray();
+  }
+
+  /** Up to `limit` active sessions with an id after `afterId`, in id order (a walk over everyone's sessions). */
+  findActiveAfter(afterId: string, limit: number): Promise<SessionDocument[]> {
+    return this.collection()
+      .find(this.activeFilter({ _id: { $gt: afterId } }), { projection: SUMMARY_PROJECTION, sort: { _id: 1 }, limit })
       .toArray();
   }
 
@@ -185,7 +207,7 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   private activeFilter(filter: Filter<SessionDocument>): Filter<SessionDocument> {
-    return { ...filter, expires: { $gt: new Date(Date.now() + EXPIRED_SESSION_RETENTION_MS) } };
+    return { ...filter, 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(new Date()) } };
   }
 
   private collection(): Collection<SessionDocument> {

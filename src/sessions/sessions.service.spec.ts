@@ -19,12 +19,13 @@ describe('SessionsService', () => {
   afterAll(() => destroyTestApp(app));
 
   let counter = 0;
-  async function storedSession(userId: string): Promise<string> {
+  /** A stored session, last active `idleMinutes` ago (past the 15-minute idle deadline from 15 on). */
+  async function storedSession(userId: string, { idleMinutes = 0, stamp = 'stamp-1' } = {}): Promise<string> {
     const id = (++counter).toString(16).padStart(64, '0');
-    const now = new Date();
+    const at = new Date(Date.now() - idleMinutes * MINUTE_MS);
     await repository.insert({
       _id: id,
-      session: { userId, createdAt: now, lastActivityAt: now, ip: '', userAgent: '', cookie: {} } as never,
+      session: { userId, stamp, createdAt: at, lastActivityAt: at, ip: '', userAgent: '', cookie: {} } as never,
     });
     return id;
   }
@@ -32,7 +33,7 @@ describe('SessionsService', () => {
   const events = (type: string, userId: string) => connectionOf(app).collection('session_events').countDocuments({ type, userId });
 
   it('expires a session once, however many callers try at the same moment', async () => {
-    const id = await storedSession('user-a');
+    const id = await storedSession('user-a', { idleMinutes: 16 });
     const results = await Promise.all(
       Array.from({ length: 5 }, () => sut.expire({ id, userId: 'user-a', createdAt: new Date() }, 'inactivity')),
     );
@@ -55,6 +56,33 @@ describe('SessionsService', () => {
     for (const id of others) expect(await repository.findById(id)).toBeNull();
     expect(await events('session.revoked', 'user-c')).toBe(2);
     expect(await sut.revokeAllOfUser('user-c', { by: 'admin', reason: 'admin' }, kept)).toBe(0);
+  });
+
+  it('never expires a live session: only one past its deadline', async () => {
+    const id = await storedSession('user-d');
+    expect(await sut.expire({ id, userId: 'user-d' }, 'inactivity')).toBe(false);
+    expect(await repository.findById(id)).not.toBeNull();
+    expect(await events('session.expired', 'user-d')).toBe(0);
+  });
+
+  it('keeps a session the expiry pass ended ended: a late activity write changes nothing, a revoke records nothing', async () => {
+    const id = await storedSession('user-e', { idleMinutes: 16 });
+    const session = { id, userId: 'user-e' };
+    expect(await sut.endPastDeadline(session, 'inactivity')).toBe(true);
+    expect(await repository.recordActivity(id, new Date(), new Date())).toBe(false);
+    expect((await repository.findById(id))?.session).toMatchObject({ endedReason: 'inactivity' });
+    expect(await sut.revoke(id, { by: 'admin', actorId: 'admin-1', reason: 'admin' })).toBe(false);
+    expect(await sut.endPastDeadline(session, 'inactivity')).toBe(false);
+    expect(await events('session.expired', 'user-e')).toBe(1);
+    expect(await events('session.revoked', 'user-e')).toBe(0);
+  });
+
+  it('ends only the sessions issued under another credential stamp', async () => {
+    const [old, current] = [await storedSession('user-f', { stamp: 'old' }), await storedSession('user-f', { stamp: 'new' })];
+    expect(await sut.revokeStale('user-f', 'new', { by: 'system', reason: 'stale_credentials' })).toBe(1);
+    expect(await repository.findById(old)).toBeNull();
+    expect(await repository.findById(current)).not.toBeNull();
+    expect(await sut.revokeStale('user-f', 'new', { by: 'system', reason: 'stale_credentials' })).toBe(0);
   });
 
   it('reports the idle deadline no later than the absolute one, near the end of the lifetime', () => {

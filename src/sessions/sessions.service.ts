@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { CookieOptions, Request, Response } from 'express';
 import type { Session, SessionData } from 'express-session';
+import type { Filter } from 'mongodb';
 import { promisify } from 'node:util';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
-import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { ActivityWrites } from './activity-writes';
@@ -36,15 +37,27 @@ export interface Revoker {
 
 type LoadedSession = Session & Partial<SessionData>;
 
+/** Why a session continues under a new id (`session.rotated`). */
+export type RotationReason = 'reauthenticated' | 'password_changed';
+
+const LIMIT: Revoker = { by: 'system', reason: 'limit' };
+const STALE_CREDENTIALS: Revoker = { by: 'system', reason: 'stale_credentials' };
+/** Sessions an emergency sign-out reads at a time. */
+const EMERGENCY_BATCH = 500;
+
 /** A response at or above this status is a failure: it does not count as activity. */
 const FIRST_ERROR_STATUS = 400;
 
 /**
- * A session's life: start at sign-in, activity, end by sign-out, expiry or
- * revocation. Only start, rotate, sign-out and activity take the request
- * (they work on its express-session); everything else takes plain values, so
- * it runs the same from a job, the CLI or a test. Each end is recorded once:
- * by whoever's delete removed the document.
+ * The one owner of a session's life: every write to `sessions` is made here
+ * (through SessionsRepository), and every other module asks. A session is live
+ * or ended; each transition is one conditional write on `_id` plus the state
+ * it expects (live: not marked ended and before its first deadline), so of
+ * any number of racing writers one wins, and only the winner records the end
+ * (event, metric, log). Nothing moves an ended session back. Start, rotation,
+ * sign-out and activity take the request (they work on its express-session);
+ * everything else takes plain values, so it runs the same from a job, the CLI
+ * or a test.
  */
 @Injectable()
 export class SessionsService {
@@ -77,12 +90,14 @@ export class SessionsService {
   }
 
   /**
-   * Sign-in: a fresh session id for this user (no fixation); the previous
-   * session, if any, is gone. Beyond SESSION_MAX_PER_USER, the user's least
-   * recently active sessions end first. `trustedDevice`: the browser showed a
-   * device cookie of this account; without one the sign-in is a new device.
+   * Sign-in: a fresh session id for this user (no fixation), issued under the
+   * credential stamp the password was proved under. A live session this
+   * browser held is ended first (recorded). Beyond SESSION_MAX_PER_USER, the
+   * user's least recently active sessions end. `trustedDevice`: the browser
+   * showed a device cookie of this account; without one it is a new device.
    */
-  async start(req: Request, user: AuthenticatedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
+  async start(req: Request, user: VerifiedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
+    if (req.auth?.state === 'active') await this.endIfLive(endedOf(req), { by: 'user', actorId: user.id, reason: 'signed_in_again' });
     const endedAtSignIn = await this.makeRoomFor(user.id);
     await promisify(this.store.regenerate.bind(this.store))(req);
     const now = new Date();
@@ -92,6 +107,7 @@ export class SessionsService {
       email: user.email,
       name: user.name,
       role: user.role,
+      stamp: user.stamp,
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
@@ -102,110 +118,104 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     const id = SessionsService.currentId(req);
-    await this.assertAccountUnchanged(user, id);
+    await this.assertIssuedUnderCurrentCredentials({ id, userId: user.id, createdAt: now }, user.stamp);
+    await this.keepWithinLimit(user.id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id, trustedDevice);
     if (!trustedDevice) await this.events.newDevice(user, id, deviceFamily(userAgent));
   }
 
-  /** The password was proved again (re-authentication): sensitive actions are open for REAUTH_MINUTES. */
-  async reauthenticated(req: Request, user: AuthenticatedUser): Promise<void> {
-    const at = new Date();
-    const id = SessionsService.currentId(req);
-    await this.repository.setAuthenticatedAt(id, at);
-    (req.session as StoredSession).authenticatedAt = at;
-    await this.events.reauthenticated(user, id);
+  /**
+   * The password was proved again (re-authentication): the session continues
+   * under a new id, and sensitive actions are open for REAUTH_MINUTES.
+   */
+  async reauthenticated(req: Request, user: VerifiedUser): Promise<void> {
+    await this.assertIssuedUnder(req, user.stamp);
+    await this.rotate(req, { user, stamp: user.stamp, authenticatedAt: new Date(), reason: 'reauthenticated' });
+    await this.events.reauthenticated(user, SessionsService.currentId(req));
   }
 
-  /** Emergency sign-out: every session but the caller's ends at once; one event says how many and who. */
-  async revokeAllExcept(currentId: string, actor: AuthenticatedUser): Promise<number> {
-    const ended = await this.repository.deleteAllExcept(currentId);
-    await this.events.revokedAll(ended, actor);
-    return ended;
+  /**
+   * The request's session was issued under `stamp` (the user's credential stamp
+   * as just read); otherwise a credential change is ending it right now: it is
+   * ended here (recorded once) and the request fails with AUTH_1003.
+   */
+  async assertIssuedUnder(req: Request, stamp: string): Promise<void> {
+    if (((req.session as StoredSession).stamp ?? '') === stamp) return;
+    const session = endedOf(req);
+    forget(req);
+    await this.endIfLive(session, STALE_CREDENTIALS);
+    throw new AppException(ErrorCode.SESSION_INVALID);
   }
 
-  /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */
-  async endForDeviceChange(session: EndedSession, signedInWith: string): Promise<void> {
-    if (await this.repository.deleteById(session.id)) await this.events.anomaly(session, signedInWith);
-  }
-
-  /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
-  private async makeRoomFor(userId: string): Promise<number> {
-    if (this.maxPerUser === 0) return 0;
-    const active = await this.repository.findActiveOfUser(userId);
-    const excess = active.length - (this.maxPerUser - 1);
-    if (excess <= 0) return 0;
-    const oldestFirst = active.sort((a, b) => new Date(a.session.lastActivityAt).getTime() - new Date(b.session.lastActivityAt).getTime());
-    let ended = 0;
-    for (const document of oldestFirst.slice(0, excess)) {
-      if (await this.revoke(document._id, { by: 'system', reason: 'limit' })) ended++;
+  /**
+   * The same session under a new id and cookie, after re-authentication or a
+   * password change: the old cookie is refused from now on. Sign-in time and
+   * absolute deadline stay; who the user is comes from `user`, read with the
+   * password just proved. The new session is inserted only when this call's
+   * conditional delete ended the live old one (a session ended meanwhile, by
+   * an admin or a credential change, stays ended: AUTH_1003), and it lives
+   * only if `stamp` is still the account's stamp after the insert.
+   */
+  async rotate(
+    req: Request,
+    { user, stamp, authenticatedAt, reason }: { user: AuthenticatedUser; stamp: string; authenticatedAt?: Date; reason: RotationReason },
+  ): Promise<void> {
+    const old = req.session as StoredSession;
+    const previous = endedOf(req);
+    if (!(await this.repository.deleteIfLive(previous.id))) {
+      forget(req);
+      throw new AppException(ErrorCode.SESSION_INVALID);
     }
-    return ended;
-  }
-
-  /**
-   * The session carries the user's role and requests do not re-read the
-   * account, so an admin who disables the account or changes its role while
-   * this sign-in is under way must not miss the new session: their revocation
-   * either ran after the insert (and deleted it) or the account read here,
-   * after the insert, shows the change.
-   */
-  private async assertAccountUnchanged(user: AuthenticatedUser, id: string): Promise<void> {
-    const now = await this.users.findById(user.id);
-    if (now && !now.disabled && now.role === user.role) return;
-    await this.repository.deleteById(id);
-    throw new AppException(now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
-  }
-
-  /**
-   * The same session under a new id and cookie, after a credential change: the
-   * old cookie is refused from now on. Sign-in time and absolute deadline stay.
-   */
-  async rotate(req: Request): Promise<void> {
-    const { userId, email, name, role, createdAt, authenticatedAt, ip, userAgent, device } = req.session as StoredSession;
+    await this.events.rotated(previous, reason);
     await promisify(this.store.regenerate.bind(this.store))(req);
     Object.assign(req.session, {
-      userId,
-      email,
-      name,
-      role,
-      createdAt,
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      stamp,
+      createdAt: old.createdAt,
       lastActivityAt: new Date(),
-      authenticatedAt,
-      ip,
-      userAgent,
-      device,
+      authenticatedAt: authenticatedAt ?? old.authenticatedAt,
+      ip: old.ip,
+      userAgent: old.userAgent,
+      device: old.device,
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
+    await this.assertIssuedUnderCurrentCredentials({ ...previous, id: SessionsService.currentId(req) }, stamp);
   }
 
-  /** Sign-out: deletes the request's session server-side; the cookie is the caller's to clear. */
+  /** Sign-out: ends the request's session server-side (recorded once); the cookie is the caller's to clear. */
   async end(req: Request): Promise<void> {
-    const session = req.session as LoadedSession | undefined;
-    const ended = session?.userId
-      ? { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt }
-      : undefined;
-    // A session that could not be loaded (MongoDB down) is deleted by id, which fails while it is down.
-    if (!ended && req.auth?.state !== 'unverified') return;
+    if ((req.session as LoadedSession | undefined)?.userId) {
+      const session = endedOf(req);
+      forget(req);
+      if (await this.repository.deleteIfLive(session.id)) await this.events.logout(session);
+      return;
+    }
+    // A session that could not be loaded (MongoDB down) is looked up again, which fails while it is down.
+    if (req.auth?.state !== 'unverified') return;
+    const id = SessionsService.currentId(req);
     forget(req);
-    const deleted = await this.repository.deleteById(ended?.id ?? SessionsService.currentId(req));
-    if (ended && deleted) await this.events.logout(ended);
+    const document = await this.repository.findById(id);
+    if (document && (await this.repository.deleteIfLive(id))) await this.events.logout(toEnded(document));
   }
 
   /**
    * A request found the session past a deadline: deleted, so it can never come
-   * back; true when this call ended it. The end is recorded by the one delete
-   * that removed an unrecorded session: not when the expiry pass recorded it
-   * already (`recordedByPass`), nor by the losers among parallel requests.
+   * back; true when this call ended it (and recorded it). Not recorded by the
+   * losers among parallel requests, nor when the expiry pass got there first.
    */
-  async expire(session: EndedSession, reason: ExpiryReason, recordedByPass = false): Promise<boolean> {
-    if (recordedByPass) {
-      await this.repository.deleteById(session.id);
-      return false;
-    }
-    const endedHere = await this.repository.deleteUnlessEnded(session.id);
+  async expire(session: EndedSession, reason: ExpiryReason): Promise<boolean> {
+    const endedHere = await this.repository.deleteIfDue(session.id);
     if (endedHere) await this.events.expired(session, reason);
     return endedHere;
+  }
+
+  /** The expiry pass recorded this session's end and its owner has now been told why: it can go. */
+  async purgeEnded(id: string): Promise<void> {
+    await this.repository.deleteEnded(id);
   }
 
   /**
@@ -221,31 +231,112 @@ export class SessionsService {
     return marked;
   }
 
-  /** The account behind the session is gone or disabled. */
-  async discard(session: EndedSession): Promise<void> {
-    if (await this.repository.deleteById(session.id)) await this.events.revoked(session, 'system', undefined, 'account_unavailable');
+  /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */
+  async endForDeviceChange(session: EndedSession, signedInWith: string): Promise<void> {
+    if (await this.repository.deleteIfLive(session.id)) await this.events.anomaly(session, signedInWith);
   }
 
-  /** Ends one session by public id; false when there is no such active session (of `ownerId`, when given). */
+  /** The account behind the session is gone or disabled. */
+  async discard(session: EndedSession): Promise<void> {
+    await this.endIfLive(session, { by: 'system', reason: 'account_unavailable' });
+  }
+
+  /** Ends one live session by public id; false when there is no such live session (of `ownerId`, when given). */
   async revoke(id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
     const document = await this.repository.findById(id);
     if (!document || (ownerId !== undefined && document.session.userId !== ownerId)) return false;
-    if (!(await this.repository.deleteById(id))) return false;
-    await this.events.revoked(toEnded(document), revoker.by, revoker.actorId, revoker.reason);
+    return this.endIfLive(toEnded(document), revoker);
+  }
+
+  /** Ends every live session of a user except `exceptId`; how many this call ended (each recorded once). */
+  async revokeAllOfUser(userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
+    const documents = await this.repository.findActiveOfUser(userId, exceptId);
+    return this.endEach(documents, revoker);
+  }
+
+  /**
+   * A credential change bumped the user's stamp to `stamp`: every live session
+   * of theirs issued under another stamp ends (but `exceptId`, which the caller
+   * rotates). Called before the change is written (ending all of them) and
+   * again after it, for sign-ins that raced in between; those also check the
+   * stamp themselves after their insert.
+   */
+  async revokeStale(userId: string, stamp: string, revoker: Revoker, exceptId?: string): Promise<number> {
+    const stale = (await this.repository.findActiveOfUser(userId, exceptId)).filter((document) => document.session.stamp !== stamp);
+    return this.endEach(stale, revoker, { 'session.stamp': { $ne: stamp } });
+  }
+
+  /**
+   * Emergency sign-out: every live session but the caller's ends, each
+   * recorded as revoked by the admin, then one summary event says how many.
+   */
+  async revokeAllExcept(currentId: string, actor: AuthenticatedUser): Promise<number> {
+    const revoker: Revoker = { by: 'admin', actorId: actor.id, reason: 'emergency' };
+    let ended = 0;
+    for (let after = ''; ;) {
+      const batch = await this.repository.findActiveAfter(after, EMERGENCY_BATCH);
+      if (batch.length === 0) break;
+      ended += await this.endEach(
+        batch.filter((document) => document._id !== currentId),
+        revoker,
+      );
+      after = batch[batch.length - 1]._id;
+    }
+    await this.events.revokedAll(ended, actor);
+    return ended;
+  }
+
+  /** A user's name or email changed: their sessions show it from the next request on. */
+  async userRenamed(user: { id: string; email: string; name: string }): Promise<void> {
+    await this.repository.refreshUser(user);
+  }
+
+  /** Ends a live session and records it; false when it was not live (someone else ended it, or it expired). */
+  private async endIfLive(session: EndedSession, revoker: Revoker, also?: Filter<SessionDocument>): Promise<boolean> {
+    if (!(await this.repository.deleteIfLive(session.id, also))) return false;
+    await this.events.revoked(session, revoker.by, revoker.actorId, revoker.reason);
     return true;
   }
 
-  /** Ends every session of a user except `exceptId`; returns how many ended (each recorded once). */
-  async revokeAllOfUser(userId: string, revoker: Revoker, exceptId?: string): Promise<number> {
-    const documents = await this.repository.findActiveOfUser(userId, exceptId);
-    const ended = await Promise.all(
-      documents.map(async (document) => ((await this.repository.deleteById(document._id)) ? document : undefined)),
-    );
-    const deleted = ended.filter((document) => document !== undefined);
-    for (const document of deleted) {
-      await this.events.revoked(toEnded(document), revoker.by, revoker.actorId, revoker.reason);
-    }
-    return deleted.length;
+  private async endEach(documents: SessionDocument[], revoker: Revoker, also?: Filter<SessionDocument>): Promise<number> {
+    const ended = await Promise.all(documents.map((document) => this.endIfLive(toEnded(document), revoker, also)));
+    return ended.filter(Boolean).length;
+  }
+
+  /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
+  private async makeRoomFor(userId: string): Promise<number> {
+    if (this.maxPerUser === 0) return 0;
+    const active = await this.repository.findActiveOfUser(userId);
+    const excess = active.length - (this.maxPerUser - 1);
+    if (excess <= 0) return 0;
+    return this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, excess), LIMIT);
+  }
+
+  /**
+   * After the insert: parallel sign-ins each made room before any of them
+   * inserted, so together they may exceed the limit. Each trims after its own
+   * insert, by one order all of them agree on, so the last to look ends every
+   * session beyond the limit and no trim ends one of the most recent.
+   */
+  private async keepWithinLimit(userId: string): Promise<void> {
+    if (this.maxPerUser === 0) return;
+    const active = await this.repository.findActiveOfUser(userId);
+    if (active.length <= this.maxPerUser) return;
+    await this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, active.length - this.maxPerUser), LIMIT);
+  }
+
+  /**
+   * The session carries the user's role and requests do not re-read the
+   * account, so a credential change (password, role, disabled) made while this
+   * session was being issued must not miss it: the change wrote the account
+   * before ending stale sessions, and this reads the account after the insert,
+   * so either that ending saw the new session or this read sees the change.
+   */
+  private async assertIssuedUnderCurrentCredentials(session: EndedSession, stamp: string): Promise<void> {
+    const now = await this.users.currentCredentials(session.userId);
+    if (now && !now.disabled && now.stamp === stamp) return;
+    await this.endIfLive(session, STALE_CREDENTIALS);
+    throw new AppException(now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
   }
 
   clearCookie(res: Response): void {
@@ -262,8 +353,9 @@ export class SessionsService {
   /**
    * Counts the request as activity, writing at most once per write interval
    * (also when a burst of requests loaded the session before the write)
-   * unless forced ("stay signed in"). A session ended meanwhile stays ended,
-   * and a failed write is logged, never shown to the user.
+   * unless forced ("stay signed in"). The write applies only to a live
+   * session: one ended meanwhile stays ended. A failed write is logged, never
+   * shown to the user (unless forced).
    */
   async recordActivity(req: Request, options: { force?: boolean } = {}): Promise<ActiveSession | undefined> {
     const session = req.session as LoadedSession | undefined;
@@ -273,14 +365,21 @@ export class SessionsService {
     if (!options.force && !this.policy.shouldRecordActivity(timestamps, now)) return undefined;
     const id = SessionsService.currentId(req);
     if (!this.activityWrites.claim(id, now.getTime()) && !options.force) return undefined;
+    let written: boolean;
     try {
-      await this.repository.recordActivity(id, session.createdAt, now);
-      session.lastActivityAt = now;
+      written = await this.repository.recordActivity(id, session.createdAt, now);
     } catch (error) {
       this.activityWrites.release(id, now.getTime());
       if (options.force) throw error;
       this.logger.warn(`Could not record session activity: ${(error as Error).message}`);
+      return undefined;
     }
+    // Ended meanwhile (signed out, revoked, expired): it stays ended, and "stay signed in" says so.
+    if (!written) {
+      if (options.force) throw new AppException(ErrorCode.SESSION_INVALID);
+      return undefined;
+    }
+    session.lastActivityAt = now;
     return this.describe(id, session as SessionTimestamps);
   }
 
@@ -314,4 +413,20 @@ export function forget(req: Request): void {
 
 function toEnded(document: SessionDocument): EndedSession {
   return { id: document._id, userId: document.session.userId, createdAt: document.session.createdAt };
+}
+
+/** The request's own session, as the event of its end needs it. */
+function endedOf(req: Request): EndedSession {
+  const session = req.session as StoredSession;
+  return { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt };
+}
+
+/** Most recently active last; ties by sign-in time, then id, so every instance picks the same sessions. */
+function leastRecentlyActiveFirst(a: SessionDocument, b: SessionDocument): number {
+  const time = (value: Date) => new Date(value).getTime();
+  return (
+    time(a.session.lastActivityAt) - time(b.session.lastActivityAt) ||
+    time(a.session.createdAt) - time(b.session.createdAt) ||
+    (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)
+  );
 }

@@ -1,4 +1,5 @@
 import type { AuthState } from '../sessions/auth-state';
+import type { ExpiryReason } from '../sessions/session-expiry-policy';
 import type { UserRole } from '../users/user.schema';
 
 declare global {
@@ -20,6 +21,8 @@ declare module 'express-session' {
     email: string;
     name: string;
     role: UserRole;
+    /** The user's credential stamp when this session was issued; a session whose stamp is not the user's is ended. */
+    stamp?: string;
     createdAt: Date;
     lastActivityAt: Date;
     ip: string;
@@ -31,6 +34,6 @@ declare module 'express-session' {
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
     endedAtSignIn?: number;
     /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
-    endedReason?: string;
+    endedReason?: ExpiryReason;
   }
 }

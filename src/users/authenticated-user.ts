@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { UserRole } from './user.schema';
+
+const CREDENTIAL_STAMP_BYTES = 12;
 
 /** What a request knows of its signed-in user: never the password hash. */
 export interface AuthenticatedUser {
@@ -11,4 +14,14 @@ export interface AuthenticatedUser {
 /** Only the public fields, whatever richer object (a mongoose document) comes in. */
 export function toAuthenticatedUser(user: AuthenticatedUser): AuthenticatedUser {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+/** An account whose password was just proved, with the credential stamp it was proved under. */
+export interface VerifiedUser extends AuthenticatedUser {
+  stamp: string;
+}
+
+/** A new credential stamp: random, so no two changes can give the same one. */
+export function newCredentialStamp(): string {
+  return randomBytes(CREDENTIAL_STAMP_BYTES).toString('base64url');
 }

@@ -22,6 +22,15 @@ export class User {
   @Prop({ default: false })
   disabled: boolean;
 
+  /**
+   * Changes with the password, the role and the disabled flag (a credential
+   * stamp, as ASP.NET Identity's security stamp): a session records the stamp it
+   * was issued under and dies when it differs. Accounts created before stamps
+   * existed have the empty stamp.
+   */
+  @Prop({ default: '' })
+  credentialStamp: string;
+
   createdAt: Date;
   updatedAt: Date;
 }

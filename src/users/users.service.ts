@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, trusted } from 'mongoose';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
+import { newCredentialStamp } from './authenticated-user';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { User, UserDocument, UserRole } from './user.schema';
@@ -20,6 +21,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
+function stampIs(stamp: string) {
+  return stamp === '' ? trusted({ $in: ['', null] }) : stamp;
+}
+
 @Injectable()
 export class UsersService implements OnModuleInit {
   constructor(
@@ -33,6 +39,16 @@ export class UsersService implements OnModuleInit {
 
   findById(id: string): Promise<UserDocument | null> {
     return isValidObjectId(id) ? this.users.findById(id).exec() : Promise.resolve(null);
+  }
+
+  /**
+   * The account's disabled flag and credential stamp as they are now, read from
+   * the primary (a secondary may not have seen a change that just answered).
+   */
+  async currentCredentials(id: string): Promise<{ disabled: boolean; stamp: string } | null> {
+    if (!isValidObjectId(id)) return null;
+    const user = await this.users.findById(id, { disabled: 1, credentialStamp: 1 }).read('primary').lean().exec();
+    return user && { disabled: user.disabled, stamp: user.credentialStamp ?? '' };
   }
 
   findByEmailWithPasswordHash(email: string): Promise<UserDocument | null> {
@@ -67,12 +83,14 @@ export class UsersService implements OnModuleInit {
   }
 
   /**
-   * Applies the given changes; null when there is no such user. An update then
-   * a read, not findOneAndUpdate: FerretDB cannot project inside findAndModify.
+   * Applies the given changes, with `stamp` as the new credential stamp when
+   * given; null when there is no such user. An update then a read, not
+   * findOneAndUpdate: FerretDB cannot project inside findAndModify.
    */
-  async update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>): Promise<UserDocument | null> {
+  async update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>, stamp?: string): Promise<UserDocument | null> {
     if (!isValidObjectId(id)) return null;
-    await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
+    const set = stamp === undefined ? changes : { ...changes, credentialStamp: stamp };
+    await this.users.updateOne({ _id: id }, { $set: set }, { runValidators: true }).exec();
     return this.users.findById(id).exec();
   }
 
@@ -82,10 +100,18 @@ export class UsersService implements OnModuleInit {
     if (problem) throw new AppException(ErrorCode.INVALID_INPUT, { fields: { newPassword: problem } });
   }
 
-  /** Replaces the password hash after the policy check. */
-  async setPassword(user: UserDocument, password: string): Promise<void> {
+  /**
+   * Replaces the password hash after the policy check, and the credential stamp
+   * with `stamp`, only while the stamp is still `expectedStamp` (the one the
+   * current password was proved under): false when another change came first.
+   */
+  async setPassword(user: UserDocument, password: string, expectedStamp: string, stamp: string): Promise<boolean> {
     this.assertAcceptablePassword(password, user.email);
-    await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: await this.hasher.hash(password) } }).exec();
+    const passwordHash = await this.hasher.hash(password);
+    const result = await this.users
+      .updateOne({ _id: user._id, credentialStamp: stampIs(expectedStamp) }, { $set: { passwordHash, credentialStamp: stamp } })
+      .exec();
+    return result.matchedCount === 1;
   }
 
   async adminExists(): Promise<boolean> {
@@ -106,6 +132,7 @@ export class UsersService implements OnModuleInit {
         name: input.name ?? '',
         role: input.role ?? 'user',
         passwordHash: await this.hasher.hash(input.password),
+        credentialStamp: newCredentialStamp(),
       });
     } catch (error) {
       if ((error as { code?: number }).code === DUPLICATE_KEY) {

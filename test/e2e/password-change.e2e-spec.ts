@@ -140,7 +140,7 @@ describe('a password change interrupted by a database failure', () => {
   it('changes nothing when ending the other sessions fails', async () => {
     const user = await createUser(app);
     const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
-    jest.spyOn(app.get(SessionsService), 'revokeAllOfUser').mockRejectedValueOnce(outage());
+    jest.spyOn(app.get(SessionsService), 'revokeStale').mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
@@ -150,8 +150,8 @@ describe('a password change interrupted by a database failure', () => {
     const user = await createUser(app);
     const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
     const sessions = app.get(SessionsService);
-    const revoke = sessions.revokeAllOfUser.bind(sessions);
-    jest.spyOn(sessions, 'revokeAllOfUser').mockImplementationOnce(revoke).mockRejectedValueOnce(outage());
+    const revoke = sessions.revokeStale.bind(sessions);
+    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
