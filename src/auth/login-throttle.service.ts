@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Collection, MongoBulkWriteError } from 'mongodb';
@@ -6,14 +6,38 @@ import type { Connection } from 'mongoose';
 import { createHash } from 'node:crypto';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
+import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import type { AppConfiguration } from '../config/configuration';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 
 export const LOGIN_FAILURES_COLLECTION = 'login_failures';
 const MS_PER_SECOND = 1000;
 const DUPLICATE_KEY = 11000;
-/** A consume that met a concurrent first attempt, or a lapsed counter, is tried again this often. */
-const CONSUME_ATTEMPTS = 3;
+/**
+ * Rounds a consume may take when its statements meet a concurrent first attempt
+ * (parallel upserts of one new IP counter: all but one collide on `_id`), a
+ * lapsed counter, or one deleted meanwhile. Each such round means another writer
+ * made progress, so contention settles in two or three; past this it is an
+ * outage-like condition.
+ */
+const CONSUME_ROUNDS = 6;
+/** How long an attempt that met an outage waits for the IP's point to be given back before answering. */
+const OUTAGE_GIVE_BACK_WAIT_MS = 500;
+
+/**
+ * Contention on the counters that did not settle within CONSUME_ROUNDS: the
+ * database is not behaving, no counter was found at its limit. Answered like an
+ * outage (503 SYS_9002, by its name: see isDatabaseUnavailable), never as a
+ * lock, and deliberately not an AppException, so AuthService records no
+ * `locked` event for it.
+ */
+export class ThrottleContentionError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+
+  constructor(key: string) {
+    super(`sign-in counter ${key.slice(0, key.indexOf(':'))} still contended after ${CONSUME_ROUNDS} rounds`);
+  }
+}
 
 interface CounterDocument {
   _id: string;
@@ -40,19 +64,32 @@ export const DEVICE_MAX_FAILURES = 3;
 /**
  * Sign-in attempts counted per account and per client IP in MongoDB, so every
  * instance sees the same counts. An attempt is counted *before* its password is
- * checked, both counters in one command, each statement an atomic conditional
- * upsert (`points < limit`): however many attempts arrive at once, at most
- * `limit` of them get their password checked, the rest get AUTH_1006 with
- * Retry-After. A success gives its points back (the account's counter starts
+ * checked, both counters in one command, each count an atomic conditional
+ * update (`points < limit`; see `count`): however many attempts arrive at
+ * once, at most `limit` of them get their password checked, the rest get
+ * AUTH_1006 with Retry-After. A success gives its points back (the account's counter starts
  * over; the IP's loses this attempt), so only failures add up. The count lapses
  * LOGIN_LOCK_MINUTES after the last counted attempt; a lock lasts that long
  * from the attempt that reached the limit.
+ *
+ * An attempt refused by either counter is counted by neither. The command is
+ * an ordered write, IP statement first: a refusal by the IP's counter stops it
+ * before the account's statement, so an IP past its limit adds nothing to any
+ * account (the per-IP limit bounds how many account counters one IP can
+ * touch); a refusal by the account's counter gives the IP its point back. The
+ * order decides who can hurt whom while an attempt is between the two steps
+ * (or if giving the point back fails): IP first, the one transiently (or, on a
+ * failure, until it lapses) charged is the IP that made the refused attempt,
+ * that is the attacker's own budget. Account first, an IP over its limit would
+ * charge its victim's account, so a flood from an already locked-out IP could
+ * still lock the owner out (transiently, or for good on a failure).
  *
  * Not rate-limiter-flexible: it spends one findAndModify per key and has no
  * multi-key consume, which doubles the database work of every sign-in.
  */
 @Injectable()
 export class LoginThrottleService implements OnModuleInit {
+  private readonly logger = new Logger(LoginThrottleService.name);
   private readonly maxPerAccount: number;
   private readonly maxPerIp: number;
   private readonly lockMs: number;
@@ -73,24 +110,38 @@ export class LoginThrottleService implements OnModuleInit {
   }
 
   /**
-   * Counts the attempt against both limits, or throws AUTH_1006 when either is
-   * reached. Database errors propagate as they are: an outage is not a lock.
+   * Counts the attempt against both limits, or throws AUTH_1006 when a counter
+   * is at its limit (and then neither counts it). Contention alone never gives
+   * AUTH_1006: the statements that met a concurrent first attempt or a lapsed
+   * counter run again, and contention that does not settle throws
+   * ThrottleContentionError (503). Database errors propagate as they are: an
+   * outage is not a lock.
    */
   async consume(attempt: SignInAttempt): Promise<void> {
-    let counters: Counter[] = this.counters(attempt);
-    for (let round = 1; round <= CONSUME_ATTEMPTS; round++) {
-      const refused = await this.tryConsume(counters);
-      if (refused.length === 0) return;
-      const now = Date.now();
-      const documents = await this.collection()
-        .find({ _id: { $in: refused.map((counter) => counter.key) } })
-        .toArray();
-      const locked = documents.filter((document) => document.expire.getTime() > now && document.points >= this.limitOf(refused, document));
-      if (locked.length > 0 || round === CONSUME_ATTEMPTS) throw this.tooMany(locked, now);
-      // Not locked: a concurrent first attempt created the counter, or it lapsed before the sweep.
-      const lapsed = documents.filter((document) => document.expire.getTime() <= now).map((document) => document._id);
-      if (lapsed.length > 0) await this.collection().deleteMany({ _id: { $in: lapsed }, expire: { $lte: new Date(now) } });
-      counters = refused;
+    const [first, ip] = this.counters(attempt);
+    let ipCounted = false;
+    try {
+      for (let round = 1; ; round++) {
+        const outcome = await this.count(ipCounted ? undefined : ip, first);
+        if (outcome === 'counted') return;
+        const refused = outcome === 'ip refused' ? ip : first;
+        // The account refused: the IP's statement ran and counted it (this round or an earlier one).
+        ipCounted ||= refused === first;
+        // The refusal came from the primary; a secondary may not have the counter yet.
+        const document = await this.collection().findOne({ _id: refused.key }, { readPreference: 'primary' });
+        const now = Date.now();
+        if (document && document.expire.getTime() > now && document.points >= refused.limit) throw this.tooMany(document, now);
+        if (round === CONSUME_ROUNDS) throw new ThrottleContentionError(refused.key);
+        // Not at its limit: a concurrent first attempt created the counter (the next round counts on it),
+        // it was deleted meanwhile (the next round creates it), or it lapsed before the sweep removed it.
+        if (document && document.expire.getTime() <= now) {
+          await this.collection().deleteOne({ _id: refused.key, expire: { $lte: new Date(now) } });
+        }
+      }
+    } catch (error) {
+      // Counted by the IP but not by the account (refused, or a failure after the IP's step): the IP gets its point back.
+      if (ipCounted) await this.giveBack(ip, isDatabaseUnavailable(error) && !(error instanceof ThrottleContentionError));
+      throw error;
     }
   }
 
@@ -106,41 +157,70 @@ export class LoginThrottleService implements OnModuleInit {
     );
   }
 
-  /** The counters whose statement could not count the attempt (limit reached, lapsed, or a race). */
-  private async tryConsume(counters: Counter[]): Promise<Counter[]> {
+  /**
+   * One ordered write (one command): the IP's statement, when `ip` is given,
+   * then the account's (or device's) two. The IP's is a conditional upsert:
+   * refused (at its limit, lapsed, or a concurrent first attempt created it),
+   * it fails with a duplicate key and the write stops before the account's
+   * statements. The account's never fail: one makes sure the counter exists
+   * (an upsert by `_id` alone, which MongoDB retries itself on a duplicate
+   * key), the other counts the attempt if `points < limit` and the count has
+   * not lapsed (no upsert), and the statements' `n` says whether it did. So
+   * the only statement that can fail is the first one, which matters on
+   * FerretDB 1.24: it reports any failed statement of an update at index 0
+   * with no counts, whatever ran before it.
+   */
+  private async count(ip: Counter | undefined, first: Counter): Promise<'counted' | 'ip refused' | 'account refused'> {
     const now = new Date();
-    const operations: AnyBulkWriteOperation<CounterDocument>[] = counters.map(({ key, limit }) => ({
-      updateOne: {
-        filter: { _id: key, points: { $lt: limit }, expire: { $gt: now } },
-        update: { $inc: { points: 1 }, $set: { expire: new Date(now.getTime() + this.lockMs) } },
-        upsert: true,
-      },
-    }));
+    const expire = new Date(now.getTime() + this.lockMs);
+    const conditional = ({ key, limit }: Counter) => ({ _id: key, points: { $lt: limit }, expire: { $gt: now } });
+    const operations: AnyBulkWriteOperation<CounterDocument>[] = [
+      ...(ip ? [{ updateOne: { filter: conditional(ip), update: { $inc: { points: 1 }, $set: { expire } }, upsert: true } }] : []),
+      { updateOne: { filter: { _id: first.key }, update: { $setOnInsert: { points: 0, expire } }, upsert: true } },
+      { updateOne: { filter: conditional(first), update: { $inc: { points: 1 }, $set: { expire } } } },
+    ];
     try {
-      await this.collection().bulkWrite(operations, { ordered: false });
-      return [];
+      const result = await this.collection().bulkWrite(operations, { ordered: true });
+      // Every statement matched or created its counter, the account's count included; else that one was refused.
+      return result.matchedCount + result.upsertedCount === operations.length ? 'counted' : 'account refused';
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError)) throw error;
       const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
-      const failed = new Set(errors.map((writeError) => writeError.index));
-      // MongoDB runs every statement of an unordered write; FerretDB stops at the first error. Statements
-      // that may not have run are looked at again, like the refused ones (their counter decides).
-      const applied = error.result.matchedCount + error.result.upsertedCount;
-      const firstFailed = Math.min(...failed);
-      const allRan = applied === counters.length - failed.size;
-      return counters.filter((_counter, index) => failed.has(index) || (!allRan && index > firstFailed));
+      // No write error: the driver wrapped its own (a network error, no server): that one, so an outage reads as one.
+      if (errors.length === 0 && error.errorResponse instanceof Error) throw error.errorResponse;
+      if (errors.length !== 1 || errors[0].code !== DUPLICATE_KEY) throw error;
+      // The IP's statement refused. Or the account's first statement collided with a concurrent first
+      // attempt, which MongoDB retries itself and FerretDB's write lock rules out: contention, like a
+      // refusal of the account's count (MongoDB names its index; nothing of the account ran).
+      return ip && errors[0].index === 0 ? 'ip refused' : 'account refused';
     }
   }
 
-  private tooMany(locked: CounterDocument[], now: number): AppException {
-    const longest = Math.max(0, ...locked.map((document) => document.expire.getTime() - now));
-    const retryAfter = Math.max(1, Math.ceil(longest / MS_PER_SECOND));
-    return new AppException(ErrorCode.TOO_MANY_ATTEMPTS, { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
+  /**
+   * Takes back the point the IP's statement counted for an attempt that was
+   * then refused. Best effort: if it fails, the IP keeps that point until its
+   * counter lapses (see the class comment for why the IP, not the account).
+   * In an outage it is not waited for long: it would wait for server selection
+   * on top of the wait that just failed, and 503 is due within 3 s.
+   */
+  private async giveBack(ip: Counter, outage: boolean): Promise<void> {
+    const given = this.collection()
+      .updateOne({ _id: ip.key, points: { $gt: 0 } }, { $inc: { points: -1 } })
+      .then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Could not give an IP counter its point back: ${error.message}`),
+      );
+    if (!outage) return given;
+    let timer: NodeJS.Timeout | undefined;
+    const enough = new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTAGE_GIVE_BACK_WAIT_MS).unref()));
+    await Promise.race([given, enough]);
+    clearTimeout(timer);
   }
 
-  private limitOf(counters: Counter[], document: CounterDocument): number {
-    return counters.find((counter) => counter.key === document._id)?.limit ?? 0;
+  /** AUTH_1006 for a counter found at its limit: Retry-After says when it lapses. */
+  private tooMany(locked: CounterDocument, now: number): AppException {
+    const retryAfter = Math.max(1, Math.ceil((locked.expire.getTime() - now) / MS_PER_SECOND));
+    return new AppException(ErrorCode.TOO_MANY_ATTEMPTS, { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
   }
 
   /**
