@@ -1,10 +1,17 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 import { PeriodicJob } from '../common/lifecycle/periodic-job';
 import { createTtlIndex } from './ttl-support';
 
 /** How often expired documents are deleted where the server has no TTL indexes. */
 export const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * Documents read, then deleted, at a time. On FerretDB a delete holds the
+ * process-wide write lock (ferretdb-patches.ts) for as long as it runs: one
+ * `deleteMany` of 100,000 expired documents held it ~6 s and stalled every
+ * other write; a batch of 500 by `_id` holds it ~70 ms.
+ */
+export const SWEEP_BATCH_SIZE = 500;
 
 interface SweptCollection {
   collection: Collection<Document>;
@@ -47,11 +54,37 @@ export class ExpirySweeper implements OnApplicationShutdown {
     let deleted = 0;
     for (const { collection, field } of this.swept) {
       try {
-        deleted += (await collection.deleteMany({ [field]: { $lt: new Date() } })).deletedCount;
+        deleted += await this.sweepCollection(collection, field);
       } catch (error) {
         this.logger.warn(`Sweeping ${collection.collectionName} failed: ${(error as Error).message}`);
       }
     }
+    return deleted;
+  }
+
+  /**
+   * Deletes the documents of `collection` whose `field` is before `now`, in
+   * batches: the `_id`s of expired documents are read (a read takes no write
+   * lock) SWEEP_BATCH_SIZE at a time, and each batch is deleted by `_id`
+   * (FerretDB as built here answers that through the `_id` index) before the
+   * next is read. One cursor reads them all: FerretDB cannot use the index on
+   * `field`, and a fresh `limit`ed query per batch would scan the collection
+   * again for each. The delete repeats the condition: a document whose date
+   * moved into the future since it was read (a session just used) stays.
+   */
+  async sweepCollection(collection: Collection<Document>, field: string, now = new Date()): Promise<number> {
+    const expired = { [field]: { $lt: now } };
+    const deleteBatch = async (ids: unknown[]) =>
+      (await collection.deleteMany({ _id: { $in: ids }, ...expired } as Filter<Document>)).deletedCount;
+    let deleted = 0;
+    let ids: unknown[] = [];
+    for await (const { _id } of collection.find(expired, { projection: { _id: 1 }, batchSize: SWEEP_BATCH_SIZE })) {
+      ids.push(_id);
+      if (ids.length < SWEEP_BATCH_SIZE) continue;
+      deleted += await deleteBatch(ids);
+      ids = [];
+    }
+    if (ids.length > 0) deleted += await deleteBatch(ids);
     return deleted;
   }
 
