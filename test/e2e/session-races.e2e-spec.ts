@@ -1,0 +1,233 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createHash } from 'node:crypto';
+import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
+import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep, tokenOf } from '../helpers/agents';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+const NEW_PASSWORD = 'a brand new long passphrase';
+const ENDING_EVENTS = ['logout', 'session.expired', 'session.revoked', 'session.anomaly', 'session.rotated'];
+let nextIp = 1;
+const freshIp = () => `198.51.100.${nextIp++}`;
+
+/**
+ * Holds the next call of `object[method]` until released: a step injected
+ * between two writes, so another request can run in the gap.
+ */
+function holdNextCall<T extends object>(object: T, method: keyof T & string) {
+  let reached!: () => void;
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
+  jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
+    reached();
+    await gate;
+    return original(...args);
+  }) as never);
+  return { arrived, release };
+}
+
+const publicId = (agent: { cookie: string }) => createHash('sha256').update(tokenOf(agent.cookie)).digest('hex');
+
+async function liveSessionsOf(app: NestExpressApplication, userId: string) {
+  const documents = await connectionOf(app).collection('sessions').find({ 'session.userId': userId }).toArray();
+  const now = Date.now();
+  return documents.filter((document) => {
+    const { createdAt, lastActivityAt, endedReason } = document.session as { createdAt: Date; lastActivityAt: Date; endedReason?: string };
+    return endedReason === undefined && lastActivityAt.getTime() + 15 * 60_000 > now && createdAt.getTime() + 160 * 60_000 > now;
+  });
+}
+
+const eventsOf = (app: NestExpressApplication, filter: Record<string, unknown>) =>
+  connectionOf(app).collection('session_events').find(filter).toArray();
+
+async function endingEventsOf(app: NestExpressApplication, sessionId: string) {
+  return eventsOf(app, { sessionId, type: { $in: ENDING_EVENTS } });
+}
+
+/** A state-changing request with a fresh CSRF token (fetched first: the agent attaches its cookies when a request is made). */
+async function send(agent: Agent, method: 'post' | 'patch' | 'delete', path: string, body: object = {}) {
+  const token = await csrfToken(agent);
+  return agent[method](path).set('X-CSRF-Token', token).send(body);
+}
+
+const post = (agent: Agent, path: string, body: object = {}) => send(agent, 'post', path, body);
+
+async function signInResponse(app: NestExpressApplication, user: Pick<TestUser, 'email' | 'password'>, agent = newAgent(app)) {
+  return post(agent, '/api/auth/login', { email: user.email, password: user.password });
+}
+
+/** The issue's races between writers of `sessions`, each with a step injected between two writes. */
+describe('one owner of a session’s life, under races', () => {
+  const db = uniqueDatabaseName('session_races');
+  let app: NestExpressApplication;
+  let other: NestExpressApplication;
+  let store: HashedMongoStore;
+  beforeAll(async () => {
+    const env = { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '0' };
+    app = await createTestApp({ db, env });
+    // A second instance on the same database: it shares nothing with the first but MongoDB.
+    other = await createTestApp({ db, env });
+    store = app.get<HashedMongoStore>(SESSION_STORE);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await other?.close();
+    await destroyTestApp(app);
+  });
+
+  it('ends a sign-in that proved the old password while a password change ran on another instance', async () => {
+    const user = await createUser(app);
+    const changer = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const held = holdNextCall(store, 'insert');
+    const racing = signInResponse(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    await held.arrived;
+    await post(changer, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }).then((r) =>
+      expect(r.status).toBe(204),
+    );
+    held.release();
+    const response = await racing;
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('AUTH_1003');
+    // Only the session that changed the password is live, under its new id.
+    const live = await liveSessionsOf(app, user.id);
+    expect(live.map((document) => document._id)).toEqual([
+      publicId({ cookie: sentCookie(await changer.get('/api/auth/me').expect(200), 'session_token') }),
+    ]);
+    const [stale] = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'stale_credentials' });
+    expect(stale).toBeDefined();
+    expect(await endingEventsOf(app, stale.sessionId as string)).toHaveLength(1);
+  });
+
+  it('does not bring a session back when an admin disables the user during their password change', async () => {
+    const admin = await createUser(app, { role: 'admin' });
+    const user = await createUser(app);
+    const adminAgent = await signIn(other, admin, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const held = holdNextCall(store, 'insert');
+    const changing = post(agent, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    await held.arrived;
+    const disabled = await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true });
+    expect(disabled.status).toBe(200);
+    held.release();
+    const response = await changing;
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('AUTH_1007');
+    expect(await liveSessionsOf(app, user.id)).toEqual([]);
+    await agent.get('/api/auth/me').expect(401);
+  });
+
+  it('does not let a demoted admin keep the admin role through a re-authentication', async () => {
+    const [admin, demoted] = [await createUser(app, { role: 'admin' }), await createUser(app, { role: 'admin' })];
+    const adminAgent = await signIn(other, admin, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const agent = await signIn(app, demoted, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const held = holdNextCall(store, 'insert');
+    const reauth = post(agent, '/api/auth/reauth', { password: demoted.password });
+    await held.arrived;
+    const demote = await send(adminAgent, 'patch', `/api/admin/users/${demoted.id}`, { role: 'user' });
+    expect(demote.status).toBe(200);
+    held.release();
+    expect((await reauth).status).toBe(401);
+    expect(await liveSessionsOf(app, demoted.id)).toEqual([]);
+    await agent.get('/api/admin/users').expect(401);
+  });
+
+  it('refuses a password change once an admin’s change of the account came first, and keeps the old password', async () => {
+    const [admin, user] = [await createUser(app, { role: 'admin' }), await createUser(app)];
+    const adminAgent = await signIn(other, admin, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    // Held after the current password was proved, before anything is written.
+    const held = holdNextCall(app.get(SessionsRepository), 'findActiveOfUser');
+    const changing = post(agent, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    await held.arrived;
+    expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { role: 'admin' })).status).toBe(200);
+    held.release();
+    expect((await changing).status).toBe(401);
+    expect((await signInResponse(app, { email: user.email, password: NEW_PASSWORD })).status).toBe(401);
+    expect((await signInResponse(app, user)).status).toBe(200);
+  });
+
+  it('records the ending of a live session a sign-in replaces', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const first = publicId({ cookie: sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token') });
+    expect((await signInResponse(app, user, agent)).status).toBe(200);
+    const [ending] = await endingEventsOf(app, first);
+    expect(ending).toMatchObject({ type: 'session.revoked', reason: 'signed_in_again' });
+    expect(await endingEventsOf(app, first)).toHaveLength(1);
+  });
+
+  it('clears the cookie of an admin who ends their own session through the admin API', async () => {
+    const admin = await createUser(app, { role: 'admin' });
+    const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const own = publicId({ cookie: sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token') });
+    const response = await send(agent, 'delete', `/api/admin/sessions/${own}`);
+    expect(response.status).toBe(204);
+    expect(setCookie(response.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(response.headers['clear-site-data']).toBe('"cache", "storage"');
+    expect(await endingEventsOf(app, own)).toHaveLength(1);
+  });
+});
+
+describe('endings under expiry, and the session limit', () => {
+  const INACTIVITY_MS = 3_000;
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('session_races_expiry'),
+      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000), SESSION_MAX_PER_USER: '2' },
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => destroyTestApp(app));
+
+  it('keeps a session ended when its activity write lands after the expiry pass ended it', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const id = publicId({ cookie: sentCookie(await agent.get('/api/auth/session').expect(200), 'session_token') });
+    // A request a second before the idle deadline: its activity write is held until the pass has ended the
+    // session. Were the write to land, it would move the deadline two seconds past now.
+    await sleep(INACTIVITY_MS - 1_000);
+    const held = holdNextCall(app.get(SessionsRepository), 'recordActivity');
+    await agent.get('/api/auth/me').expect(200);
+    await held.arrived;
+    await sleep(1_300);
+    expect(await app.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(1);
+    held.release();
+    await sleep(50);
+    const after = await agent.get('/api/auth/me');
+    expect(after.status).toBe(401);
+    expect(after.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    await post(agent, '/api/auth/logout').then((response) => expect(response.status).toBe(204));
+    const endings = await endingEventsOf(app, id);
+    expect(endings.map((event) => event.type)).toEqual(['session.expired']);
+  });
+
+  it('counts only live sessions in an emergency sign-out: an expired one is neither ended again nor recorded', async () => {
+    const [admin, user] = [await createUser(app, { role: 'admin' }), await createUser(app)];
+    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    await sleep(INACTIVITY_MS + 200);
+    await app.get(SessionExpiryPass).run();
+    const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const response = await send(agent, 'delete', '/api/admin/sessions');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ended: 0 });
+    expect(await eventsOf(app, { userId: user.id, type: 'session.revoked' })).toEqual([]);
+  });
+
+  it(`keeps SESSION_MAX_PER_USER under parallel sign-ins; the others end as 'limit', once each`, async () => {
+    const user = await createUser(app);
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => signInResponse(app, user, newAgent(app).set('X-Forwarded-For', freshIp()))),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
+    expect(await liveSessionsOf(app, user.id)).toHaveLength(2);
+    const limited = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'limit' });
+    expect(limited).toHaveLength(4);
+    expect(new Set(limited.map((event) => event.sessionId)).size).toBe(4);
+  });
+});
