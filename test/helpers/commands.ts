@@ -5,10 +5,14 @@ import { connectionOf } from './test-app';
 /** Reads and writes of documents; not the driver's handshakes, pings or the background counts. */
 const DATA_COMMANDS = new Set(['find', 'insert', 'update', 'delete', 'findAndModify']);
 
-/** A sweep deletes by date, never by `_id`: it runs on a timer, not for the request being counted. */
+/**
+ * A sweep deletes by date, or a batch of `_id`s (`$in`), never one `_id`: it
+ * runs on a timer, not for the request being counted.
+ */
 function isSweep(event: CommandStartedEvent): boolean {
   const deletes = (event.command as { deletes?: { q: Record<string, unknown> }[] }).deletes;
-  return event.commandName === 'delete' && deletes !== undefined && deletes.every(({ q }) => q._id === undefined);
+  const byOneId = (q: Record<string, unknown>) => q._id !== undefined && !(typeof q._id === 'object' && q._id !== null && '$in' in q._id);
+  return event.commandName === 'delete' && deletes !== undefined && deletes.every(({ q }) => !byOneId(q));
 }
 
 export interface CommandLog {
