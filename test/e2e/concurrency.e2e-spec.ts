@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MetricsService } from '../../src/metrics/metrics.service';
-import { csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
+import { burstOfSignIns, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { watchCommands } from '../helpers/commands';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
@@ -10,21 +10,6 @@ const MAX_FAILURES = 5;
 const INACTIVITY_MS = 1_500;
 let nextIp = 1;
 const freshIp = () => `198.51.100.${nextIp++}`;
-
-/** Everything sent at once: one CSRF token per agent first, then all the sign-ins in parallel. */
-async function burstOfSignIns(app: NestExpressApplication, attempts: { email: string; password: string; ip: string }[]) {
-  const prepared = await Promise.all(
-    attempts.map(async (attempt) => {
-      const agent = newAgent(app).set('X-Forwarded-For', attempt.ip);
-      return { agent, token: await csrfToken(agent), attempt };
-    }),
-  );
-  return Promise.all(
-    prepared.map(({ agent, token, attempt }) =>
-      agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: attempt.email, password: attempt.password }),
-    ),
-  );
-}
 
 const statuses = (responses: { status: number }[]) =>
   responses.reduce<Record<number, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});

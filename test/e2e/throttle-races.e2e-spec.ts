@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AnyBulkWriteOperation, Collection, MongoNetworkError } from 'mongodb';
 import { RequestContext } from '../../src/common/context/request-context';
 import { createHash } from 'node:crypto';
-import { csrfToken, newAgent, sleep } from '../helpers/agents';
+import { burstOfSignIns, SignInAttempt, sleep } from '../helpers/agents';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
@@ -29,28 +29,7 @@ interface CounterDocument {
   expire: Date;
 }
 
-interface Attempt {
-  email: string;
-  password: string;
-  ip: string;
-}
-
-/** One CSRF token per agent first, then every sign-in at once. */
-async function burst(app: NestExpressApplication, attempts: Attempt[]) {
-  const prepared = await Promise.all(
-    attempts.map(async (attempt) => {
-      const agent = newAgent(app).set('X-Forwarded-For', attempt.ip);
-      return { agent, token: await csrfToken(agent), attempt };
-    }),
-  );
-  return Promise.all(
-    prepared.map(({ agent, token, attempt }) =>
-      agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: attempt.email, password: attempt.password }),
-    ),
-  );
-}
-
-const signInOnce = async (app: NestExpressApplication, attempt: Attempt) => (await burst(app, [attempt]))[0];
+const signInOnce = async (app: NestExpressApplication, attempt: SignInAttempt) => (await burstOfSignIns(app, [attempt]))[0];
 
 describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account, ${PER_IP} per IP)`, () => {
   let app: NestExpressApplication;
@@ -109,7 +88,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
       ...Array.from({ length: PER_ACCOUNT + 4 }, (_, i) => ({ email: victim.email, password: `wrong ${i}`, ip })),
       ...others.map((email) => ({ email, password: 'wrong', ip })),
     ];
-    const responses = await burst(app, attempts);
+    const responses = await burstOfSignIns(app, attempts);
     expect(responses.map((response) => `${response.status} ${response.body.error?.code}`)).toEqual(
       Array(attempts.length).fill('429 AUTH_1006'),
     );
@@ -165,7 +144,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     for (let round = 0; round < 3; round++) {
       const user = await createUser(app);
       const lockedBefore = await lockedEvents();
-      const responses = await burst(
+      const responses = await burstOfSignIns(
         app,
         Array.from({ length: PARALLEL }, () => ({ email: user.email, password: user.password, ip: freshIp() })),
       );
@@ -182,7 +161,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     injectContention('account', contention.refuse);
     const lockedBefore = await lockedEvents();
     const ips = Array.from({ length: PARALLEL }, () => freshIp());
-    const responses = await burst(
+    const responses = await burstOfSignIns(
       app,
       ips.map((ip) => ({ email: user.email, password: user.password, ip })),
     );
@@ -201,7 +180,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     const contention = contendedFor(3);
     injectContention('ip', contention.refuse);
     const lockedBefore = await lockedEvents();
-    const responses = await burst(
+    const responses = await burstOfSignIns(
       app,
       users.map((user) => ({ email: user.email, password: user.password, ip })),
     );
@@ -217,7 +196,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     const victim = await lockedAccount();
     const ip = await ipWithOneFailure();
     const attempts = Array.from({ length: 6 }, (_, i) => ({ email: victim.email, password: i % 2 ? victim.password : 'wrong', ip }));
-    const responses = await burst(app, attempts);
+    const responses = await burstOfSignIns(app, attempts);
     expect(responses.map((response) => `${response.status} ${response.body.error?.code}`)).toEqual(Array(6).fill('429 AUTH_1006'));
     for (const response of responses) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
     expect(await pointsOf(ipKey(ip))).toBe(1);

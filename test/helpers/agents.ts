@@ -23,6 +23,28 @@ export async function signIn(app: NestExpressApplication, user: Pick<TestUser, '
   return agent;
 }
 
+/** One sign-in attempt of a burst, from its own client address (`X-Forwarded-For`, with TRUST_PROXY). */
+export interface SignInAttempt {
+  email: string;
+  password: string;
+  ip: string;
+}
+
+/** Everything sent at once: one CSRF token per agent first, then all the sign-ins in parallel. */
+export async function burstOfSignIns(app: NestExpressApplication, attempts: SignInAttempt[]) {
+  const prepared = await Promise.all(
+    attempts.map(async (attempt) => {
+      const agent = newAgent(app).set('X-Forwarded-For', attempt.ip);
+      return { agent, token: await csrfToken(agent), attempt };
+    }),
+  );
+  return Promise.all(
+    prepared.map(({ agent, token, attempt }) =>
+      agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: attempt.email, password: attempt.password }),
+    ),
+  );
+}
+
 /** The value of the named cookie in a response's Set-Cookie headers, with its attributes. */
 export function setCookie(headers: Record<string, unknown>, name: string): string | undefined {
   const cookies = (headers['set-cookie'] as string[] | undefined) ?? [];
