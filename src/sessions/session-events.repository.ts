@@ -37,8 +37,9 @@ export class SessionEventsRepository implements OnModuleInit {
     await this.sweeper.expireBy(this.events.collection as unknown as Collection, 'expiresAt');
   }
 
-  async insert(event: SessionEvent): Promise<void> {
-    await this.events.create(event);
+  /** Several at once in one command (the expiry pass records a batch together). */
+  async insert(events: SessionEvent[]): Promise<void> {
+    await this.events.insertMany(events);
   }
 
   async findPage(filter: EventFilter, page: PageRequest): Promise<Page<SessionEventDocument>> {

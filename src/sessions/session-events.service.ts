@@ -131,12 +131,22 @@ export class SessionEventsService {
   }
 
   async expired(session: EndedSession, reason: ExpiryReason): Promise<void> {
-    this.metrics.expired(reason, ageOf(session));
-    this.logger.info(
-      { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
-      'session expired',
+    await this.expiredMany([session], reason);
+  }
+
+  /** Sessions the expiry pass ended together: one log line and metric each, their events in one insert. */
+  async expiredMany(sessions: EndedSession[], reason: ExpiryReason): Promise<void> {
+    for (const session of sessions) {
+      this.metrics.expired(reason, ageOf(session));
+      this.logger.info(
+        { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
+        'session expired',
+      );
+    }
+    await this.recordMany(
+      'session.expired',
+      sessions.map((session) => ({ userId: session.userId, sessionId: session.id, reason, durationMs: ageOf(session) })),
     );
-    await this.record('session.expired', { userId: session.userId, sessionId: session.id, reason, durationMs: ageOf(session) });
   }
 
   /** `reason` says why: the owner or an admin ended it, or the account changed. */
@@ -165,18 +175,23 @@ export class SessionEventsService {
     await this.record(type, { userId: user.id, email: user.email, actorId, reason });
   }
 
-  private async record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
+  private record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
+    return this.recordMany(type, [fields]);
+  }
+
+  private async recordMany(type: SessionEventType, each: Partial<SessionEvent>[]): Promise<void> {
+    if (each.length === 0) return;
     const at = new Date();
-    this.metrics.sessionEvent(type);
+    const common = {
+      type,
+      ...RequestContext.client(),
+      at,
+      ...bucketsOf(at),
+      expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
+    };
+    for (let i = 0; i < each.length; i++) this.metrics.sessionEvent(type);
     try {
-      await this.repository.insert({
-        type,
-        ...fields,
-        ...RequestContext.client(),
-        at,
-        ...bucketsOf(at),
-        expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
-      });
+      await this.repository.insert(each.map((fields) => ({ ...fields, ...common })));
     } catch (error) {
       this.logger.warn({ err: error, type }, 'could not record a session event');
     }

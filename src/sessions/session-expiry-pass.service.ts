@@ -11,10 +11,11 @@ const BATCH = 500;
 
 /**
  * Every ended session is accounted for, not only those whose owner came back:
- * every SESSION_SWEEP_SECONDS the app deletes sessions past a deadline itself
- * and records `session.expired` with the reason and the session's length. Only
- * the delete that removed a document records it, so instances running the pass
- * at once, or a request that found the same session expired, record it once.
+ * every SESSION_SWEEP_SECONDS the app marks sessions past a deadline ended
+ * itself, a batch at a time, and records `session.expired` with the reason and
+ * the session's length. Only the write that marked a session records it, so
+ * instances running the pass at once, or a request that found the same
+ * session expired, record it once.
  * The TTL index (MongoDB) or the collection sweep (FerretDB) stays as the
  * backstop, a day later.
  */
@@ -55,15 +56,15 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
       batch.length > 0;
       batch = await this.repository.findPastDeadline(BATCH)
     ) {
-      let removed = 0;
-      for (const document of batch) {
+      const now = new Date();
+      const due = batch.flatMap((document) => {
         const { createdAt, lastActivityAt, userId } = document.session;
-        const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, new Date());
-        if (!verdict.expired) continue;
+        const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, now);
+        if (!verdict.expired) return [];
         const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
-        const session = { id: document._id, userId, createdAt: new Date(createdAt), endedAt };
-        if (await this.sessions.endPastDeadline(session, verdict.reason)) removed++;
-      }
+        return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];
+      });
+      const removed = await this.sessions.endPastDeadline(due);
       ended += removed;
       // Another instance took this batch; what is left is its to finish.
       if (removed === 0) break;

@@ -1,4 +1,5 @@
-export type ExpiryReason = 'inactivity' | 'absolute';
+export const EXPIRY_REASONS = ['inactivity', 'absolute'] as const;
+export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
 
 export interface SessionTimestamps {
   createdAt: Date;

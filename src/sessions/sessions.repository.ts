@@ -6,7 +6,7 @@ import { PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { RecentSessionsCache } from './recent-sessions.cache';
 import { SESSION_COLLECTION, SESSION_READ_CACHE_ENTRIES, SESSION_READ_CACHE_MS } from './session.constants';
-import { EXPIRED_SESSION_RETENTION_MS, SessionExpiryPolicy } from './session-expiry-policy';
+import { EXPIRED_SESSION_RETENTION_MS, ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
 import type { SessionDocument } from './session-document';
 
 export interface Page<T> {
@@ -103,14 +103,26 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   /**
-   * Marks a session ended by the expiry pass, only while it is still past its
-   * first deadline and not marked yet: true for the one call that marked it.
+   * Marks the sessions of `ids` ended by the expiry pass, each only while it is
+   * still past its first deadline and not marked yet, in one write; returns the
+   * ids this call marked. Each document's change is atomic and carries `pass`,
+   * a token of this call, so racing passes (or instances) each learn exactly
+   * which sessions were theirs to record.
    */
-  async markEnded(id: string, reason: string, now = new Date()): Promise<boolean> {
-    const result = await this.changing(id, () =>
-      this.collection().updateOne(dueFilter(id, now), { $set: { 'session.endedReason': reason } }, BY_MAJORITY),
+  async markEnded(ids: string[], reason: ExpiryReason, pass: string, now = new Date()): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const forget = () => ids.forEach((id) => this.recent.forget(id));
+    await this.around(forget, () =>
+      this.collection().updateMany(
+        { _id: { $in: ids }, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
+        { $set: { 'session.endedReason': reason, 'session.endedBy': pass } },
+        BY_MAJORITY,
+      ),
     );
-    return result.modifiedCount === 1;
+    const marked = await this.collection()
+      .find({ _id: { $in: ids }, 'session.endedBy': pass }, { projection: { _id: 1 }, ...FROM_PRIMARY })
+      .toArray();
+    return marked.map((document) => document._id);
   }
 
   /** Deletes a session found past its deadline whose end nobody recorded yet; true when this call removed it. */

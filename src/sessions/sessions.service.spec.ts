@@ -68,13 +68,21 @@ describe('SessionsService', () => {
   it('keeps a session the expiry pass ended ended: a late activity write changes nothing, a revoke records nothing', async () => {
     const id = await storedSession('user-e', { idleMinutes: 16 });
     const session = { id, userId: 'user-e' };
-    expect(await sut.endPastDeadline(session, 'inactivity')).toBe(true);
+    expect(await sut.endPastDeadline([{ session, reason: 'inactivity' }])).toBe(1);
     expect(await repository.recordActivity(id, new Date(), new Date())).toBe(false);
     expect((await repository.findById(id))?.session).toMatchObject({ endedReason: 'inactivity' });
     expect(await sut.revoke(id, { by: 'admin', actorId: 'admin-1', reason: 'admin' })).toBe(false);
-    expect(await sut.endPastDeadline(session, 'inactivity')).toBe(false);
+    expect(await sut.endPastDeadline([{ session, reason: 'inactivity' }])).toBe(0);
     expect(await events('session.expired', 'user-e')).toBe(1);
     expect(await events('session.revoked', 'user-e')).toBe(0);
+  });
+
+  it('records each session once when expiry passes race over the same batch', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, () => storedSession('user-g', { idleMinutes: 16 })));
+    const due = ids.map((id) => ({ session: { id, userId: 'user-g' }, reason: 'inactivity' as const }));
+    const ended = await Promise.all([sut.endPastDeadline(due), sut.endPastDeadline(due), sut.endPastDeadline(due.slice(5))]);
+    expect(ended.reduce((sum, count) => sum + count, 0)).toBe(20);
+    expect(await events('session.expired', 'user-g')).toBe(20);
   });
 
   it('ends only the sessions issued under another credential stamp', async () => {

@@ -35,5 +35,7 @@ declare module 'express-session' {
     endedAtSignIn?: number;
     /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
     endedReason?: ExpiryReason;
+    /** Which expiry pass marked it (a token per call), so that pass alone records the end. */
+    endedBy?: string;
   }
 }
