@@ -2,12 +2,18 @@
  * Throughput and latency of the hot path, side by side in one run on one
  * database: plain Express, our anonymous pipeline, our signed-in request, and a
  * textbook express-session + connect-mongo app. Usage:
- *   npm run bench -- [--duration 10] [--connections 50] [--sessions 100] [--rounds 3] [--soak 0]
+ *   npm run bench -- [--duration 10] [--connections 50] [--sessions 100] [--settle 60] [--rounds 3] [--soak 0]
  *                    [--node-flags="--flag …"]
  * (MONGODB_URI when set, else an embedded database). Every scenario is warmed
  * up, then measured `--rounds` times in turn; the table shows each scenario's
  * median round (by req/s) and the highest RSS seen. It writes the figures as
- * JSON to .tmp/. `--sessions` is how many other sessions are stored; `--soak N`
+ * JSON to .tmp/. `--sessions` is how many other sessions are stored: clones of
+ * the benchmark's own session document as the app wrote it at sign-in, each
+ * under another id and user. `--settle` is how long the app then runs idle
+ * before anything is measured (default 60 s), so that its periodic work (the
+ * activity write of the signed-in session, the expiry pass, the sweep where
+ * there are no TTL indexes) comes due during the measurement, as it would in
+ * production, instead of all of it waiting behind the first minute. `--soak N`
  * then sends N more signed-in requests twice and reports the RSS after each
  * round; `--node-flags` are passed to the app's node (default: the Dockerfile's,
  * so the app runs as deployed).
@@ -19,15 +25,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MongoClient } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { freePort, waitForPort } from '../src/database/ports';
-import { EXPIRED_SESSION_RETENTION_MS } from '../src/sessions/session-expiry-policy';
+import { productionNodeFlags, readSession, SESSION_COOKIE, signIn, storeClones } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'load-test@example.test', password: 'a long benchmark passphrase' };
 const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
-const SEED_BATCH = 5_000;
 const WARM_UP_SECONDS = 3;
 const START_TIMEOUT_MS = 60_000;
 
@@ -36,6 +41,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     sessions: { type: 'string', default: '100' },
+    settle: { type: 'string', default: '60' },
     rounds: { type: 'string', default: '3' },
     soak: { type: 'string', default: '0' },
     'node-flags': { type: 'string' },
@@ -58,14 +64,6 @@ interface Row {
   dbOpsPerRequest: number;
   rssMb: number;
   errors: number;
-}
-
-/** The flags production starts node with: those of the Dockerfile's CMD, before the script. */
-function productionNodeFlags(): string[] {
-  const command = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-  if (!command) throw new Error('No CMD ["node", …] line in the Dockerfile');
-  const argv = JSON.parse(command) as string[];
-  return argv.slice(1, argv.indexOf('dist/main.js'));
 }
 
 function start(script: string[], env: Record<string, string>): ChildProcess {
@@ -126,46 +124,6 @@ function median(rounds: Row[]): Row {
   return { ...sorted[Math.floor(sorted.length / 2)], rssMb: Math.max(...rounds.map((round) => round.rssMb)) };
 }
 
-/** Signs in through the JSON API like a client would; returns the Cookie header to send. */
-async function signIn(url: string): Promise<string> {
-  const csrf = await fetch(`${url}/api/auth/csrf`);
-  const csrfCookie = csrf.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
-  const { token } = (await csrf.json()) as { token: string };
-  const login = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': token, cookie: csrfCookie.join('; ') },
-    body: JSON.stringify(ADMIN),
-  });
-  if (login.status !== 200) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
-  return login.headers
-    .getSetCookie()
-    .map((cookie) => cookie.split(';')[0])
-    .join('; ');
-}
-
-/** Other people's sessions, so lookups run against a realistically full collection. */
-async function seedSessions(uri: string, count: number): Promise<void> {
-  const client = await MongoClient.connect(uri);
-  const sessions = client.db().collection('sessions');
-  const now = new Date();
-  for (let from = 0; from < count; from += SEED_BATCH) {
-    const batch = Array.from({ length: Math.min(SEED_BATCH, count - from) }, () => ({
-      _id: randomBytes(32).toString('hex') as unknown as never,
-      expires: new Date(now.getTime() + EXPIRED_SESSION_RETENTION_MS + 15 * 60_000),
-      session: {
-        userId: randomBytes(12).toString('hex'),
-        email: 'x@bench.test',
-        name: '',
-        role: 'user',
-        createdAt: now,
-        lastActivityAt: now,
-      },
-    }));
-    await sessions.insertMany(batch);
-  }
-  await client.close();
-}
-
 function printTable(rows: Row[]): void {
   const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'DB ops/req', 'RSS MB', 'errors'];
   const lines = rows.map((row) => [
@@ -202,6 +160,7 @@ async function main(): Promise<void> {
       COOKIE_SECURE: 'false',
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
+      SESSION_COOKIE_NAME: SESSION_COOKIE,
       LOG_LEVEL: 'info',
     });
     const plain = start(['-r', 'ts-node/register/transpile-only', 'bench/plain-express-app.ts'], {
@@ -216,9 +175,12 @@ async function main(): Promise<void> {
     for (let ready = false; !ready;) ready = (await fetch(`${appUrl}/health/ready`).catch(() => undefined))?.ok ?? false;
 
     const stored = Number(options.sessions);
+    const cookie = await signIn(appUrl, ADMIN);
     process.stdout.write(`Seeding ${stored.toLocaleString('en')} other sessions…\n`);
-    await seedSessions(uri, stored);
-    const cookie = await signIn(appUrl);
+    await storeClones(uri, await readSession(uri, cookie), stored, undefined, (message) => process.stdout.write(`${message}\n`));
+    const settle = Number(options.settle);
+    process.stdout.write(`Letting the app run idle for ${settle} s, so its periodic work comes due while we measure…\n`);
+    await sleep(settle * 1000);
     const plainLogin = await fetch(`${plainUrl}/login`, { method: 'POST' });
     const plainCookie = plainLogin.headers.getSetCookie()[0].split(';')[0];
 
