@@ -2,11 +2,12 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { ConfigService } from '@nestjs/config';
 import type { AppConfiguration } from '../config/configuration';
 import { PeriodicJob } from '../common/lifecycle/periodic-job';
+import type { SessionDocument } from './session-document';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
-/** Sessions one pass reads at a time; a pass goes on until none is left. */
+/** Sessions one pass ends together (one marking write and one event insert per reason). */
 const BATCH = 500;
 
 /**
@@ -49,27 +50,33 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
     return this.running;
   }
 
+  /**
+   * Reads every unmarked session past its deadline through one cursor and ends
+   * them a batch at a time. One read, not one per batch: FerretDB scans (and
+   * would sort) the whole collection for each query of this shape.
+   */
   private async pass(): Promise<number> {
     let ended = 0;
-    for (
-      let batch = await this.repository.findPastDeadline(BATCH);
-      batch.length > 0;
-      batch = await this.repository.findPastDeadline(BATCH)
-    ) {
-      const now = new Date();
-      const due = batch.flatMap((document) => {
-        const { createdAt, lastActivityAt, userId } = document.session;
-        const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, now);
-        if (!verdict.expired) return [];
-        const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
-        return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];
-      });
-      const removed = await this.sessions.endPastDeadline(due);
-      ended += removed;
-      // Another instance took this batch; what is left is its to finish.
-      if (removed === 0) break;
+    let batch: SessionDocument[] = [];
+    for await (const document of this.repository.pastDeadline(BATCH)) {
+      batch.push(document);
+      if (batch.length < BATCH) continue;
+      ended += await this.endBatch(batch);
+      batch = [];
     }
-    return ended;
+    return ended + (await this.endBatch(batch));
+  }
+
+  private endBatch(batch: SessionDocument[]): Promise<number> {
+    const now = new Date();
+    const due = batch.flatMap((document) => {
+      const { createdAt, lastActivityAt, userId } = document.session;
+      const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, now);
+      if (!verdict.expired) return [];
+      const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
+      return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];
+    });
+    return this.sessions.endPastDeadline(due);
   }
 
   onApplicationShutdown(): void {

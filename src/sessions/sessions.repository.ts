@@ -169,17 +169,15 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   /**
-   * Up to `limit` sessions whose first deadline has passed (their TTL field is
-   * that deadline plus the retention) and that the pass has not marked ended
-   * yet, oldest first.
+   * Every session whose first deadline has passed (its TTL field is that
+   * deadline plus the retention) and that the pass has not marked ended yet,
+   * read `batchSize` at a time through one cursor.
    */
-  findPastDeadline(limit: number, now = new Date()): Promise<SessionDocument[]> {
-    return this.collection()
-      .find(
-        { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
-        { projection: SUMMARY_PROJECTION, sort: { expires: 1 }, limit },
-      )
-      .toArray();
+  pastDeadline(batchSize: number, now = new Date()): AsyncIterable<SessionDocument> {
+    return this.collection().find(
+      { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
+      { projection: SUMMARY_PROJECTION, batchSize },
+    );
   }
 
   /** Up to `limit` active sessions with an id after `afterId`, in id order (a walk over everyone's sessions). */
