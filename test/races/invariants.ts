@@ -1,0 +1,216 @@
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { sleep } from '../helpers/agents';
+import { connectionOf } from '../helpers/test-app';
+import {
+  ABSOLUTE_MS,
+  DEVICE_MAX_FAILURES,
+  INACTIVITY_MS,
+  MAX_FAILURES,
+  MAX_FAILURES_PER_IP,
+  MAX_PER_USER,
+  short,
+  Violation,
+  World,
+} from './world';
+
+/** Every kind of violation the finder reports; RACES_IGNORE (comma list) silences some to look past a known one. */
+export const VIOLATION_KINDS = {
+  'server-error': 'an answer ≥ 500',
+  'served-after-end': 'an ended session was served (at once by the instance that ended it, or by either instance after 1 s)',
+  'live-disabled': 'a live session belongs to a disabled (or deleted) user',
+  'stale-stamp': "a live session's stamp differs from its user's credentialStamp (or either is missing)",
+  'stale-role': "a live session carries another role than its user's (a role change that did not reach it)",
+  'past-deadline': 'a session past its deadline when the final expiry pass ran is not ended',
+  'over-limit': 'a user has more live sessions than SESSION_MAX_PER_USER',
+  'ending-events': 'an ended session without exactly one ending event, or a live one with one',
+  'account-budget': 'more AUTH_1001 on an account counter than LOGIN_MAX_FAILURES × (1 + successes on it)',
+  'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
+  'ip-budget': 'more AUTH_1001 from an IP than LOGIN_MAX_FAILURES_PER_IP + successes from it',
+} as const;
+
+/** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
+const ENDING_EVENTS = new Set(['logout', 'session.expired', 'session.revoked', 'session.anomaly', 'session.rotated']);
+/** Long enough that every instance's one-second read cache has let go of what it read. */
+const READ_CACHE_WAIT_MS = 1_100;
+
+interface UserDocument {
+  _id: unknown;
+  email: string;
+  disabled?: boolean;
+  role?: string;
+  credentialStamp?: unknown;
+}
+
+interface SessionDocument {
+  _id: string;
+  session: {
+    userId?: string;
+    role?: string;
+    stamp?: unknown;
+    createdAt?: Date;
+    lastActivityAt?: Date;
+    endedReason?: string;
+  };
+}
+
+interface EventDocument {
+  type: string;
+  sessionId?: string;
+  reason?: string;
+  userId?: string;
+}
+
+/** The first deadline: min(last activity + inactivity, sign-in + absolute lifetime). NaN when a timestamp is missing. */
+function firstDeadline(document: SessionDocument): number {
+  const { createdAt, lastActivityAt } = document.session;
+  if (!createdAt || !lastActivityAt) return Number.NaN;
+  return Math.min(new Date(lastActivityAt).getTime() + INACTIVITY_MS, new Date(createdAt).getTime() + ABSOLUTE_MS);
+}
+
+/**
+ * After the program: a final expiry pass once both read caches have let go,
+ * then the database against the invariants, then every ended session's
+ * cookie against both instances.
+ */
+export async function checkInvariants(world: World): Promise<Violation[]> {
+  await sleep(READ_CACHE_WAIT_MS);
+  const passStartedAt = Date.now();
+  await world.apps[0].get(SessionExpiryPass).run();
+  const now = Date.now();
+  const db = connectionOf(world.apps[0]).db!;
+  const [users, sessions, events] = await Promise.all([
+    db.collection<UserDocument>('users').find({}).toArray(),
+    db.collection<SessionDocument>('sessions').find({}).toArray(),
+    db.collection<EventDocument>('session_events').find({}).toArray(),
+  ]);
+  const violations: Violation[] = [...world.violations];
+  const usersById = new Map(users.map((user) => [String(user._id), user]));
+  const sessionsById = new Map(sessions.map((document) => [document._id, document]));
+  const origin = (id: string) => world.seen.get(id)?.origin ?? 'never given to a browser of the model';
+
+  // Live sessions: no disabled user, no stale stamp, none past a deadline, none over the limit.
+  const liveIds = new Set<string>();
+  const livePerUser = new Map<string, string[]>();
+  for (const document of sessions) {
+    const deadline = firstDeadline(document);
+    const { userId, role, stamp, endedReason } = document.session;
+    if (endedReason !== undefined) continue;
+    if (!(deadline > passStartedAt)) {
+      violations.push({
+        kind: 'past-deadline',
+        detail: `session ${short(document._id)} (${origin(document._id)}) was past its deadline (${Number.isNaN(deadline) ? 'no timestamps' : new Date(deadline).toISOString()}) when the final expiry pass started (${new Date(passStartedAt).toISOString()}) and is not ended`,
+      });
+    }
+    if (!(deadline > now)) continue;
+    liveIds.add(document._id);
+    const user = userId === undefined ? undefined : usersById.get(userId);
+    if (!user || user.disabled) {
+      violations.push({
+        kind: 'live-disabled',
+        detail: `live session ${short(document._id)} (${origin(document._id)}) belongs to ${user ? `disabled user ${user.email}` : `no user (${userId})`}`,
+      });
+    }
+    if (user && (typeof user.credentialStamp !== 'string' || stamp !== user.credentialStamp)) {
+      violations.push({
+        kind: 'stale-stamp',
+        detail: `live session ${short(document._id)} (${origin(document._id)}) has stamp ${JSON.stringify(stamp)}, its user ${user.email} has credentialStamp ${JSON.stringify(user.credentialStamp)}`,
+      });
+    }
+    if (user && role !== undefined && role !== user.role) {
+      violations.push({
+        kind: 'stale-role',
+        detail: `live session ${short(document._id)} (${origin(document._id)}) carries role ${role}, its user ${user.email} is ${user.role}`,
+      });
+    }
+    if (userId !== undefined) livePerUser.set(userId, [...(livePerUser.get(userId) ?? []), document._id]);
+  }
+  for (const [userId, ids] of livePerUser) {
+    if (ids.length > MAX_PER_USER) {
+      violations.push({
+        kind: 'over-limit',
+        detail: `user ${usersById.get(userId)?.email ?? userId} has ${ids.length} live sessions (limit ${MAX_PER_USER}): ${ids.map((id) => `${short(id)} (${origin(id)})`).join(', ')}`,
+      });
+    }
+  }
+
+  // Each ended session has exactly one ending event; a session not ended has none.
+  const endings = new Map<string, EventDocument[]>();
+  for (const event of events) {
+    if (event.sessionId && ENDING_EVENTS.has(event.type)) endings.set(event.sessionId, [...(endings.get(event.sessionId) ?? []), event]);
+  }
+  const allIds = new Set<string>([
+    ...sessionsById.keys(),
+    ...events.flatMap((event) => (event.sessionId ? [event.sessionId] : [])),
+    ...world.seen.keys(),
+  ]);
+  const notLive = new Set<string>();
+  for (const id of allIds) {
+    const document = sessionsById.get(id);
+    const ended = !document || document.session.endedReason !== undefined;
+    if (!liveIds.has(id)) notLive.add(id);
+    const recorded = endings.get(id) ?? [];
+    const list = recorded.map((event) => `${event.type}${event.reason ? `/${event.reason}` : ''}`).join(', ') || 'none';
+    const mentions = events
+      .filter((event) => event.sessionId === id && !ENDING_EVENTS.has(event.type))
+      .map((event) => event.type)
+      .join(', ');
+    const state = !document ? 'document gone' : ended ? `marked ended (${document.session.endedReason})` : 'not ended';
+    const uses = world.seen.get(id)?.uses.filter((use) => !use.startsWith('final probe')) ?? [];
+    const story = [mentions && `other events: ${mentions}`, uses.length > 0 && `then sent with: ${uses.join(' | ')}`].filter(Boolean);
+    const about = `session ${short(id)} (${[origin(id), ...story].join('; ')}), ${state}`;
+    if (ended && recorded.length !== 1) {
+      violations.push({ kind: 'ending-events', detail: `${about}, has ${recorded.length} ending events: ${list}` });
+    } else if (ended && document && recorded[0].type !== 'session.expired') {
+      violations.push({ kind: 'ending-events', detail: `${about}: endedReason is the expiry pass's, but its ending event is ${list}` });
+    } else if (!ended && recorded.length > 0) {
+      violations.push({ kind: 'ending-events', detail: `${about}, yet has ending events: ${list}` });
+    }
+  }
+
+  violations.push(...budgetViolations(world));
+  for (const answer of world.answers) {
+    if (answer.status >= 500) {
+      violations.push({ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() });
+    }
+  }
+
+  // More than 1 s after the last request: neither instance serves an ended session.
+  const before = world.violations.length;
+  await world.probeAllEnded(notLive);
+  violations.push(...world.violations.slice(before));
+  return violations;
+}
+
+/** No counter admits more password checks than its budget (successes give points back). */
+function budgetViolations(world: World): Violation[] {
+  const violations: Violation[] = [];
+  const tally = (key: (check: World['checks'][number]) => string) => {
+    const counts = new Map<string, { failures: number; successes: number; steps: string[] }>();
+    for (const check of world.checks) {
+      const entry = counts.get(key(check)) ?? { failures: 0, successes: 0, steps: [] };
+      entry[check.outcome === 'failure' ? 'failures' : 'successes']++;
+      entry.steps.push(`${check.step}: ${check.outcome}`);
+      counts.set(key(check), entry);
+    }
+    return counts;
+  };
+  for (const [counter, { failures, successes, steps }] of tally((check) => check.counter)) {
+    const device = counter.startsWith('device ');
+    const budget = (device ? DEVICE_MAX_FAILURES : MAX_FAILURES) * (1 + successes);
+    if (failures > budget) {
+      violations.push({
+        kind: device ? 'device-budget' : 'account-budget',
+        detail: `${counter}: ${failures} AUTH_1001 answers, budget ${budget} (${successes} successes): ${steps.join('; ')}`,
+      });
+    }
+  }
+  for (const [ip, { failures, successes, steps }] of tally((check) => check.ip)) {
+    if (failures > MAX_FAILURES_PER_IP + successes) {
+      violations.push({
+        kind: 'ip-budget',
+        detail: `ip ${ip}: ${failures} AUTH_1001 answers, budget ${MAX_FAILURES_PER_IP + successes}: ${steps.join('; ')}`,
+      });
+    }
+  }
+  return violations;
+}
