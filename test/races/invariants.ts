@@ -68,22 +68,50 @@ function firstDeadline(document: SessionDocument): number {
 }
 
 /**
- * After the program: a final expiry pass once both read caches have let go,
- * then the database against the invariants, then every ended session's
- * cookie against both instances.
+ * After the program. First the database as the last wave left it (nothing is
+ * in flight: every command has had its answer), while sessions that were just
+ * used are surely still live. Then, once both instances' read caches have let
+ * go of what they read and a final expiry pass has run, the database again,
+ * the password-check budgets, and every ended session's cookie against both
+ * instances.
  */
 export async function checkInvariants(world: World): Promise<Violation[]> {
+  const violations = new Map<string, Violation>();
+  const add = (found: Violation[]) => found.forEach((violation) => violations.set(`${violation.kind} ${violation.detail}`, violation));
+  add(world.violations);
+  add((await databaseViolations(world)).violations);
+
   await sleep(READ_CACHE_WAIT_MS);
   const passStartedAt = Date.now();
   await world.apps[0].get(SessionExpiryPass).run();
-  const now = Date.now();
+  const final = await databaseViolations(world, passStartedAt);
+  add(final.violations);
+  add(budgetViolations(world));
+  for (const answer of world.answers) {
+    if (answer.status >= 500) add([{ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() }]);
+  }
+
+  // More than 1 s after the last request: neither instance serves an ended session.
+  const before = world.violations.length;
+  await world.probeAllEnded(final.notLive);
+  add(world.violations.slice(before));
+  return [...violations.values()];
+}
+
+/**
+ * The invariants the database must satisfy whenever nothing is in flight.
+ * `passStartedAt`: when the final expiry pass started (sessions past their
+ * deadline before it must be ended).
+ */
+async function databaseViolations(world: World, passStartedAt?: number): Promise<{ violations: Violation[]; notLive: Set<string> }> {
   const db = connectionOf(world.apps[0]).db!;
+  const now = Date.now();
   const [users, sessions, events] = await Promise.all([
     db.collection<UserDocument>('users').find({}).toArray(),
     db.collection<SessionDocument>('sessions').find({}).toArray(),
     db.collection<EventDocument>('session_events').find({}).toArray(),
   ]);
-  const violations: Violation[] = [...world.violations];
+  const violations: Violation[] = [];
   const usersById = new Map(users.map((user) => [String(user._id), user]));
   const sessionsById = new Map(sessions.map((document) => [document._id, document]));
   const origin = (id: string) => world.seen.get(id)?.origin ?? 'never given to a browser of the model';
@@ -95,7 +123,7 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
     const deadline = firstDeadline(document);
     const { userId, role, stamp, endedReason } = document.session;
     if (endedReason !== undefined) continue;
-    if (!(deadline > passStartedAt)) {
+    if (passStartedAt !== undefined && !(deadline > passStartedAt)) {
       violations.push({
         kind: 'past-deadline',
         detail: `session ${short(document._id)} (${origin(document._id)}) was past its deadline (${Number.isNaN(deadline) ? 'no timestamps' : new Date(deadline).toISOString()}) when the final expiry pass started (${new Date(passStartedAt).toISOString()}) and is not ended`,
@@ -167,18 +195,7 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
     }
   }
 
-  violations.push(...budgetViolations(world));
-  for (const answer of world.answers) {
-    if (answer.status >= 500) {
-      violations.push({ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() });
-    }
-  }
-
-  // More than 1 s after the last request: neither instance serves an ended session.
-  const before = world.violations.length;
-  await world.probeAllEnded(notLive);
-  violations.push(...world.violations.slice(before));
-  return violations;
+  return { violations, notLive };
 }
 
 /** No counter admits more password checks than its budget (successes give points back). */
