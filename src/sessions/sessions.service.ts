@@ -119,7 +119,7 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     const id = SessionsService.currentId(req);
-    await this.assertIssuedUnderCurrentCredentials({ id, userId: user.id, createdAt: now }, user.stamp);
+    await this.assertIssuedUnderCurrentCredentials(req, { id, userId: user.id, createdAt: now }, user.stamp);
     await this.keepWithinLimit(user.id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id, trustedDevice);
@@ -184,7 +184,7 @@ export class SessionsService {
       device: old.device,
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
-    await this.assertIssuedUnderCurrentCredentials({ ...previous, id: SessionsService.currentId(req) }, stamp);
+    await this.assertIssuedUnderCurrentCredentials(req, { ...previous, id: SessionsService.currentId(req) }, stamp);
   }
 
   /** Sign-out: ends the request's session server-side (recorded once); the cookie is the caller's to clear. */
@@ -347,9 +347,11 @@ export class SessionsService {
    * before ending stale sessions, and this reads the account after the insert,
    * so either that ending saw the new session or this read sees the change.
    */
-  private async assertIssuedUnderCurrentCredentials(session: EndedSession, stamp: string): Promise<void> {
+  private async assertIssuedUnderCurrentCredentials(req: Request, session: EndedSession, stamp: string): Promise<void> {
     const now = await this.users.currentCredentials(session.userId);
     if (now && !now.disabled && now.stamp === stamp) return;
+    // No cookie for a session that is over before the answer leaves.
+    forget(req);
     await this.endIfLive(session, STALE_CREDENTIALS);
     throw new AppException(now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
   }

@@ -93,6 +93,7 @@ describe('one owner of a session’s life, under races', () => {
     const response = await racing;
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('AUTH_1003');
+    expect(setCookie(response.headers, 'session_token')).toBeUndefined();
     // Only the session that changed the password is live, under its new id.
     const live = await liveSessionsOf(app, user.id);
     expect(live.map((document) => document._id)).toEqual([
