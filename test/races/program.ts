@@ -33,6 +33,12 @@ export interface Program {
   /** Browsers signed in one after another before the waves (user indices as in `signIn`). */
   signedIn: { browser: number; user: number }[];
   waves: Command[][];
+  /**
+   * Milliseconds to wait before each step of the app that reads or writes a
+   * session or an account (see DATABASE_STEPS), taken in turn: a scheduler
+   * that widens the gaps between two writes where races live.
+   */
+  delays: number[];
 }
 
 const INSTANCE_NAMES = ['A', 'B'];
@@ -77,7 +83,8 @@ function userName(index: number): string {
 export function describeProgram(program: Program): string {
   const waves = program.waves.map((wave, i) => `  wave ${i + 1}: ${wave.map(describeCommand).join('  ‖  ')}`);
   const signedIn = program.signedIn.map(({ browser, user }) => `b${browser} as ${userName(user)}`).join(', ') || 'nobody';
-  return [`  users: admin + ${program.users}; signed in first: ${signedIn}`, ...waves].join('\n');
+  const delays = `  delays before database steps, in turn: ${program.delays.join(', ')} ms`;
+  return [`  users: admin + ${program.users}; signed in first: ${signedIn}`, delays, ...waves].join('\n');
 }
 
 function readable<T extends Command>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<Command> {
@@ -125,15 +132,45 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: readable(fc.constant({ kind: 'sleepPastIdle' as const })) },
 );
 
+/**
+ * A wave aimed at one account: it signs in while an admin changes the
+ * account's credentials, or signs in twice at once (the session limit), plus
+ * whatever else. Random waves rarely put such writers side by side.
+ */
+const contendedWave: fc.Arbitrary<Command[]> = fc
+  .record({
+    user: regularUser,
+    browsers: fc.uniqueArray(browser, { minLength: 2, maxLength: 2 }),
+    ons: fc.tuple(on, on),
+    change: fc.constantFrom('disable', 'demote', 'promote', 'signInAgain'),
+    extra: fc.array(command, { maxLength: 2 }),
+  })
+  .map(({ user, browsers: [first, second], ons: [signInOn, changeOn], change, extra }) => {
+    const signIn: Command = { kind: 'signIn', on: signInOn, browser: first, user, wrongPassword: false };
+    const other: Command =
+      change === 'disable'
+        ? { kind: 'setDisabled', on: changeOn, user, disabled: true }
+        : change === 'signInAgain'
+          ? { kind: 'signIn', on: changeOn, browser: second, user, wrongPassword: false }
+          : { kind: 'setRole', on: changeOn, user, role: change === 'promote' ? 'admin' : 'user' };
+    return [signIn, other, ...extra];
+  });
+
 export const programs: fc.Arbitrary<Program> = fc
   .record({
     users: fc.integer({ min: 2, max: 3 }),
     // Commands of signed-in people are what races; without a start most of them would meet AUTH_1004.
     signedIn: fc.uniqueArray(fc.record({ browser, user: anyUser }), { maxLength: PEOPLE_BROWSERS, selector: (entry) => entry.browser }),
-    waves: fc.array(fc.array(command, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+    waves: fc.array(
+      fc.oneof({ weight: 3, arbitrary: fc.array(command, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: contendedWave }),
+      { minLength: 1, maxLength: 5 },
+    ),
+    // Mostly none; shrinks towards none.
+    delays: fc.array(fc.constantFrom(0, 0, 0, 5, 60), { minLength: 2, maxLength: 8 }),
   })
-  .map(({ users, signedIn, waves }) => ({
+  .map(({ users, signedIn, waves, delays }) => ({
     users,
+    delays,
     signedIn: signedIn.map((entry) => ({ ...entry, user: entry.user % (users + 1) })),
     // User indices resolved against this program's users, so the counterexample names who is meant.
     waves: waves.map((wave) => wave.map((command) => resolveUsers(command, users))),

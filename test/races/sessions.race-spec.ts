@@ -2,6 +2,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import fc from 'fast-check';
 import { appendFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { UsersService } from '../../src/users/users.service';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { checkInvariants, VIOLATION_KINDS } from './invariants';
 import { describeProgram, Program, programs } from './program';
@@ -65,6 +69,7 @@ describe('race finder: two instances, one database, random concurrent programs',
       await app.listen(0, '127.0.0.1');
       apps.push(app);
       urls.push(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
+      delayDatabaseSteps(app);
     }
   }, 120_000);
 
@@ -85,6 +90,7 @@ describe('race finder: two instances, one database, random concurrent programs',
         // Shrinking past its budget: every further candidate "passes", so the smallest failure so far stands.
         if (firstFailureAt !== undefined && Date.now() - firstFailureAt > SHRINK_BUDGET_MS) return;
         run++;
+        schedule = { delays: program.delays, step: 0 };
         const world = new World(apps, urls, run);
         await world.setUp(program, run);
         for (const wave of program.waves) await world.runWave(wave);
@@ -143,6 +149,35 @@ describe('race finder: two instances, one database, random concurrent programs',
     TEST_TIMEOUT_MS,
   );
 });
+
+/** The delays of the program being run, taken in turn by every database step of either instance. */
+let schedule = { delays: [0], step: 0 };
+
+/**
+ * Each step of the app that reads or writes a session or an account first
+ * waits the program's next delay, then runs as it is: the gaps between two
+ * writes (where the races of this service lived) open wide enough for another
+ * request to run in them, in an order fast-check chooses and shrinks.
+ */
+const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
+  [SESSION_STORE, ['insert']],
+  [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'deleteIfDue', 'deleteIfLive', 'deleteEnded']],
+  [UsersService, ['findByEmailWithPasswordHash', 'currentCredentials', 'setPassword', 'update']],
+];
+
+function delayDatabaseSteps(app: NestExpressApplication): void {
+  for (const [token, methods] of DATABASE_STEPS) {
+    const object = app.get(token as string) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const method of methods) {
+      const original = object[method].bind(object);
+      object[method] = async (...args: unknown[]) => {
+        const delay = schedule.delays[schedule.step++ % schedule.delays.length];
+        if (delay > 0) await sleep(delay);
+        return original(...args);
+      };
+    }
+  }
+}
 
 function note(sightings: Map<string, Sighting>, violations: Violation[], program: Program, replay: string): void {
   if (log) appendFileSync(log, `${JSON.stringify({ replay, program: describeProgram(program), violations })}\n`);

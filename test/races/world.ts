@@ -154,6 +154,8 @@ export class World {
     for (const { browser, user } of program.signedIn) {
       await this.signIn(`start: signIn(b${browser})`, 0, this.browsers[browser], this.userAt(user), false);
     }
+    // Signed in before the waves, so an admin change starts with the wave, not a sign-in later.
+    await this.ensureAdmin('start: admin console', 0);
   }
 
   async runWave(wave: Command[]): Promise<void> {
