@@ -34,7 +34,9 @@ export class HashedMongoStore extends MongoStore {
   }
 
   override get(sid: string, callback: (error: unknown, session?: StoredSession | null) => void): void {
-    this.repository.findById(sessionStorageId(sid)).then((document) => callback(null, document?.session ?? null), callback);
+    this.repository
+      .findById(sessionStorageId(sid))
+      .then((document) => callback(null, document ? { ...document.session, storedExpires: document.expires } : null), callback);
   }
 
   /**

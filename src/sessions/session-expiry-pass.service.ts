@@ -71,7 +71,8 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
     const now = new Date();
     const due = batch.flatMap((document) => {
       const { createdAt, lastActivityAt, userId } = document.session;
-      const verdict = this.policy.evaluate({ createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) }, now);
+      const timestamps = { createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) };
+      const verdict = this.policy.evaluate(timestamps, now, new Date(document.expires));
       if (!verdict.expired) return [];
       const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
       return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];

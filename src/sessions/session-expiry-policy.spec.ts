@@ -74,4 +74,14 @@ describe('SessionExpiryPolicy', () => {
       new Date(at(160).getTime() + EXPIRED_SESSION_RETENTION_MS),
     );
   });
+
+  it('ends a session at its stored deadline when the windows were made longer since it was written', () => {
+    const timestamps = { createdAt: signIn, lastActivityAt: at(10) };
+    const stored = new SessionExpiryPolicy(5 * MINUTE, 160 * MINUTE).storageExpiry(timestamps);
+    // Written under a 5-minute window (first deadline at +15), read under a 15-minute one.
+    expect(sut.evaluate(timestamps, at(14), stored)).toMatchObject({ expired: false, idleExpiresAt: at(15) });
+    expect(sut.evaluate(timestamps, at(15), stored)).toMatchObject({ expired: true, reason: 'inactivity' });
+    // Stored under the same settings, the stored deadline is the computed one.
+    expect(sut.evaluate(timestamps, at(24), sut.storageExpiry(timestamps))).toMatchObject({ expired: false, idleExpiresAt: at(25) });
+  });
 });

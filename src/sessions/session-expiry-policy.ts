@@ -45,13 +45,28 @@ export class SessionExpiryPolicy {
     return { idleExpiresAt: new Date(Math.min(idle, absolute)), absoluteExpiresAt: new Date(absolute) };
   }
 
-  /** Over at the deadline itself; when both have passed, the one that came first is the reason. */
-  evaluate(session: SessionTimestamps, now: Date): SessionVerdict {
-    const deadlines = this.deadlines(session);
-    const absolute = deadlines.absoluteExpiresAt.getTime();
+  /**
+   * Over at the deadline itself; when both have passed, the one that came first
+   * is the reason. `storedExpiry` is the session's TTL field as stored: the
+   * database counts the session live only before the first deadline it was
+   * written with (storageExpiry), which is earlier than ours if the windows
+   * were made longer since. Whichever of the two comes first ends it, so no
+   * session is served that conditional writes (sign-out, revocation) would
+   * treat as over.
+   */
+  evaluate(session: SessionTimestamps, now: Date, storedExpiry?: Date): SessionVerdict {
+    const computed = this.deadlines(session);
+    const absolute = computed.absoluteExpiresAt.getTime();
     const idle = session.lastActivityAt.getTime() + this.inactivityMs;
-    if (now.getTime() < Math.min(idle, absolute)) return { expired: false, ...deadlines };
-    return { expired: true, reason: absolute <= idle ? 'absolute' : 'inactivity', ...deadlines };
+    const stored = storedExpiry ? storedExpiry.getTime() - EXPIRED_SESSION_RETENTION_MS : Infinity;
+    const deadlines = { ...computed, idleExpiresAt: new Date(Math.min(computed.idleExpiresAt.getTime(), stored)) };
+    if (now.getTime() < Math.min(idle, absolute, stored)) return { expired: false, ...deadlines };
+    return { expired: true, reason: absolute <= Math.min(idle, stored) ? 'absolute' : 'inactivity', ...deadlines };
+  }
+
+  /** Whether the first deadline a session was stored with (its TTL field, see storageExpiry) is still ahead. */
+  static liveInStore(storedExpiry: Date, now: Date): boolean {
+    return storedExpiry.getTime() - EXPIRED_SESSION_RETENTION_MS > now.getTime();
   }
 
   /** Activity is written at most once per write interval. */

@@ -55,18 +55,22 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     const id = SessionsService.currentId(req);
     const ended = { id, userId: data.userId, createdAt: data.createdAt };
-    // Marked by the expiry pass, which recorded the end: ended, whatever its timestamps say now.
+    // Marked by the expiry pass: ended, whatever its timestamps say now. Left for the TTL index or the
+    // sweep to remove (a day later), so the pass that marked it always finds its mark to record it.
     if (data.endedReason !== undefined) {
       forget(req);
-      await this.sessions.purgeEnded(id);
       this.sessions.clearCookie(res);
       req.auth = { state: 'expired', reason: data.endedReason };
       return;
     }
-    const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, new Date());
+    const now = new Date();
+    const storedExpiry = data.storedExpires && new Date(data.storedExpires);
+    const verdict = this.policy.evaluate({ createdAt: data.createdAt, lastActivityAt: data.lastActivityAt }, now, storedExpiry);
     if (verdict.expired) {
       forget(req);
-      await this.sessions.expire(ended, verdict.reason);
+      await this.sessions.expire(ended, verdict.reason, {
+        liveInStore: !!storedExpiry && SessionExpiryPolicy.liveInStore(storedExpiry, now),
+      });
       this.sessions.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;
@@ -92,12 +96,16 @@ export class SessionStateMiddleware implements NestMiddleware {
     req.auth = {
       state: 'active',
       user,
-      session: this.sessions.describe(id, {
-        createdAt: data.createdAt,
-        lastActivityAt: data.lastActivityAt,
-        authenticatedAt: data.authenticatedAt,
-        endedAtSignIn: data.endedAtSignIn,
-      }),
+      session: {
+        ...this.sessions.describe(id, {
+          createdAt: data.createdAt,
+          lastActivityAt: data.lastActivityAt,
+          authenticatedAt: data.authenticatedAt,
+          endedAtSignIn: data.endedAtSignIn,
+        }),
+        // The stored deadline, when it comes first (see SessionExpiryPolicy.evaluate).
+        idleExpiresAt: verdict.idleExpiresAt,
+      },
     };
     RequestContext.setUserId(user.id);
   }

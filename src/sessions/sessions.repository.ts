@@ -138,11 +138,6 @@ export class SessionsRepository implements OnModuleInit {
     return this.deleted(id, { ...liveFilter(id, now), ...also });
   }
 
-  /** Removes a session whose end the expiry pass recorded (its owner has now been told why). */
-  async deleteEnded(id: string): Promise<boolean> {
-    return this.deleted(id, { _id: id, 'session.endedReason': { $exists: true } });
-  }
-
   /** A user's name or email changed: their sessions show it from the next request on. */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
     const forget = () => this.recent.forgetUser(user.id);
@@ -176,7 +171,7 @@ export class SessionsRepository implements OnModuleInit {
   pastDeadline(batchSize: number, now = new Date()): AsyncIterable<SessionDocument> {
     return this.collection().find(
       { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
-      { projection: SUMMARY_PROJECTION, batchSize },
+      { projection: { ...SUMMARY_PROJECTION, expires: 1 }, batchSize },
     );
   }
 

@@ -58,11 +58,15 @@ describe('SessionsService', () => {
     expect(await sut.revokeAllOfUser('user-c', { by: 'admin', reason: 'admin' }, kept)).toBe(0);
   });
 
-  it('never expires a live session: only one past its deadline', async () => {
+  it('never expires a session the database counts live, unless told its stored deadline is still ahead', async () => {
     const id = await storedSession('user-d');
     expect(await sut.expire({ id, userId: 'user-d' }, 'inactivity')).toBe(false);
     expect(await repository.findById(id)).not.toBeNull();
     expect(await events('session.expired', 'user-d')).toBe(0);
+    // Shorter windows than it was stored under: ended as a live session, recorded once.
+    expect(await sut.expire({ id, userId: 'user-d' }, 'inactivity', { liveInStore: true })).toBe(true);
+    expect(await sut.expire({ id, userId: 'user-d' }, 'inactivity', { liveInStore: true })).toBe(false);
+    expect(await events('session.expired', 'user-d')).toBe(1);
   });
 
   it('keeps a session the expiry pass ended ended: a late activity write changes nothing, a revoke records nothing', async () => {

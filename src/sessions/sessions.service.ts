@@ -185,6 +185,8 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     await this.assertIssuedUnderCurrentCredentials(req, { ...previous, id: SessionsService.currentId(req) }, stamp);
+    // A sign-in that ran while the old id was gone and this one not yet inserted counted one session too few.
+    await this.keepWithinLimit(user.id);
   }
 
   /** Sign-out: ends the request's session server-side (recorded once); the cookie is the caller's to clear. */
@@ -207,16 +209,14 @@ export class SessionsService {
    * A request found the session past a deadline: deleted, so it can never come
    * back; true when this call ended it (and recorded it). Not recorded by the
    * losers among parallel requests, nor when the expiry pass got there first.
+   * `liveInStore`: the deadline it was stored with is still ahead (the windows
+   * were shortened since it was written), so the database counts it live and
+   * it is ended as a live session.
    */
-  async expire(session: EndedSession, reason: ExpiryReason): Promise<boolean> {
-    const endedHere = await this.repository.deleteIfDue(session.id);
+  async expire(session: EndedSession, reason: ExpiryReason, { liveInStore = false } = {}): Promise<boolean> {
+    const endedHere = liveInStore ? await this.repository.deleteIfLive(session.id) : await this.repository.deleteIfDue(session.id);
     if (endedHere) await this.events.expired(session, reason);
     return endedHere;
-  }
-
-  /** The expiry pass recorded this session's end and its owner has now been told why: it can go. */
-  async purgeEnded(id: string): Promise<void> {
-    await this.repository.deleteEnded(id);
   }
 
   /**

@@ -37,5 +37,7 @@ declare module 'express-session' {
     endedReason?: ExpiryReason;
     /** Which expiry pass marked it (a token per call), so that pass alone records the end. */
     endedBy?: string;
+    /** The document's TTL field as read (HashedMongoStore.get), never written back: see SessionExpiryPolicy.evaluate. */
+    storedExpires?: Date;
   }
 }

@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
-import { Agent, signIn, sleep } from '../helpers/agents';
+import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
@@ -57,17 +57,15 @@ describe('the expiry pass: every ended session recorded once', () => {
     await stillLive.get('/api/auth/me').expect(200);
   });
 
-  it('still tells the owner why the session ended, then removes it, without a second record', async () => {
+  it('still tells the owner why the session ended, every time, without a second record', async () => {
     const { userIds, agents } = await abandonedSessions(1);
+    const cookies = [sentCookie(await agents[0].get('/api/auth/session').expect(200), 'session_token')];
     await sleep(IDLE_MS + 300);
     expect(await first.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(1);
-    const answer = await agents[0].get('/api/auth/me').expect(401);
-    expect(answer.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
-    expect(
-      await connectionOf(first)
-        .collection('sessions')
-        .countDocuments({ 'session.userId': userIds[0] } as never),
-    ).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const answer = await newAgent(first).get('/api/auth/me').set('Cookie', cookies[0]).expect(401);
+      expect(answer.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    }
     expect(await expiredEvents(userIds)).toHaveLength(1);
   });
 

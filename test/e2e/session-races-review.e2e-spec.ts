@@ -1,0 +1,189 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Collection } from 'mongodb';
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
+import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { Agent, csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser } from '../helpers/users';
+
+let nextIp = 1;
+const freshIp = () => `203.0.113.${nextIp++}`;
+const NEW_PASSWORD = 'a brand new long passphrase';
+
+/** Found by an outside review of the one-owner design; each failed before its fix. */
+
+function holdNextCall<T extends object>(object: T, method: keyof T & string) {
+  let reached!: () => void;
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
+  jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
+    reached();
+    await gate;
+    return original(...args);
+  }) as never);
+  return { arrived, release };
+}
+
+const publicIdOf = (cookie: string) => createHash('sha256').update(tokenOf(cookie)).digest('hex');
+async function cookieOf(agent: Agent) {
+  return sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token');
+}
+async function send(agent: Agent, method: 'post' | 'patch' | 'delete', path: string, body: object = {}) {
+  const token = await csrfToken(agent);
+  return agent[method](path).set('X-CSRF-Token', token).send(body);
+}
+const eventsOf = (app: NestExpressApplication, filter: Record<string, unknown>) =>
+  connectionOf(app).collection('session_events').find(filter).toArray();
+
+describe('the expiry pass and the owner’s request between its mark and its read-back', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({
+      db: uniqueDatabaseName('review_a'),
+      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: '3600' },
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => destroyTestApp(app));
+
+  it('records the end once when the owner is told AUTH_1002 while the pass is between its mark and its read-back', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const id = publicIdOf(await cookieOf(agent));
+    await sleep(3_300);
+    // Hold the pass's read-back (find by session.endedBy), i.e. after its updateMany marked the session.
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const originalFind = Collection.prototype.find;
+    jest.spyOn(Collection.prototype, 'find').mockImplementation(function (this: Collection, ...args: unknown[]) {
+      const filter = args[0] as Record<string, unknown> | undefined;
+      if (filter && 'session.endedBy' in filter) {
+        reached();
+        const cursor = (originalFind as (...a: unknown[]) => { toArray(): Promise<unknown[]> }).apply(this, args);
+        return { toArray: async () => (await gate, cursor.toArray()) } as never;
+      }
+      return (originalFind as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    const pass = app.get(SessionExpiryPass).run();
+    await arrived;
+    const told = await agent.get('/api/auth/me');
+    expect(told.status).toBe(401);
+    expect(told.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    release();
+    const endedByPass = await pass;
+    const endings = await eventsOf(app, { sessionId: id, type: { $in: ['session.expired', 'logout', 'session.revoked'] } });
+    const doc = await connectionOf(app)
+      .collection('sessions')
+      .findOne({ _id: id as never });
+    // The marked document stays (the TTL index or the sweep removes it a day later), so the pass finds its mark.
+    expect({ endedByPass, endings: endings.length, documentLeft: doc !== null }).toEqual({
+      endedByPass: 1,
+      endings: 1,
+      documentLeft: true,
+    });
+  });
+});
+
+describe('SESSION_MAX_PER_USER with a re-authentication racing a sign-in', () => {
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('review_b'), env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => destroyTestApp(app));
+
+  it('keeps the limit when a sign-in runs while a rotation’s old id is gone and its new one not yet inserted', async () => {
+    const user = await createUser(app);
+    const a = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    await sleep(20);
+    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const held = holdNextCall(app.get<HashedMongoStore>(SESSION_STORE), 'insert');
+    const reauth = send(a, 'post', '/api/auth/reauth', { password: user.password });
+    await held.arrived; // A's old session deleted, its new one not yet inserted
+    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    held.release();
+    expect((await reauth).status).toBe(204);
+    const now = new Date(Date.now() + 24 * 60 * 60_000);
+    const live = await connectionOf(app)
+      .collection('sessions')
+      .countDocuments({ 'session.userId': user.id, 'session.endedReason': { $exists: false }, expires: { $gt: now } });
+    expect(live).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('instances (or a restart) with a longer SESSION_INACTIVITY_MINUTES than a session was written under', () => {
+  let short: NestExpressApplication;
+  let long: NestExpressApplication;
+  beforeAll(async () => {
+    const db = uniqueDatabaseName('review_c');
+    short = await createTestApp({
+      db,
+      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: '3600' },
+    });
+    long = await createTestApp({ db, env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: '15', SESSION_SWEEP_SECONDS: '3600' } });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await short?.close();
+    await destroyTestApp(long);
+  });
+
+  it('ends such a session at its stored deadline instead of serving one that no revocation could reach', async () => {
+    const admin = await createUser(long, { role: 'admin' });
+    const user = await createUser(long);
+    const old = await signIn(short, user, newAgent(short).set('X-Forwarded-For', freshIp()));
+    const cookie = await cookieOf(old);
+    await sleep(3_300);
+    const onLong = () => request(long.getHttpServer()).get('/api/auth/me').set('Cookie', cookie).set('X-Forwarded-For', freshIp());
+    // Past the deadline it was stored with: over, with the reason, recorded once, on the instance with the longer window too.
+    const told = await onLong();
+    expect(told.status).toBe(401);
+    expect(told.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    expect(await eventsOf(long, { userId: user.id, type: 'session.expired' })).toHaveLength(1);
+
+    // The user's other sessions and credential changes work as usual.
+    const other = await signIn(long, user, newAgent(long).set('X-Forwarded-For', freshIp()));
+    expect((await send(other, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).status).toBe(
+      204,
+    );
+    const adminAgent = await signIn(long, admin, newAgent(long).set('X-Forwarded-For', freshIp()));
+    expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true })).status).toBe(200);
+    expect((await onLong()).status).toBe(401);
+  });
+
+  it('never lets a sign-out answer 204 while the same cookie goes on working', async () => {
+    const user = await createUser(long);
+    const old = await signIn(short, user, newAgent(short).set('X-Forwarded-For', freshIp()));
+    const cookie = await cookieOf(old);
+    await sleep(3_300);
+    const agent = request.agent(long.getHttpServer());
+    const token = (await agent.get('/api/auth/csrf').set('Cookie', cookie)).body.token as string;
+    const out = await agent.post('/api/auth/logout').set('Cookie', cookie).set('X-CSRF-Token', token).send({});
+    expect(out.status).toBe(204);
+    await sleep(1_100);
+    const replay = await request(long.getHttpServer()).get('/api/auth/me').set('Cookie', cookie);
+    const logouts = await eventsOf(long, { userId: user.id, type: 'logout' });
+    const expired = await eventsOf(long, { userId: user.id, type: 'session.expired' });
+    // It had ended at its stored deadline: the sign-out finds nothing left to end, and the cookie stays refused.
+    expect({ replay: replay.status, endings: logouts.length + expired.length }).toEqual({ replay: 401, endings: 1 });
+  });
+
+  it('ends, and records once, a session read under a shorter window than it was stored with', async () => {
+    const user = await createUser(long);
+    const agent = await signIn(long, user, newAgent(long).set('X-Forwarded-For', freshIp()));
+    const cookie = await cookieOf(agent);
+    await sleep(3_300);
+    const told = await request(short.getHttpServer()).get('/api/auth/me').set('Cookie', cookie);
+    expect(told.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
+    await sleep(1_100);
+    expect((await request(long.getHttpServer()).get('/api/auth/me').set('Cookie', cookie)).status).toBe(401);
+    expect(await eventsOf(long, { userId: user.id, type: 'session.expired' })).toHaveLength(1);
+  });
+});
