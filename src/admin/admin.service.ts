@@ -93,7 +93,10 @@ export class AdminService {
     if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
     const after = await this.users.update(id, changes, stamp);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
-    if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
+    if (stamp) {
+      await this.sessions.revokeStale(id, stamp, revoker);
+      await this.users.staleSessionsEnded(id, stamp);
+    }
 
     if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
     else if (before.disabled && !after.disabled) await this.events.userChanged('user.enabled', after, actor.id);

@@ -69,8 +69,9 @@ export class AuthService {
    * alive with the new password set, and once more after it for any sign-in
    * that raced in between. The hash is saved only while the stamp is still the
    * one the current password was proved under: a change that came first (an
-   * admin disabling or demoting) wins. The caller gives the current session a
-   * new id under the new stamp (SessionsService.rotate).
+   * admin disabling or demoting) wins. A failure after the save leaves the
+   * account marked, and the expiry pass ends what is left. The caller gives the
+   * current session a new id under the new stamp (SessionsService.rotate).
    */
   async changePassword(
     user: AuthenticatedUser,
@@ -87,6 +88,7 @@ export class AuthService {
     await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
     if (!(await this.users.setPassword(stored, newPassword, proved.stamp, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
     await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
+    await this.users.staleSessionsEnded(user.id, stamp);
     return { ...proved, stamp };
   }
 

@@ -18,7 +18,8 @@ const BATCH = 500;
  * instances running the pass at once, or a request that found the same
  * session expired, record it once.
  * The TTL index (MongoDB) or the collection sweep (FerretDB) stays as the
- * backstop, a day later.
+ * backstop, a day later. Each pass first finishes credential changes that
+ * failed half-way (SessionsService.endStaleSessionsLeftBehind).
  */
 @Injectable()
 export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
@@ -56,6 +57,7 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
    * would sort) the whole collection for each query of this shape.
    */
   private async pass(): Promise<number> {
+    await this.sessions.endStaleSessionsLeftBehind();
     let ended = 0;
     let batch: SessionDocument[] = [];
     for await (const document of this.repository.pastDeadline(BATCH)) {

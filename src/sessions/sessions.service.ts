@@ -282,6 +282,20 @@ export class SessionsService {
   }
 
   /**
+   * Finishes credential changes that failed (or crashed) between writing the
+   * new stamp and ending the sessions under older ones; how many sessions
+   * ended. Run by the expiry pass.
+   */
+  async endStaleSessionsLeftBehind(): Promise<number> {
+    let ended = 0;
+    for (const { id, stamp } of await this.users.withStaleSessionsPending()) {
+      ended += await this.revokeStale(id, stamp, STALE_CREDENTIALS);
+      await this.users.staleSessionsEnded(id, stamp);
+    }
+    return ended;
+  }
+
+  /**
    * Emergency sign-out: every live session but the caller's ends, each
    * recorded as revoked by the admin, then one summary event says how many.
    */

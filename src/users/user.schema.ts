@@ -31,6 +31,14 @@ export class User {
   @Prop({ default: '' })
   credentialStamp: string;
 
+  /**
+   * Set with a new credential stamp, cleared once every session under another
+   * stamp has ended. Still set after a failure between the two (or a crash),
+   * it tells the expiry pass to finish the job.
+   */
+  @Prop()
+  endingStaleSessions?: boolean;
+
   createdAt: Date;
   updatedAt: Date;
 }
@@ -39,6 +47,8 @@ export type UserDocument = HydratedDocument<User>;
 export const UserSchema = SchemaFactory.createForClass(User);
 // "Is there an admin?" at boot; the email index serves lookups, prefix search and sorting.
 UserSchema.index({ role: 1 });
+// Credential changes the expiry pass must finish (a few at most, usually none).
+UserSchema.index({ endingStaleSessions: 1 });
 UserSchema.set('toJSON', {
   transform: (_document, ret) => {
     const { passwordHash: _omitted, ...rest } = ret as typeof ret & { passwordHash?: string };

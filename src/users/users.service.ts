@@ -89,9 +89,20 @@ export class UsersService implements OnModuleInit {
    */
   async update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>, stamp?: string): Promise<UserDocument | null> {
     if (!isValidObjectId(id)) return null;
-    const set = stamp === undefined ? changes : { ...changes, credentialStamp: stamp };
+    const set = stamp === undefined ? changes : { ...changes, credentialStamp: stamp, endingStaleSessions: true };
     await this.users.updateOne({ _id: id }, { $set: set }, { runValidators: true }).exec();
     return this.users.findById(id).exec();
+  }
+
+  /** Every session under a stamp other than `stamp` has ended (unless the stamp has moved on since). */
+  async staleSessionsEnded(id: string, stamp: string): Promise<void> {
+    await this.users.updateOne({ _id: id, credentialStamp: stamp }, { $unset: { endingStaleSessions: 1 } }).exec();
+  }
+
+  /** Accounts whose last credential change may have left sessions under an older stamp, with their stamp now. */
+  async withStaleSessionsPending(): Promise<{ id: string; stamp: string }[]> {
+    const users = await this.users.find({ endingStaleSessions: true }, { credentialStamp: 1 }).read('primary').lean().exec();
+    return users.map((user) => ({ id: String(user._id), stamp: user.credentialStamp ?? '' }));
   }
 
   /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */
@@ -109,7 +120,10 @@ export class UsersService implements OnModuleInit {
     this.assertAcceptablePassword(password, user.email);
     const passwordHash = await this.hasher.hash(password);
     const result = await this.users
-      .updateOne({ _id: user._id, credentialStamp: stampIs(expectedStamp) }, { $set: { passwordHash, credentialStamp: stamp } })
+      .updateOne(
+        { _id: user._id, credentialStamp: stampIs(expectedStamp) },
+        { $set: { passwordHash, credentialStamp: stamp, endingStaleSessions: true } },
+      )
       .exec();
     return result.matchedCount === 1;
   }

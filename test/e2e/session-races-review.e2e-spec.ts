@@ -1,10 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Collection } from 'mongodb';
+import { Collection, MongoNetworkError } from 'mongodb';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
@@ -185,5 +187,50 @@ describe('instances (or a restart) with a longer SESSION_INACTIVITY_MINUTES than
     await sleep(1_100);
     expect((await request(long.getHttpServer()).get('/api/auth/me').set('Cookie', cookie)).status).toBe(401);
     expect(await eventsOf(long, { userId: user.id, type: 'session.expired' })).toHaveLength(1);
+  });
+});
+
+describe('a password change failing after the hash is saved, with a sign-in that raced in', () => {
+  let app: NestExpressApplication;
+  let other: NestExpressApplication;
+  beforeAll(async () => {
+    const db = uniqueDatabaseName('review_d');
+    app = await createTestApp({ db, env: { TRUST_PROXY: '1' } });
+    other = await createTestApp({ db, env: { TRUST_PROXY: '1' } });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await other?.close();
+    await destroyTestApp(app);
+  });
+
+  it('leaves the account marked, and the next expiry pass ends the session issued under the old stamp', async () => {
+    const user = await createUser(app);
+    const changer = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    // Held after the first revokeStale, before the hash is saved.
+    const held = holdNextCall(app.get(UsersService), 'setPassword');
+    const changing = send(changer, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    await held.arrived;
+    // A sign-in with the old password on another instance completes in the gap.
+    const intruder = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    // The database fails at the second revokeStale (its read of the user's sessions).
+    jest.spyOn(app.get(SessionsRepository), 'findActiveOfUser').mockRejectedValueOnce(new MongoNetworkError('connection reset (injected)'));
+    held.release();
+    const answer = await changing;
+    expect(answer.status).toBeGreaterThanOrEqual(500);
+    await sleep(1_100);
+    const newPasswordWorks = (
+      await send(newAgent(app).set('X-Forwarded-For', freshIp()), 'post', '/api/auth/login', { email: user.email, password: NEW_PASSWORD })
+    ).status;
+    const intruderServed = (await intruder.get('/api/auth/me')).status;
+    expect(newPasswordWorks).toBe(200);
+    // Until the next pass (every SESSION_SWEEP_SECONDS) the old-stamp session may still be served; after it, never.
+    expect(intruderServed).toBe(200);
+    expect(await app.get(SessionExpiryPass).run()).toBe(0);
+    await sleep(1_100);
+    expect((await intruder.get('/api/auth/me')).status).toBe(401);
+    const [stale] = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'stale_credentials' });
+    expect(stale).toBeDefined();
+    expect(await connectionOf(app).collection('users').countDocuments({ endingStaleSessions: true })).toBe(0);
   });
 });
