@@ -19,13 +19,15 @@ const BATCH = 500;
  * session expired, record it once.
  * The TTL index (MongoDB) or the collection sweep (FerretDB) stays as the
  * backstop, a day later. Each pass first finishes credential changes that
- * failed half-way (SessionsService.endStaleSessionsLeftBehind).
+ * failed half-way (SessionsService.endStaleSessionsLeftBehind) and records
+ * the ends an earlier pass marked but failed to record.
  */
 @Injectable()
 export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionExpiryPass.name);
   private readonly job: PeriodicJob;
   private running?: Promise<number>;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly repository: SessionsRepository,
@@ -33,10 +35,10 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
     private readonly policy: SessionExpiryPolicy,
     config: ConfigService<AppConfiguration, true>,
   ) {
-    const intervalMs = config.get('session', { infer: true }).sweepMs;
+    this.intervalMs = config.get('session', { infer: true }).sweepMs;
     this.job = new PeriodicJob(
       () => this.run(),
-      intervalMs,
+      this.intervalMs,
       (error) => this.logger.warn(`Expiry pass failed: ${error.message}`),
     );
   }
@@ -58,7 +60,8 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
    */
   private async pass(): Promise<number> {
     await this.sessions.endStaleSessionsLeftBehind();
-    let ended = 0;
+    // A mark older than one interval belongs to a pass that failed before recording it.
+    let ended = await this.sessions.recordEndingsLeftBehind(new Date(Date.now() - this.intervalMs));
     let batch: SessionDocument[] = [];
     for await (const document of this.repository.pastDeadline(BATCH)) {
       batch.push(document);

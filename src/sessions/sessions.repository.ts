@@ -74,8 +74,10 @@ export class SessionsRepository implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     this.expiresNatively = await this.sweeper.expireBy(this.collection() as unknown as Collection, 'expires');
     await this.collection().createIndex({ 'session.userId': 1, expires: -1 });
-    // The expiry pass: unmarked sessions by first deadline (on MongoDB `$exists: false` is an index bound on null).
+    // The expiry pass: unmarked sessions by first deadline (on MongoDB `$exists: false` is an index bound on null),
+    // and marks a failed pass left unrecorded.
     await this.collection().createIndex({ 'session.endedReason': 1, expires: 1 });
+    await this.collection().createIndex({ 'session.endedBy': 1, 'session.markedAt': 1 });
   }
 
   insert(document: Omit<SessionDocument, 'expires'>): Promise<unknown> {
@@ -107,7 +109,7 @@ export class SessionsRepository implements OnModuleInit {
    * still past its first deadline and not marked yet, in one write; returns the
    * ids this call marked. Each document's change is atomic and carries `pass`,
    * a token of this call, so racing passes (or instances) each learn exactly
-   * which sessions were theirs to record.
+   * which sessions were theirs to record. The token stays until markRecorded.
    */
   async markEnded(ids: string[], reason: ExpiryReason, pass: string, now = new Date()): Promise<string[]> {
     if (ids.length === 0) return [];
@@ -115,14 +117,44 @@ export class SessionsRepository implements OnModuleInit {
     await this.around(forget, () =>
       this.collection().updateMany(
         { _id: { $in: ids }, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
-        { $set: { 'session.endedReason': reason, 'session.endedBy': pass } },
+        { $set: { 'session.endedReason': reason, 'session.endedBy': pass, 'session.markedAt': now } },
         BY_MAJORITY,
       ),
     );
-    const marked = await this.collection()
-      .find({ _id: { $in: ids }, 'session.endedBy': pass }, { projection: { _id: 1 }, ...FROM_PRIMARY })
+    return (await this.markedBy(ids, pass)).map((document) => document._id);
+  }
+
+  /** The ends of these sessions, marked by `pass`, are recorded: no later pass takes them over. */
+  async markRecorded(ids: string[], pass: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.collection().updateMany({ _id: { $in: ids }, 'session.endedBy': pass }, { $unset: { 'session.endedBy': 1 } });
+  }
+
+  /**
+   * Sessions a pass marked before `markedBefore` but never recorded (it failed
+   * in between): taken over by `pass`, one conditional write, so of racing
+   * takers one gets each. Read first (no write lock on FerretDB), then claimed
+   * by `_id`.
+   */
+  async claimUnrecorded(pass: string, markedBefore: Date): Promise<SessionDocument[]> {
+    const stuck = { 'session.endedBy': { $exists: true }, 'session.markedAt': { $lte: markedBefore } };
+    const ids = (
+      await this.collection()
+        .find(stuck, { projection: { _id: 1 } })
+        .toArray()
+    ).map((document) => document._id);
+    if (ids.length === 0) return [];
+    await this.collection().updateMany({ _id: { $in: ids }, ...stuck }, { $set: { 'session.endedBy': pass } });
+    return this.markedBy(ids, pass);
+  }
+
+  private markedBy(ids: string[], pass: string): Promise<SessionDocument[]> {
+    return this.collection()
+      .find(
+        { _id: { $in: ids }, 'session.endedBy': pass },
+        { projection: { ...SUMMARY_PROJECTION, 'session.endedReason': 1 }, ...FROM_PRIMARY },
+      )
       .toArray();
-    return marked.map((document) => document._id);
   }
 
   /** Deletes a session found past its deadline whose end nobody recorded yet; true when this call removed it. */

@@ -241,9 +241,36 @@ export class SessionsService {
       );
       const recorded = sessions.filter((session) => marked.has(session.id));
       await this.events.expiredMany(recorded, reason);
+      await this.repository.markRecorded([...marked], pass);
       ended += recorded.length;
     }
     return ended;
+  }
+
+  /**
+   * Records the ends a pass marked but never recorded, because it failed in
+   * between (marks older than `markedBefore`, so a pass still at work keeps
+   * its own); how many.
+   */
+  async recordEndingsLeftBehind(markedBefore: Date): Promise<number> {
+    const pass = randomUUID();
+    const claimed = await this.repository.claimUnrecorded(pass, markedBefore);
+    for (const reason of EXPIRY_REASONS) {
+      const documents = claimed.filter((document) => document.session.endedReason === reason);
+      const sessions = documents.map((document) => {
+        const deadlines = this.policy.deadlines({
+          createdAt: new Date(document.session.createdAt),
+          lastActivityAt: new Date(document.session.lastActivityAt),
+        });
+        return { ...toEnded(document), endedAt: reason === 'absolute' ? deadlines.absoluteExpiresAt : deadlines.idleExpiresAt };
+      });
+      await this.events.expiredMany(sessions, reason);
+    }
+    await this.repository.markRecorded(
+      claimed.map((document) => document._id),
+      pass,
+    );
+    return claimed.length;
   }
 
   /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */

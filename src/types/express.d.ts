@@ -35,8 +35,10 @@ declare module 'express-session' {
     endedAtSignIn?: number;
     /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
     endedReason?: ExpiryReason;
-    /** Which expiry pass marked it (a token per call), so that pass alone records the end. */
+    /** Which expiry pass marked it (a token per call), so that pass alone records the end; removed once recorded. */
     endedBy?: string;
+    /** When the expiry pass marked it. */
+    markedAt?: Date;
     /** The document's TTL field as read (HashedMongoStore.get), never written back: see SessionExpiryPolicy.evaluate. */
     storedExpires?: Date;
   }

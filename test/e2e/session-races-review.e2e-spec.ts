@@ -58,7 +58,7 @@ describe('the expiry pass and the owner’s request between its mark and its rea
     const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
     const id = publicIdOf(await cookieOf(agent));
     await sleep(3_300);
-    // Hold the pass's read-back (find by session.endedBy), i.e. after its updateMany marked the session.
+    // Hold the pass's read-back (find by _id and session.endedBy), i.e. after its updateMany marked the session.
     let reached!: () => void;
     let release!: () => void;
     const arrived = new Promise<void>((resolve) => (reached = resolve));
@@ -66,7 +66,7 @@ describe('the expiry pass and the owner’s request between its mark and its rea
     const originalFind = Collection.prototype.find;
     jest.spyOn(Collection.prototype, 'find').mockImplementation(function (this: Collection, ...args: unknown[]) {
       const filter = args[0] as Record<string, unknown> | undefined;
-      if (filter && 'session.endedBy' in filter) {
+      if (filter && 'session.endedBy' in filter && '_id' in filter) {
         reached();
         const cursor = (originalFind as (...a: unknown[]) => { toArray(): Promise<unknown[]> }).apply(this, args);
         return { toArray: async () => (await gate, cursor.toArray()) } as never;
@@ -232,5 +232,52 @@ describe('a password change failing after the hash is saved, with a sign-in that
     const [stale] = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'stale_credentials' });
     expect(stale).toBeDefined();
     expect(await connectionOf(app).collection('users').countDocuments({ endingStaleSessions: true })).toBe(0);
+  });
+});
+
+describe('an expiry pass that fails between marking sessions and recording them', () => {
+  const PASS_INTERVAL_MS = 2_000;
+  let app: NestExpressApplication;
+  beforeAll(async () => {
+    // The timer's passes are rare (the interval starts at boot): the test runs its own.
+    app = await createTestApp({
+      db: uniqueDatabaseName('review_pass_failure'),
+      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: String(PASS_INTERVAL_MS / 1000) },
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => destroyTestApp(app));
+
+  it('records, in a later pass, the end a pass marked and then failed to record', async () => {
+    const user = await createUser(app);
+    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const id = publicIdOf(await cookieOf(agent));
+    await sleep(3_300);
+    const originalFind = Collection.prototype.find;
+    let failed = false;
+    jest.spyOn(Collection.prototype, 'find').mockImplementation(function (this: Collection, ...args: unknown[]) {
+      const filter = args[0] as Record<string, unknown> | undefined;
+      if (!failed && filter && 'session.endedBy' in filter && '_id' in filter) {
+        failed = true;
+        return { toArray: () => Promise.reject(new MongoNetworkError('connection reset (injected)')) } as never;
+      }
+      return (originalFind as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    // This pass, or the timer's if it came first, meets the failure.
+    await app
+      .get(SessionExpiryPass)
+      .run()
+      .catch(() => undefined);
+    expect(failed).toBe(true);
+    jest.restoreAllMocks();
+    const recorded = () => eventsOf(app, { sessionId: id, type: 'session.expired' });
+    // A mark older than one pass interval is a failed pass's: a later pass takes it over and records it, once.
+    const giveUpAt = Date.now() + PASS_INTERVAL_MS + 10_000;
+    while ((await recorded()).length === 0 && Date.now() < giveUpAt) {
+      await sleep(200);
+      await app.get(SessionExpiryPass).run();
+    }
+    await app.get(SessionExpiryPass).run();
+    expect(await eventsOf(app, { sessionId: id, type: 'session.expired' })).toHaveLength(1);
   });
 });

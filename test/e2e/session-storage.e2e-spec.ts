@@ -118,7 +118,15 @@ describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)'
 
   it.each([
     // The expiry pass reads only sessions it has not marked ended, by first deadline.
-    ['sessions', ['{"expires":1}', '{"session.userId":1,"expires":-1}', '{"session.endedReason":1,"expires":1}']],
+    [
+      'sessions',
+      [
+        '{"expires":1}',
+        '{"session.userId":1,"expires":-1}',
+        '{"session.endedReason":1,"expires":1}',
+        '{"session.endedBy":1,"session.markedAt":1}',
+      ],
+    ],
     ['users', ['{"email":1}', '{"role":1}', '{"endingStaleSessions":1}']],
     ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"expiresAt":1}']],
     ['login_failures', ['{"_id":1}', '{"expire":1}']],
