@@ -1,13 +1,13 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Collection, MongoNetworkError } from 'mongodb';
-import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { UsersService } from '../../src/users/users.service';
-import { Agent, csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
+import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
+import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
@@ -17,31 +17,9 @@ const NEW_PASSWORD = 'a brand new long passphrase';
 
 /** Found by an outside review of the one-owner design; each failed before its fix. */
 
-function holdNextCall<T extends object>(object: T, method: keyof T & string) {
-  let reached!: () => void;
-  let release!: () => void;
-  const arrived = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
-  jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
-    reached();
-    await gate;
-    return original(...args);
-  }) as never);
-  return { arrived, release };
-}
-
-const publicIdOf = (cookie: string) => createHash('sha256').update(tokenOf(cookie)).digest('hex');
 async function cookieOf(agent: Agent) {
   return sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token');
 }
-async function send(agent: Agent, method: 'post' | 'patch' | 'delete', path: string, body: object = {}) {
-  const token = await csrfToken(agent);
-  return agent[method](path).set('X-CSRF-Token', token).send(body);
-}
-const eventsOf = (app: NestExpressApplication, filter: Record<string, unknown>) =>
-  connectionOf(app).collection('session_events').find(filter).toArray();
-
 describe('the expiry pass and the owner’s request between its mark and its read-back', () => {
   let app: NestExpressApplication;
   beforeAll(async () => {

@@ -1,10 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createHash } from 'node:crypto';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
-import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep, tokenOf } from '../helpers/agents';
+import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
+import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -12,26 +12,6 @@ const NEW_PASSWORD = 'a brand new long passphrase';
 const ENDING_EVENTS = ['logout', 'session.expired', 'session.revoked', 'session.anomaly', 'session.rotated'];
 let nextIp = 1;
 const freshIp = () => `198.51.100.${nextIp++}`;
-
-/**
- * Holds the next call of `object[method]` until released: a step injected
- * between two writes, so another request can run in the gap.
- */
-function holdNextCall<T extends object>(object: T, method: keyof T & string) {
-  let reached!: () => void;
-  let release!: () => void;
-  const arrived = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
-  jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
-    reached();
-    await gate;
-    return original(...args);
-  }) as never);
-  return { arrived, release };
-}
-
-const publicId = (agent: { cookie: string }) => createHash('sha256').update(tokenOf(agent.cookie)).digest('hex');
 
 async function liveSessionsOf(app: NestExpressApplication, userId: string) {
   const documents = await connectionOf(app).collection('sessions').find({ 'session.userId': userId }).toArray();
@@ -42,17 +22,8 @@ async function liveSessionsOf(app: NestExpressApplication, userId: string) {
   });
 }
 
-const eventsOf = (app: NestExpressApplication, filter: Record<string, unknown>) =>
-  connectionOf(app).collection('session_events').find(filter).toArray();
-
 async function endingEventsOf(app: NestExpressApplication, sessionId: string) {
   return eventsOf(app, { sessionId, type: { $in: ENDING_EVENTS } });
-}
-
-/** A state-changing request with a fresh CSRF token (fetched first: the agent attaches its cookies when a request is made). */
-async function send(agent: Agent, method: 'post' | 'patch' | 'delete', path: string, body: object = {}) {
-  const token = await csrfToken(agent);
-  return agent[method](path).set('X-CSRF-Token', token).send(body);
 }
 
 const post = (agent: Agent, path: string, body: object = {}) => send(agent, 'post', path, body);
@@ -97,7 +68,7 @@ describe('one owner of a session’s life, under races', () => {
     // Only the session that changed the password is live, under its new id.
     const live = await liveSessionsOf(app, user.id);
     expect(live.map((document) => document._id)).toEqual([
-      publicId({ cookie: sentCookie(await changer.get('/api/auth/me').expect(200), 'session_token') }),
+      publicIdOf(sentCookie(await changer.get('/api/auth/me').expect(200), 'session_token')),
     ]);
     const [stale] = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'stale_credentials' });
     expect(stale).toBeDefined();
@@ -155,7 +126,7 @@ describe('one owner of a session’s life, under races', () => {
   it('records the ending of a live session a sign-in replaces', async () => {
     const user = await createUser(app);
     const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const first = publicId({ cookie: sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token') });
+    const first = publicIdOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
     expect((await signInResponse(app, user, agent)).status).toBe(200);
     const [ending] = await endingEventsOf(app, first);
     expect(ending).toMatchObject({ type: 'session.revoked', reason: 'signed_in_again' });
@@ -165,7 +136,7 @@ describe('one owner of a session’s life, under races', () => {
   it('clears the cookie of an admin who ends their own session through the admin API', async () => {
     const admin = await createUser(app, { role: 'admin' });
     const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const own = publicId({ cookie: sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token') });
+    const own = publicIdOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
     const response = await send(agent, 'delete', `/api/admin/sessions/${own}`);
     expect(response.status).toBe(204);
     expect(setCookie(response.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
@@ -195,7 +166,7 @@ describe('endings under expiry, and the session limit', () => {
   it('keeps a session ended when its activity write lands after the expiry pass ended it', async () => {
     const user = await createUser(app);
     const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const id = publicId({ cookie: sentCookie(await agent.get('/api/auth/session').expect(200), 'session_token') });
+    const id = publicIdOf(sentCookie(await agent.get('/api/auth/session').expect(200), 'session_token'));
     // A request a second before the idle deadline: its activity write is held until the pass has ended the
     // session. Were the write to land, it would move the deadline two seconds past now.
     await sleep(INACTIVITY_MS - 1_000);
