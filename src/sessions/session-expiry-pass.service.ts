@@ -54,35 +54,39 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Reads every unmarked session past its deadline through one cursor and ends
-   * them a batch at a time. One read, not one per batch: FerretDB scans (and
-   * would sort) the whole collection for each query of this shape.
+   * Reads every unmarked session past its deadline (and every mark an earlier
+   * pass failed to record) through one cursor and ends them a batch at a time.
+   * One read, not one per batch: FerretDB scans (and would sort) the whole
+   * collection for each query of this shape.
    */
   private async pass(): Promise<number> {
     await this.sessions.endStaleSessionsLeftBehind();
     // A mark older than one interval belongs to a pass that failed before recording it.
-    let ended = await this.sessions.recordEndingsLeftBehind(new Date(Date.now() - this.intervalMs));
+    const markedBefore = new Date(Date.now() - this.intervalMs);
+    let ended = 0;
     let batch: SessionDocument[] = [];
-    for await (const document of this.repository.pastDeadline(BATCH)) {
+    for await (const document of this.repository.pastDeadline(BATCH, markedBefore)) {
       batch.push(document);
       if (batch.length < BATCH) continue;
-      ended += await this.endBatch(batch);
+      ended += await this.endBatch(batch, markedBefore);
       batch = [];
     }
-    return ended + (await this.endBatch(batch));
+    return ended + (await this.endBatch(batch, markedBefore));
   }
 
-  private endBatch(batch: SessionDocument[]): Promise<number> {
+  private async endBatch(batch: SessionDocument[], markedBefore: Date): Promise<number> {
+    const marked = batch.filter((document) => document.session.endedReason !== undefined).map((document) => document._id);
     const now = new Date();
     const due = batch.flatMap((document) => {
-      const { createdAt, lastActivityAt, userId } = document.session;
+      const { createdAt, lastActivityAt, userId, endedReason } = document.session;
+      if (endedReason !== undefined) return [];
       const timestamps = { createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) };
       const verdict = this.policy.evaluate(timestamps, now, new Date(document.expires));
       if (!verdict.expired) return [];
       const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
       return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];
     });
-    return this.sessions.endPastDeadline(due);
+    return (await this.sessions.recordEndingsLeftBehind(marked, markedBefore)) + (await this.sessions.endPastDeadline(due));
   }
 
   onApplicationShutdown(): void {

@@ -46,6 +46,11 @@ function liveFilter(id: string, now: Date): Filter<SessionDocument> {
   return { _id: id, 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(now) } };
 }
 
+/** Marked by a pass that still had not recorded it by `markedBefore` (its token stays until it has). */
+function unrecordedMark(markedBefore: Date): Filter<SessionDocument> {
+  return { 'session.endedBy': { $exists: true }, 'session.markedAt': { $lte: markedBefore } };
+}
+
 /** Past its first deadline with nobody having recorded the end yet. */
 function dueFilter(id: string, now: Date): Filter<SessionDocument> {
   return { _id: id, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } };
@@ -131,20 +136,13 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   /**
-   * Sessions a pass marked before `markedBefore` but never recorded (it failed
-   * in between): taken over by `pass`, one conditional write, so of racing
-   * takers one gets each. Read first (no write lock on FerretDB), then claimed
-   * by `_id`.
+   * Of `ids`, the sessions a pass marked before `markedBefore` but never
+   * recorded (it failed in between): taken over by `pass` with one
+   * conditional write, so of racing takers one gets each.
    */
-  async claimUnrecorded(pass: string, markedBefore: Date): Promise<SessionDocument[]> {
-    const stuck = { 'session.endedBy': { $exists: true }, 'session.markedAt': { $lte: markedBefore } };
-    const ids = (
-      await this.collection()
-        .find(stuck, { projection: { _id: 1 } })
-        .toArray()
-    ).map((document) => document._id);
+  async claimUnrecorded(ids: string[], pass: string, markedBefore: Date): Promise<SessionDocument[]> {
     if (ids.length === 0) return [];
-    await this.collection().updateMany({ _id: { $in: ids }, ...stuck }, { $set: { 'session.endedBy': pass } });
+    await this.collection().updateMany({ _id: { $in: ids }, ...unrecordedMark(markedBefore) }, { $set: { 'session.endedBy': pass } });
     return this.markedBy(ids, pass);
   }
 
@@ -198,12 +196,16 @@ export class SessionsRepository implements OnModuleInit {
   /**
    * Every session whose first deadline has passed (its TTL field is that
    * deadline plus the retention) and that the pass has not marked ended yet,
-   * read `batchSize` at a time through one cursor.
+   * and every mark made before `markedBefore` whose end was never recorded,
+   * read `batchSize` at a time through one cursor: one scan on FerretDB, an
+   * index for each branch on MongoDB.
    */
-  pastDeadline(batchSize: number, now = new Date()): AsyncIterable<SessionDocument> {
+  pastDeadline(batchSize: number, markedBefore: Date, now = new Date()): AsyncIterable<SessionDocument> {
     return this.collection().find(
-      { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
-      { projection: { ...SUMMARY_PROJECTION, expires: 1 }, batchSize },
+      {
+        $or: [{ 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } }, unrecordedMark(markedBefore)],
+      },
+      { projection: { ...SUMMARY_PROJECTION, expires: 1, 'session.endedReason': 1 }, batchSize },
     );
   }
 

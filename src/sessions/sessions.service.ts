@@ -248,13 +248,13 @@ export class SessionsService {
   }
 
   /**
-   * Records the ends a pass marked but never recorded, because it failed in
-   * between (marks older than `markedBefore`, so a pass still at work keeps
-   * its own); how many.
+   * Records the ends of `ids` that a pass marked but never recorded, because it
+   * failed in between (marks older than `markedBefore`, so a pass still at
+   * work keeps its own); how many.
    */
-  async recordEndingsLeftBehind(markedBefore: Date): Promise<number> {
+  async recordEndingsLeftBehind(ids: string[], markedBefore: Date): Promise<number> {
     const pass = randomUUID();
-    const claimed = await this.repository.claimUnrecorded(pass, markedBefore);
+    const claimed = await this.repository.claimUnrecorded(ids, pass, markedBefore);
     for (const reason of EXPIRY_REASONS) {
       const documents = claimed.filter((document) => document.session.endedReason === reason);
       const sessions = documents.map((document) => {
