@@ -101,7 +101,10 @@ export class AuthService {
     try {
       await this.throttle.consume(attempt);
     } catch (error) {
-      if (error instanceof AppException) await this.events.loginFailed({ email: attempt.email }, 'locked');
+      // A lock is recorded as one; contention that never settled (SYS_9002) and outages are not locks.
+      if (error instanceof AppException && error.code === ErrorCode.TOO_MANY_ATTEMPTS) {
+        await this.events.loginFailed({ email: attempt.email }, 'locked');
+      }
       throw error;
     }
     const user = await this.users.findByEmailWithPasswordHash(attempt.email);

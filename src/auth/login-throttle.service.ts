@@ -24,21 +24,6 @@ const CONSUME_ROUNDS = 6;
 /** How long an attempt that met an outage waits for the IP's point to be given back before answering. */
 const OUTAGE_GIVE_BACK_WAIT_MS = 500;
 
-/**
- * Contention on the counters that did not settle within CONSUME_ROUNDS: the
- * database is not behaving, no counter was found at its limit. Answered like an
- * outage (503 SYS_9002, by its name: see isDatabaseUnavailable), never as a
- * lock, and deliberately not an AppException, so AuthService records no
- * `locked` event for it.
- */
-export class ThrottleContentionError extends Error {
-  override readonly name = 'DatabaseUnavailableError';
-
-  constructor(key: string) {
-    super(`sign-in counter ${key.slice(0, key.indexOf(':'))} still contended after ${CONSUME_ROUNDS} rounds`);
-  }
-}
-
 interface CounterDocument {
   _id: string;
   points: number;
@@ -113,9 +98,9 @@ export class LoginThrottleService implements OnModuleInit {
    * Counts the attempt against both limits, or throws AUTH_1006 when a counter
    * is at its limit (and then neither counts it). Contention alone never gives
    * AUTH_1006: the statements that met a concurrent first attempt or a lapsed
-   * counter run again, and contention that does not settle throws
-   * ThrottleContentionError (503). Database errors propagate as they are: an
-   * outage is not a lock.
+   * counter run again, and contention that does not settle is a 503 SYS_9002
+   * (the database is not behaving; no counter was at its limit), never a lock.
+   * Database errors propagate as they are: an outage is not a lock either.
    */
   async consume(attempt: SignInAttempt): Promise<void> {
     const [first, ip] = this.counters(attempt);
@@ -131,7 +116,7 @@ export class LoginThrottleService implements OnModuleInit {
         const document = await this.collection().findOne({ _id: refused.key }, { readPreference: 'primary' });
         const now = Date.now();
         if (document && document.expire.getTime() > now && document.points >= refused.limit) throw this.tooMany(document, now);
-        if (round === CONSUME_ROUNDS) throw new ThrottleContentionError(refused.key);
+        if (round === CONSUME_ROUNDS) throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
         // Not at its limit: a concurrent first attempt created the counter (the next round counts on it),
         // it was deleted meanwhile (the next round creates it), or it lapsed before the sweep removed it.
         if (document && document.expire.getTime() <= now) {
@@ -140,7 +125,7 @@ export class LoginThrottleService implements OnModuleInit {
       }
     } catch (error) {
       // Counted by the IP but not by the account (refused, or a failure after the IP's step): the IP gets its point back.
-      if (ipCounted) await this.giveBack(ip, isDatabaseUnavailable(error) && !(error instanceof ThrottleContentionError));
+      if (ipCounted) await this.giveBack(ip, isDatabaseUnavailable(error));
       throw error;
     }
   }
