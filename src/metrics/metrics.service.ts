@@ -101,8 +101,8 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status: String(status) }, durationMs / 1000);
   }
 
-  sessionEvent(type: string): void {
-    this.sessionEvents.inc({ type });
+  sessionEvent(type: string, count = 1): void {
+    this.sessionEvents.inc({ type }, count);
   }
 
   databaseCommand(command: string): void {

@@ -189,7 +189,7 @@ export class SessionEventsService {
       ...bucketsOf(at),
       expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
     };
-    for (let i = 0; i < each.length; i++) this.metrics.sessionEvent(type);
+    this.metrics.sessionEvent(type, each.length);
     try {
       await this.repository.insert(each.map((fields) => ({ ...fields, ...common })));
     } catch (error) {

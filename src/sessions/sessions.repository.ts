@@ -42,18 +42,18 @@ function firstDeadlinePassedBy(now: Date): Date {
  * Live: not marked ended and before its first deadline. Every transition out
  * of it is one write on `_id` plus this state, so only one writer wins.
  */
-function liveFilter(id: string, now: Date): Filter<SessionDocument> {
-  return { _id: id, 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(now) } };
+function live(now: Date): Filter<SessionDocument> {
+  return { 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(now) } };
+}
+
+/** Due: past its first deadline with nobody having recorded the end yet. */
+function due(now: Date): Filter<SessionDocument> {
+  return { 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } };
 }
 
 /** Marked by a pass that still had not recorded it by `markedBefore` (its token stays until it has). */
 function unrecordedMark(markedBefore: Date): Filter<SessionDocument> {
   return { 'session.endedBy': { $exists: true }, 'session.markedAt': { $lte: markedBefore } };
-}
-
-/** Past its first deadline with nobody having recorded the end yet. */
-function dueFilter(id: string, now: Date): Filter<SessionDocument> {
-  return { _id: id, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } };
 }
 
 /**
@@ -102,9 +102,12 @@ export class SessionsRepository implements OnModuleInit {
   /** Moves the idle deadline of a live session; one that ended meanwhile stays ended. */
   async recordActivity(id: string, createdAt: Date, at: Date): Promise<boolean> {
     const result = await this.changing(id, () =>
-      this.collection().updateOne(liveFilter(id, at), {
-        $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) },
-      }),
+      this.collection().updateOne(
+        { _id: id, ...live(at) },
+        {
+          $set: { 'session.lastActivityAt': at, expires: this.policy.storageExpiry({ createdAt, lastActivityAt: at }) },
+        },
+      ),
     );
     return result.modifiedCount === 1;
   }
@@ -121,7 +124,7 @@ export class SessionsRepository implements OnModuleInit {
     const forget = () => ids.forEach((id) => this.recent.forget(id));
     await this.around(forget, () =>
       this.collection().updateMany(
-        { _id: { $in: ids }, 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } },
+        { _id: { $in: ids }, ...due(now) },
         { $set: { 'session.endedReason': reason, 'session.endedBy': pass, 'session.markedAt': now } },
         BY_MAJORITY,
       ),
@@ -157,7 +160,7 @@ export class SessionsRepository implements OnModuleInit {
 
   /** Deletes a session found past its deadline whose end nobody recorded yet; true when this call removed it. */
   async deleteIfDue(id: string, now = new Date()): Promise<boolean> {
-    return this.deleted(id, dueFilter(id, now));
+    return this.deleted(id, { _id: id, ...due(now) });
   }
 
   /**
@@ -165,14 +168,17 @@ export class SessionsRepository implements OnModuleInit {
    * when this call removed it, so the caller, and only it, records the end.
    */
   async deleteIfLive(id: string, also: Filter<SessionDocument> = {}, now = new Date()): Promise<boolean> {
-    return this.deleted(id, { ...liveFilter(id, now), ...also });
+    return this.deleted(id, { _id: id, ...live(now), ...also });
   }
 
-  /** A user's name or email changed: their sessions show it from the next request on. */
+  /** A user's name or email changed: their live sessions show it from the next request on (ended ones stay as they ended). */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
     const forget = () => this.recent.forgetUser(user.id);
     await this.around(forget, () =>
-      this.collection().updateMany({ 'session.userId': user.id }, { $set: { 'session.email': user.email, 'session.name': user.name } }),
+      this.collection().updateMany(
+        { 'session.userId': user.id, ...live(new Date()) },
+        { $set: { 'session.email': user.email, 'session.name': user.name } },
+      ),
     );
   }
 
@@ -203,7 +209,7 @@ export class SessionsRepository implements OnModuleInit {
   pastDeadline(batchSize: number, markedBefore: Date, now = new Date()): AsyncIterable<SessionDocument> {
     return this.collection().find(
       {
-        $or: [{ 'session.endedReason': { $exists: false }, expires: { $lte: firstDeadlinePassedBy(now) } }, unrecordedMark(markedBefore)],
+        $or: [due(now), unrecordedMark(markedBefore)],
       },
       { projection: { ...SUMMARY_PROJECTION, expires: 1, 'session.endedReason': 1 }, batchSize },
     );
@@ -246,7 +252,7 @@ export class SessionsRepository implements OnModuleInit {
   }
 
   private activeFilter(filter: Filter<SessionDocument>): Filter<SessionDocument> {
-    return { ...filter, 'session.endedReason': { $exists: false }, expires: { $gt: firstDeadlinePassedBy(new Date()) } };
+    return { ...filter, ...live(new Date()) };
   }
 
   private collection(): Collection<SessionDocument> {
