@@ -75,6 +75,38 @@ describe('one owner of a session’s life, under races', () => {
     expect(await endingEventsOf(app, stale.sessionId as string)).toHaveLength(1);
   });
 
+  it('leaves no old-password session alive after a burst of old-password sign-ins on both instances races a password change', async () => {
+    const user = await createUser(app);
+    const changer = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const instances = [app, other];
+    // Four, so that with the change's own attempt no more than LOGIN_MAX_FAILURES (5) are counted at once.
+    const burst = Array.from({ length: 4 }, (_, i) => {
+      const agent = newAgent(instances[i % 2]).set('X-Forwarded-For', `${freshIp()}, 203.0.113.9`);
+      // One browser also carries a forged session cookie: signing in over it must change nothing here.
+      if (i === 0) agent.set('Cookie', 'session_token=s%3Aforged.signature');
+      return signInResponse(instances[i % 2], user, agent);
+    });
+    const [changed, ...signIns] = await Promise.all([
+      post(changer, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }),
+      ...burst,
+    ]);
+    expect(changed.status).toBe(204);
+    for (const response of signIns) expect([200, 401, 429]).toContain(response.status);
+    await sleep(1_100);
+    const stamp = (await connectionOf(app).collection('users').findOne({ email: user.email }))?.credentialStamp;
+    const live = await liveSessionsOf(app, user.id);
+    expect(live.map((document) => document.session.stamp)).toEqual([stamp]);
+    for (const response of signIns.filter(({ status }) => status === 200)) {
+      // The forged cookie's answer also clears it first: the session's cookie is the last one set.
+      const cookie = (response.headers['set-cookie'] as unknown as string[])
+        .filter((header) => header.startsWith('session_token=s'))
+        .map((header) => header.split(';')[0])
+        .pop()!;
+      for (const instance of instances) await newAgent(instance).get('/api/auth/me').set('Cookie', cookie).expect(401);
+      expect(await endingEventsOf(app, publicIdOf(cookie))).toHaveLength(1);
+    }
+  });
+
   it('does not bring a session back when an admin disables the user during their password change', async () => {
     const admin = await createUser(app, { role: 'admin' });
     const user = await createUser(app);
