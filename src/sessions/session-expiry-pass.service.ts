@@ -83,7 +83,7 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
       const timestamps = { createdAt: new Date(createdAt), lastActivityAt: new Date(lastActivityAt) };
       const verdict = this.policy.evaluate(timestamps, now, new Date(document.expires));
       if (!verdict.expired) return [];
-      const endedAt = verdict.reason === 'absolute' ? verdict.absoluteExpiresAt : verdict.idleExpiresAt;
+      const endedAt = SessionExpiryPolicy.endedAt(verdict, verdict.reason);
       return [{ session: { id: document._id, userId, createdAt: new Date(createdAt), endedAt }, reason: verdict.reason }];
     });
     return (await this.sessions.recordEndingsLeftBehind(marked, markedBefore)) + (await this.sessions.endPastDeadline(due));

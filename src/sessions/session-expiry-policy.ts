@@ -64,6 +64,11 @@ export class SessionExpiryPolicy {
     return { expired: true, reason: absolute <= Math.min(idle, stored) ? 'absolute' : 'inactivity', ...deadlines };
   }
 
+  /** When a session that ended for `reason` ended: the deadline that passed. */
+  static endedAt(deadlines: SessionDeadlines, reason: ExpiryReason): Date {
+    return reason === 'absolute' ? deadlines.absoluteExpiresAt : deadlines.idleExpiresAt;
+  }
+
   /** Whether the first deadline a session was stored with (its TTL field, see storageExpiry) is still ahead. */
   static liveInStore(storedExpiry: Date, now: Date): boolean {
     return storedExpiry.getTime() - EXPIRED_SESSION_RETENTION_MS > now.getTime();

@@ -262,7 +262,7 @@ export class SessionsService {
           createdAt: new Date(document.session.createdAt),
           lastActivityAt: new Date(document.session.lastActivityAt),
         });
-        return { ...toEnded(document), endedAt: reason === 'absolute' ? deadlines.absoluteExpiresAt : deadlines.idleExpiresAt };
+        return { ...toEnded(document), endedAt: SessionExpiryPolicy.endedAt(deadlines, reason) };
       });
       await this.events.expiredMany(sessions, reason);
     }
