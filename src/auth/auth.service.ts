@@ -35,13 +35,15 @@ export class AuthService {
    * outage is an outage (SYS_9002), never counted as a lock.
    */
   async authenticate(email: string, password: string, device?: string): Promise<VerifiedUser> {
+    const attempt = { email, ip: RequestContext.client().ip, device };
     try {
-      const user = await this.verifyPassword({ email, ip: RequestContext.client().ip, device }, password);
+      const user = await this.verifyPassword(attempt, password);
       if (user.disabled) {
         await this.events.loginFailed({ email, user }, 'disabled');
+        await this.noSessionFollows({ id: user.id, device });
         throw new AppException(ErrorCode.ACCOUNT_DISABLED);
       }
-      return toVerifiedUser(user);
+      return toVerifiedUser(user, device);
     } catch (error) {
       if (isDatabaseUnavailable(error)) this.events.signInUnavailable();
       throw error;
@@ -54,9 +56,22 @@ export class AuthService {
    * account as it is now, with its credential stamp.
    */
   async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<VerifiedUser> {
-    const stored = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip, device }, password, 'password');
-    if (stored.disabled) throw new AppException(ErrorCode.ACCOUNT_DISABLED);
-    return toVerifiedUser(stored);
+    const attempt = { email: user.email, ip: RequestContext.client().ip, device };
+    const stored = await this.verifyPassword(attempt, password, 'password');
+    if (stored.disabled) {
+      await this.noSessionFollows({ id: stored.id, device });
+      throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    }
+    return toVerifiedUser(stored, device);
+  }
+
+  /**
+   * A known browser proved the password but gets no session after all (the
+   * account is disabled, or issuing it failed): its sign-in counter starts over
+   * here, since no session's credential re-read will do it.
+   */
+  async noSessionFollows({ id, device }: { id: string; device?: string }): Promise<void> {
+    if (device) await this.throttle.deviceSucceeded(id, device);
   }
 
   /**
@@ -98,7 +113,27 @@ export class AuthService {
    * `field` named in the details, for forms that ask for a current password).
    */
   private async verifyPassword(attempt: SignInAttempt, password: string, field?: string) {
+    const counted = await this.counted(attempt);
+    const user = counted?.account ?? null;
+    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+    if (!user || !valid) {
+      await this.events.loginFailed({ email: attempt.email, user }, 'invalid_credentials');
+      throw new AppException(ErrorCode.INVALID_CREDENTIALS, field ? { fields: { [field]: 'is not your current password' } } : undefined);
+    }
+    // A known browser's point goes back with its session's credential re-read (or noSessionFollows).
+    if (!counted?.device) await this.throttle.succeeded(attempt);
+    return user;
+  }
+
+  /**
+   * Counts the attempt, then the account with its password hash (null: no such
+   * account). A known browser's count reads the account in the same command;
+   * one whose account is gone is counted like a stranger's.
+   */
+  private async counted({ device, ...attempt }: SignInAttempt): Promise<{ account: UserDocument; device?: string } | null> {
     try {
+      const account = device ? await this.throttle.consumeOnDevice({ ...attempt, device }) : null;
+      if (account) return { account, device };
       await this.throttle.consume(attempt);
     } catch (error) {
       // A lock is recorded as one; contention that never settled (SYS_9002) and outages are not locks.
@@ -107,17 +142,11 @@ export class AuthService {
       }
       throw error;
     }
-    const user = await this.users.findByEmailWithPasswordHash(attempt.email);
-    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
-    if (!user || !valid) {
-      await this.events.loginFailed({ email: attempt.email, user }, 'invalid_credentials');
-      throw new AppException(ErrorCode.INVALID_CREDENTIALS, field ? { fields: { [field]: 'is not your current password' } } : undefined);
-    }
-    await this.throttle.succeeded(attempt);
-    return user;
+    const account = await this.users.findByEmailWithPasswordHash(attempt.email);
+    return account && { account };
   }
 }
 
-function toVerifiedUser(user: UserDocument): VerifiedUser {
-  return { ...toAuthenticatedUser(user), stamp: user.credentialStamp ?? '' };
+function toVerifiedUser(user: UserDocument, device?: string): VerifiedUser {
+  return { ...toAuthenticatedUser(user), stamp: user.credentialStamp ?? '', ...(device ? { device } : {}) };
 }

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SessionsService } from '../sessions/sessions.service';
-import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
+import { AuthenticatedUser, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
 
@@ -12,6 +12,8 @@ import { DeviceCookieService } from './device-cookie.service';
  */
 @Injectable()
 export class BrowserSignIn {
+  private readonly logger = new Logger(BrowserSignIn.name);
+
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
@@ -21,7 +23,7 @@ export class BrowserSignIn {
   async signIn(req: Request, res: Response, email: string, password: string): Promise<AuthenticatedUser> {
     const device = this.devices.deviceFor(req, email);
     const user = await this.auth.authenticate(email, password, device);
-    await this.sessions.start(req, user, { trustedDevice: device !== undefined });
+    await this.issuing(user, () => this.sessions.start(req, user, { trustedDevice: device !== undefined }));
     this.devices.issue(req, res, user.email);
     return toAuthenticatedUser(user);
   }
@@ -29,13 +31,30 @@ export class BrowserSignIn {
   /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
   async reauthenticate(req: Request, user: AuthenticatedUser, password: string): Promise<void> {
     const proved = await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
-    await this.sessions.reauthenticated(req, proved);
+    await this.issuing(proved, () => this.sessions.reauthenticated(req, proved));
   }
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const current = { id: SessionsService.currentId(req), issuedUnder: (stamp: string) => this.sessions.assertIssuedUnder(req, stamp) };
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, current);
-    await this.sessions.rotate(req, { user: changed, stamp: changed.stamp, reason: 'password_changed' });
+    await this.sessions.rotate(req, { user: changed, reason: 'password_changed' });
+  }
+
+  /**
+   * Issues the session for a proved password. If that fails, a known browser
+   * still gets its sign-in point back (best effort: the failure is what the
+   * caller hears about); the credential re-read that would have done so may
+   * not have run.
+   */
+  private async issuing(user: VerifiedUser, issue: () => Promise<void>): Promise<void> {
+    try {
+      await issue();
+    } catch (error) {
+      await this.auth
+        .noSessionFollows(user)
+        .catch((settling: Error) => this.logger.warn(`Could not give a known browser its sign-in point back: ${settling.message}`));
+      throw error;
+    }
   }
 }

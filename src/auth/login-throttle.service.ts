@@ -9,6 +9,8 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import type { AppConfiguration } from '../config/configuration';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
+import type { UserDocument } from '../users/user.schema';
+import { UsersService } from '../users/users.service';
 
 export const LOGIN_FAILURES_COLLECTION = 'login_failures';
 const MS_PER_SECOND = 1000;
@@ -43,6 +45,9 @@ export interface SignInAttempt {
   device?: string;
 }
 
+/** A known browser's attempt: its device cookie is valid for the account. */
+export type KnownBrowserAttempt = SignInAttempt & { device: string };
+
 /** Failed sign-ins a trusted device may make before its device cookie is refused too. */
 export const DEVICE_MAX_FAILURES = 3;
 
@@ -69,6 +74,14 @@ export const DEVICE_MAX_FAILURES = 3;
  * charge its victim's account, so a flood from an already locked-out IP could
  * still lock the owner out (transiently, or for good on a failure).
  *
+ * A known browser (a valid device cookie of the account) is counted on its
+ * own device counter alone, kept on the account (consumeOnDevice): counting
+ * and reading the password hash are one command, and the point goes back with
+ * the read that follows its session's insert. Not on the IP's counter: a
+ * device cookie names one account and is issued only once its password was
+ * proved, so it cannot spread guesses over accounts, which is what the IP's
+ * limit is for; and the owner gets in while a shared office IP is locked.
+ *
  * Not rate-limiter-flexible: it spends one findAndModify per key and has no
  * multi-key consume, which doubles the database work of every sign-in.
  */
@@ -82,6 +95,7 @@ export class LoginThrottleService implements OnModuleInit {
   constructor(
     @InjectConnection() private readonly connection: Connection,
     private readonly sweeper: ExpirySweeper,
+    private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     const security = config.get('security', { infer: true });
@@ -103,15 +117,15 @@ export class LoginThrottleService implements OnModuleInit {
    * Database errors propagate as they are: an outage is not a lock either.
    */
   async consume(attempt: SignInAttempt): Promise<void> {
-    const [first, ip] = this.counters(attempt);
+    const [account, ip] = this.counters(attempt);
     let ipCounted = false;
     try {
       for (let round = 1; ; round++) {
-        const outcome = await this.count(ipCounted ? undefined : ip, first);
+        const outcome = await this.count(ipCounted ? undefined : ip, account);
         if (outcome === 'counted') return;
-        const refused = outcome === 'ip refused' ? ip : first;
+        const refused = outcome === 'ip refused' ? ip : account;
         // The account refused: the IP's statement ran and counted it (this round or an earlier one).
-        ipCounted ||= refused === first;
+        ipCounted ||= refused === account;
         // The refusal came from the primary; a secondary may not have the counter yet.
         const document = await this.collection().findOne({ _id: refused.key }, { readPreference: 'primary' });
         const now = Date.now();
@@ -130,12 +144,39 @@ export class LoginThrottleService implements OnModuleInit {
     }
   }
 
-  /** The password was right: the account's (or device's) counter starts over and the IP's gets this attempt back. */
+  /**
+   * Counts a known browser's attempt on its device's counter (DEVICE_MAX_FAILURES)
+   * and returns the account with its password hash, or throws AUTH_1006 when
+   * the counter is at its limit. Null when there is no such account: the
+   * caller counts the attempt like a stranger's (`consume`), so a missing
+   * account costs what a wrong password does. Contention is handled as in
+   * `consume`: another round, and 503 SYS_9002 if it never settles.
+   */
+  async consumeOnDevice({ email, device }: KnownBrowserAttempt): Promise<UserDocument | null> {
+    for (let round = 1; ; round++) {
+      const now = new Date();
+      const expire = new Date(now.getTime() + this.lockMs);
+      const counted = await this.users.countDeviceCheck(email, device, { limit: DEVICE_MAX_FAILURES, now, expire });
+      if (counted) return counted;
+      const counter = await this.users.deviceCounter(email, device);
+      if (counter === undefined) return null;
+      const checkedAt = Date.now();
+      if (counter && counter.expire.getTime() > checkedAt && counter.points >= DEVICE_MAX_FAILURES) throw this.tooMany(counter, checkedAt);
+      // Lapsed: starts over. Otherwise a success reset it or a concurrent first attempt created it: the next round counts.
+      if (counter && counter.expire.getTime() <= checkedAt) {
+        const restarted = await this.users.restartDeviceCount(email, device, { now: new Date(checkedAt), expire });
+        if (restarted) return restarted;
+      }
+      if (round === CONSUME_ROUNDS) throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
+    }
+  }
+
+  /** The password was right: the account's counter starts over and the IP's gets this attempt back. */
   async succeeded(attempt: SignInAttempt): Promise<void> {
-    const [first, ip] = this.counters(attempt);
+    const [account, ip] = this.counters(attempt);
     await this.collection().bulkWrite(
       [
-        { updateOne: { filter: { _id: first.key }, update: { $set: { points: 0 } } } },
+        { updateOne: { filter: { _id: account.key }, update: { $set: { points: 0 } } } },
         { updateOne: { filter: { _id: ip.key, points: { $gt: 0 } }, update: { $inc: { points: -1 } } } },
       ],
       { ordered: false },
@@ -143,8 +184,17 @@ export class LoginThrottleService implements OnModuleInit {
   }
 
   /**
+   * The password was right on a known browser that gets no session now: its
+   * counter starts over. One that gets a session has its point given back by
+   * the session's credential re-read instead (UsersService.currentCredentials).
+   */
+  async deviceSucceeded(userId: string, device: string): Promise<void> {
+    await this.users.settleDevice(userId, device);
+  }
+
+  /**
    * One ordered write (one command): the IP's statement, when `ip` is given,
-   * then the account's (or device's) two. The IP's is a conditional upsert:
+   * then the account's two. The IP's is a conditional upsert:
    * refused (at its limit, lapsed, or a concurrent first attempt created it),
    * it fails with a duplicate key and the write stops before the account's
    * statements. The account's never fail: one makes sure the counter exists
@@ -155,14 +205,14 @@ export class LoginThrottleService implements OnModuleInit {
    * FerretDB 1.24: it reports any failed statement of an update at index 0
    * with no counts, whatever ran before it.
    */
-  private async count(ip: Counter | undefined, first: Counter): Promise<'counted' | 'ip refused' | 'account refused'> {
+  private async count(ip: Counter | undefined, account: Counter): Promise<'counted' | 'ip refused' | 'account refused'> {
     const now = new Date();
     const expire = new Date(now.getTime() + this.lockMs);
     const conditional = ({ key, limit }: Counter) => ({ _id: key, points: { $lt: limit }, expire: { $gt: now } });
     const operations: AnyBulkWriteOperation<CounterDocument>[] = [
       ...(ip ? [{ updateOne: { filter: conditional(ip), update: { $inc: { points: 1 }, $set: { expire } }, upsert: true } }] : []),
-      { updateOne: { filter: { _id: first.key }, update: { $setOnInsert: { points: 0, expire } }, upsert: true } },
-      { updateOne: { filter: conditional(first), update: { $inc: { points: 1 }, $set: { expire } } } },
+      { updateOne: { filter: { _id: account.key }, update: { $setOnInsert: { points: 0, expire } }, upsert: true } },
+      { updateOne: { filter: conditional(account), update: { $inc: { points: 1 }, $set: { expire } } } },
     ];
     try {
       const result = await this.collection().bulkWrite(operations, { ordered: true });
@@ -203,21 +253,17 @@ export class LoginThrottleService implements OnModuleInit {
   }
 
   /** AUTH_1006 for a counter found at its limit: Retry-After says when it lapses. */
-  private tooMany(locked: CounterDocument, now: number): AppException {
+  private tooMany(locked: { expire: Date }, now: number): AppException {
     const retryAfter = Math.max(1, Math.ceil((locked.expire.getTime() - now) / MS_PER_SECOND));
     return new AppException(ErrorCode.TOO_MANY_ATTEMPTS, { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
   }
 
-  /**
-   * A browser with this account's device cookie is counted on its own device
-   * counter instead of the account's: failures from untrusted clients lock
-   * them out, not the owner's known browsers (and the other way round).
-   */
-  private counters({ email, ip, device }: SignInAttempt): [Counter, Counter] {
-    const first = device
-      ? { key: `device:${accountKey(email)}:${device}`, limit: DEVICE_MAX_FAILURES }
-      : { key: `account:${accountKey(email)}`, limit: this.maxPerAccount };
-    return [first, { key: `ip:${ip}`, limit: this.maxPerIp }];
+  /** A stranger's attempt counts on the account's counter and the IP's. */
+  private counters({ email, ip }: SignInAttempt): [Counter, Counter] {
+    return [
+      { key: `account:${accountKey(email)}`, limit: this.maxPerAccount },
+      { key: `ip:${ip}`, limit: this.maxPerIp },
+    ];
   }
 
   private collection(): Collection<CounterDocument> {

@@ -119,7 +119,7 @@ export class SessionsService {
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
     const id = SessionsService.currentId(req);
-    await this.assertIssuedUnderCurrentCredentials(req, { id, userId: user.id, createdAt: now }, user.stamp);
+    await this.assertIssuedUnderCurrentCredentials(req, { id, userId: user.id, createdAt: now }, user);
     await this.keepWithinLimit(user.id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id, trustedDevice);
@@ -132,7 +132,7 @@ export class SessionsService {
    */
   async reauthenticated(req: Request, user: VerifiedUser): Promise<void> {
     await this.assertIssuedUnder(req, user.stamp);
-    await this.rotate(req, { user, stamp: user.stamp, authenticatedAt: new Date(), reason: 'reauthenticated' });
+    await this.rotate(req, { user, authenticatedAt: new Date(), reason: 'reauthenticated' });
     await this.events.reauthenticated(user, SessionsService.currentId(req));
   }
 
@@ -156,11 +156,12 @@ export class SessionsService {
    * password just proved. The new session is inserted only when this call's
    * conditional delete ended the live old one (a session ended meanwhile, by
    * an admin or a credential change, stays ended: AUTH_1003), and it lives
-   * only if `stamp` is still the account's stamp after the insert.
+   * only if the stamp `user` was proved under is still the account's stamp
+   * after the insert.
    */
   async rotate(
     req: Request,
-    { user, stamp, authenticatedAt, reason }: { user: AuthenticatedUser; stamp: string; authenticatedAt?: Date; reason: RotationReason },
+    { user, authenticatedAt, reason }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason },
   ): Promise<void> {
     const old = req.session as StoredSession;
     const previous = endedOf(req);
@@ -175,7 +176,7 @@ export class SessionsService {
       email: user.email,
       name: user.name,
       role: user.role,
-      stamp,
+      stamp: user.stamp,
       createdAt: old.createdAt,
       lastActivityAt: new Date(),
       authenticatedAt: authenticatedAt ?? old.authenticatedAt,
@@ -184,7 +185,7 @@ export class SessionsService {
       device: old.device,
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
-    await this.assertIssuedUnderCurrentCredentials(req, { ...previous, id: SessionsService.currentId(req) }, stamp);
+    await this.assertIssuedUnderCurrentCredentials(req, { ...previous, id: SessionsService.currentId(req) }, user);
     // A sign-in that ran while the old id was gone and this one not yet inserted counted one session too few.
     await this.keepWithinLimit(user.id);
   }
@@ -387,9 +388,10 @@ export class SessionsService {
    * session was being issued must not miss it: the change wrote the account
    * before ending stale sessions, and this reads the account after the insert,
    * so either that ending saw the new session or this read sees the change.
+   * The same command gives a known browser its sign-in point back.
    */
-  private async assertIssuedUnderCurrentCredentials(req: Request, session: EndedSession, stamp: string): Promise<void> {
-    const now = await this.users.currentCredentials(session.userId);
+  private async assertIssuedUnderCurrentCredentials(req: Request, session: EndedSession, { stamp, device }: VerifiedUser): Promise<void> {
+    const now = await this.users.currentCredentials(session.userId, device);
     if (now && !now.disabled && now.stamp === stamp) return;
     // No cookie for a session that is over before the answer leaves.
     forget(req);

@@ -19,6 +19,11 @@ export function toAuthenticatedUser(user: AuthenticatedUser): AuthenticatedUser 
 /** An account whose password was just proved, with the credential stamp it was proved under. */
 export interface VerifiedUser extends AuthenticatedUser {
   stamp: string;
+  /**
+   * The known browser whose sign-in counter this proof was counted on: the
+   * credential re-read after its session's insert gives the point back.
+   */
+  device?: string;
 }
 
 /** A new credential stamp: random, so no two changes can give the same one. */

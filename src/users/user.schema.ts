@@ -4,6 +4,12 @@ import { HydratedDocument } from 'mongoose';
 export const USER_ROLES = ['user', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
+/** Password checks a known browser has been counted for, until `expire`. */
+export interface DeviceCounter {
+  points: number;
+  expire: Date;
+}
+
 @Schema({ collection: 'users', timestamps: true })
 export class User {
   @Prop({ required: true, unique: true, lowercase: true, trim: true })
@@ -39,6 +45,15 @@ export class User {
   @Prop()
   endingStaleSessions?: boolean;
 
+  /**
+   * Sign-in counters of this account's known browsers, by device id
+   * (LoginThrottleService): on the account so that counting a known
+   * browser's attempt and reading the password hash are one command, and
+   * giving the point back rides on the read after the session insert.
+   */
+  @Prop({ type: Object, select: false })
+  signInDevices?: Record<string, DeviceCounter>;
+
   createdAt: Date;
   updatedAt: Date;
 }
@@ -51,7 +66,11 @@ UserSchema.index({ role: 1 });
 UserSchema.index({ endingStaleSessions: 1 });
 UserSchema.set('toJSON', {
   transform: (_document, ret) => {
-    const { passwordHash: _omitted, ...rest } = ret as typeof ret & { passwordHash?: string };
+    const {
+      passwordHash: _hash,
+      signInDevices: _devices,
+      ...rest
+    } = ret as typeof ret & { passwordHash?: string; signInDevices?: unknown };
     return rest;
   },
 });

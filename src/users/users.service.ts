@@ -1,12 +1,12 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model, trusted } from 'mongoose';
+import { isValidObjectId, Model, trusted, Types } from 'mongoose';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { newCredentialStamp } from './authenticated-user';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
-import { User, UserDocument, UserRole } from './user.schema';
+import { DeviceCounter, User, UserDocument, UserRole } from './user.schema';
 
 export interface NewUser {
   email: string;
@@ -19,6 +19,17 @@ const DUPLICATE_KEY = 11000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Where a known browser's sign-in counter lives on its account. */
+function deviceCounterPath(device: string): string {
+  // Device ids come from a signed cookie and are base64url; anything else must not reach a field path.
+  if (!/^[\w-]+$/.test(device)) throw new Error('A device id is base64url');
+  return `signInDevices.${device}`;
+}
+
+function normalisedEmail(email: string): string {
+  return email.trim().toLowerCase();
 }
 
 /** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
@@ -44,15 +55,70 @@ export class UsersService implements OnModuleInit {
   /**
    * The account's disabled flag and credential stamp as they are now, read from
    * the primary (a secondary may not have seen a change that just answered).
+   * With `settling`, the read also gives that known browser's sign-in counter
+   * its point back (LoginThrottleService): one command for both.
    */
-  async currentCredentials(id: string): Promise<{ disabled: boolean; stamp: string } | null> {
+  async currentCredentials(id: string, settling?: string): Promise<{ disabled: boolean; stamp: string } | null> {
     if (!isValidObjectId(id)) return null;
-    const user = await this.users.findById(id, { disabled: 1, credentialStamp: 1 }).read('primary').lean().exec();
-    return user && { disabled: user.disabled, stamp: user.credentialStamp ?? '' };
+    const user = settling
+      ? // The driver's own call: mongoose would project the unselected fields, which FerretDB cannot do inside findAndModify.
+        await this.users.collection.findOneAndUpdate({ _id: new Types.ObjectId(id) }, { $unset: { [deviceCounterPath(settling)]: '' } })
+      : await this.users.findById(id, { disabled: 1, credentialStamp: 1 }).read('primary').lean().exec();
+    return user && { disabled: user.disabled === true, stamp: user.credentialStamp ?? '' };
+  }
+
+  /**
+   * Counts a password check on the account's known browser `device`, and
+   * returns the account with its password hash: one command. Counted only
+   * while that device's counter is absent, or live and under `limit`; null
+   * otherwise, or when there is no such account (`deviceCounter` tells which).
+   */
+  async countDeviceCheck(email: string, device: string, { limit, now, expire }: { limit: number; now: Date; expire: Date }) {
+    const path = deviceCounterPath(device);
+    const user = await this.users.collection.findOneAndUpdate(
+      {
+        email: normalisedEmail(email),
+        $or: [{ [path]: { $exists: false } }, { [`${path}.points`]: { $lt: limit }, [`${path}.expire`]: { $gt: now } }],
+      },
+      { $inc: { [`${path}.points`]: 1 }, $set: { [`${path}.expire`]: expire } },
+      { returnDocument: 'after' },
+    );
+    return user && this.users.hydrate(user);
+  }
+
+  /** Starts the device's counter over at one check if it has lapsed (else null), and returns the account as countDeviceCheck does. */
+  async restartDeviceCount(email: string, device: string, { now, expire }: { now: Date; expire: Date }) {
+    const path = deviceCounterPath(device);
+    const user = await this.users.collection.findOneAndUpdate(
+      { email: normalisedEmail(email), [`${path}.expire`]: { $lte: now } },
+      { $set: { [path]: { points: 1, expire } } },
+      { returnDocument: 'after' },
+    );
+    return user && this.users.hydrate(user);
+  }
+
+  /** The device's counter as the primary has it: null when it has none, undefined when there is no such account. */
+  async deviceCounter(email: string, device: string): Promise<DeviceCounter | null | undefined> {
+    const user = await this.users
+      .findOne({ email: normalisedEmail(email) })
+      .select('+signInDevices')
+      .read('primary')
+      .lean()
+      .exec();
+    if (!user) return undefined;
+    return user.signInDevices?.[device] ?? null;
+  }
+
+  /** The password was right on a known browser that gets no session now: its counter starts over. */
+  async settleDevice(id: string, device: string): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $unset: { [deviceCounterPath(device)]: '' } }).exec();
   }
 
   findByEmailWithPasswordHash(email: string): Promise<UserDocument | null> {
-    return this.users.findOne({ email: email.trim().toLowerCase() }).select('+passwordHash').exec();
+    return this.users
+      .findOne({ email: normalisedEmail(email) })
+      .select('+passwordHash')
+      .exec();
   }
 
   /** A page of users, optionally those whose email starts with `emailPrefix` (served by the unique email index). */
@@ -133,7 +199,7 @@ export class UsersService implements OnModuleInit {
   }
 
   async emailExists(email: string): Promise<boolean> {
-    return (await this.users.exists({ email: email.trim().toLowerCase() })) !== null;
+    return (await this.users.exists({ email: normalisedEmail(email) })) !== null;
   }
 
   /** Refuses a weak password or a taken email with VAL_2001 naming the field. */

@@ -25,7 +25,7 @@ export const VIOLATION_KINDS = {
   'ending-events': 'an ended session without exactly one ending event, or a live one with one',
   'account-budget': 'more AUTH_1001 on an account counter than LOGIN_MAX_FAILURES × (1 + successes on it)',
   'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
-  'ip-budget': 'more AUTH_1001 from an IP than LOGIN_MAX_FAILURES_PER_IP + successes from it',
+  'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
 } as const;
 
 /** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
@@ -201,9 +201,9 @@ async function databaseViolations(world: World, passStartedAt?: number): Promise
 /** No counter admits more password checks than its budget (successes give points back). */
 function budgetViolations(world: World): Violation[] {
   const violations: Violation[] = [];
-  const tally = (key: (check: World['checks'][number]) => string) => {
+  const tally = (checks: World['checks'], key: (check: World['checks'][number]) => string) => {
     const counts = new Map<string, { failures: number; successes: number; steps: string[] }>();
-    for (const check of world.checks) {
+    for (const check of checks) {
       const entry = counts.get(key(check)) ?? { failures: 0, successes: 0, steps: [] };
       entry[check.outcome === 'failure' ? 'failures' : 'successes']++;
       entry.steps.push(`${check.step}: ${check.outcome}`);
@@ -211,7 +211,7 @@ function budgetViolations(world: World): Violation[] {
     }
     return counts;
   };
-  for (const [counter, { failures, successes, steps }] of tally((check) => check.counter)) {
+  for (const [counter, { failures, successes, steps }] of tally(world.checks, (check) => check.counter)) {
     const device = counter.startsWith('device ');
     const budget = (device ? DEVICE_MAX_FAILURES : MAX_FAILURES) * (1 + successes);
     if (failures > budget) {
@@ -221,7 +221,9 @@ function budgetViolations(world: World): Violation[] {
       });
     }
   }
-  for (const [ip, { failures, successes, steps }] of tally((check) => check.ip)) {
+  // A known browser is counted on its device's counter alone (src/auth/login-throttle.service.ts), never its IP's.
+  const strangers = world.checks.filter((check) => !check.counter.startsWith('device '));
+  for (const [ip, { failures, successes, steps }] of tally(strangers, (check) => check.ip)) {
     if (failures > MAX_FAILURES_PER_IP + successes) {
       violations.push({
         kind: 'ip-budget',

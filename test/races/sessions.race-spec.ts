@@ -162,7 +162,18 @@ let schedule = { delays: [0], step: 0 };
 const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
   [SESSION_STORE, ['insert']],
   [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'deleteIfDue', 'deleteIfLive']],
-  [UsersService, ['findByEmailWithPasswordHash', 'currentCredentials', 'setPassword', 'update']],
+  [
+    UsersService,
+    [
+      'findByEmailWithPasswordHash',
+      'countDeviceCheck',
+      'deviceCounter',
+      'restartDeviceCount',
+      'currentCredentials',
+      'setPassword',
+      'update',
+    ],
+  ],
 ];
 
 function delayDatabaseSteps(app: NestExpressApplication): void {
