@@ -25,7 +25,12 @@ export const LOGIN_MESSAGES = {
 const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
 
 /** Sign-in errors the form shows itself, next to the fields, instead of an error page. */
-const FORM_ERRORS = new Set<string>([ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_DISABLED, ErrorCode.TOO_MANY_ATTEMPTS]);
+const FORM_ERRORS = new Set<string>([
+  ErrorCode.INVALID_CREDENTIALS,
+  ErrorCode.ACCOUNT_DISABLED,
+  ErrorCode.TOO_MANY_ATTEMPTS,
+  ErrorCode.BUSY,
+]);
 
 interface LoginPageQuery {
   expired?: unknown;

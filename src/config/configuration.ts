@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { developmentSessionSecret } from './local-state';
 import { EnvironmentVariables } from './environment';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
@@ -5,6 +6,12 @@ import { parseTrustProxy, TrustProxy } from './trust-proxy';
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60 * SECOND_MS;
 const DAY_MS = 24 * 60 * MINUTE_MS;
+/**
+ * Sign-ins that may wait per hash computed at once: a full queue drains in 8
+ * hash times (well under a second at OWASP's argon2id cost), so no admitted
+ * sign-in waits long, and a storm beyond that is refused at once (SYS_9003).
+ */
+const SIGN_IN_QUEUE_PER_HASH = 8;
 
 export interface HttpConfig {
   port: number;
@@ -42,6 +49,9 @@ export interface SecurityConfig {
   /** How recent a password proof sensitive actions need. */
   reauthMs: number;
   deviceCookieMs: number;
+  /** Password hashes computed at once, and checks that may wait for one (beyond: 503 SYS_9003). */
+  passwordHashConcurrency: number;
+  signInQueueMax: number;
 }
 
 export interface AdminConfig {
@@ -64,6 +74,7 @@ export interface AppConfiguration {
 /** Turns the validated environment into one typed object per concern. */
 export function buildConfiguration(env: EnvironmentVariables): AppConfiguration {
   const production = env.NODE_ENV === 'production';
+  const hashConcurrency = env.PASSWORD_HASH_CONCURRENCY ?? availableParallelism();
   return {
     production,
     logLevel: env.LOG_LEVEL,
@@ -92,6 +103,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       metricsToken: env.METRICS_TOKEN,
       reauthMs: env.REAUTH_MINUTES * MINUTE_MS,
       deviceCookieMs: env.DEVICE_COOKIE_DAYS * DAY_MS,
+      passwordHashConcurrency: hashConcurrency,
+      signInQueueMax: env.SIGN_IN_QUEUE_MAX ?? SIGN_IN_QUEUE_PER_HASH * hashConcurrency,
     },
     admin: {
       email: env.ADMIN_EMAIL,

@@ -128,6 +128,20 @@ export class EnvironmentVariables {
   @IsPositive({ message: 'LOGIN_LOCK_MINUTES must be a positive number' })
   LOGIN_LOCK_MINUTES = 15;
 
+  /** Unset: the number of CPU cores. */
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: 'PASSWORD_HASH_CONCURRENCY must be a whole number ≥ 1' })
+  @Min(1, { message: 'PASSWORD_HASH_CONCURRENCY must be a whole number ≥ 1' })
+  PASSWORD_HASH_CONCURRENCY?: number;
+
+  /** Unset: 8 × PASSWORD_HASH_CONCURRENCY. */
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: 'SIGN_IN_QUEUE_MAX must be a whole number ≥ 0' })
+  @Min(0, { message: 'SIGN_IN_QUEUE_MAX must be a whole number ≥ 0' })
+  SIGN_IN_QUEUE_MAX?: number;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Collection, Document, Filter } from 'mongodb';
 import { PeriodicJob } from '../common/lifecycle/periodic-job';
+import { MetricsService } from '../metrics/metrics.service';
 import { createTtlIndex } from './ttl-support';
 
 /** How often expired documents are deleted where the server has no TTL indexes. */
@@ -32,6 +33,8 @@ export class ExpirySweeper implements OnApplicationShutdown {
   private readonly swept: SweptCollection[] = [];
   private job?: PeriodicJob;
 
+  constructor(private readonly metrics: MetricsService) {}
+
   /** Ensures documents leave `collection` once `field` is in the past; true when MongoDB does it natively. */
   async expireBy(collection: Collection<Document>, field: string): Promise<boolean> {
     if (await createTtlIndex(collection, field)) return true;
@@ -51,6 +54,7 @@ export class ExpirySweeper implements OnApplicationShutdown {
 
   /** Deletes what has expired in every swept collection; returns how many documents went. */
   async sweep(): Promise<number> {
+    const started = performance.now();
     let deleted = 0;
     for (const { collection, field } of this.swept) {
       try {
@@ -59,6 +63,7 @@ export class ExpirySweeper implements OnApplicationShutdown {
         this.logger.warn(`Sweeping ${collection.collectionName} failed: ${(error as Error).message}`);
       }
     }
+    this.metrics.backgroundPass('expired_documents_sweep', performance.now() - started, deleted);
     return deleted;
   }
 

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HashQueueObserver } from '../users/password-hash-queue';
 
 /** Session lengths run from seconds to the 160-minute lifetime. */
 const SESSION_DURATION_BUCKETS_S = [10, 60, 300, 900, 1800, 3600, 5400, 7200, 9600, 14400];
 const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** One argon2id hash takes tens of milliseconds at OWASP's cost, longer when the CPU is short. */
+const HASH_DURATION_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** A background pass takes milliseconds when little is due, seconds for a mass expiry. */
+const PASS_DURATION_BUCKETS_S = [0.01, 0.05, 0.25, 1, 5, 15, 60];
 
 export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled' | 'unavailable';
 export type RevokedBy = 'user' | 'admin' | 'system';
@@ -68,6 +73,47 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly signInQueue = new Gauge({
+    name: 'sign_in_queue_depth',
+    help: 'Password checks admitted and not hashing yet (at most SIGN_IN_QUEUE_MAX + PASSWORD_HASH_CONCURRENCY)',
+    registers: [this.registry],
+  });
+
+  private readonly hashDuration = new Histogram({
+    name: 'password_hash_duration_seconds',
+    help: 'Time of one password hash or verification, once it had a slot',
+    buckets: HASH_DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+
+  private readonly shed = new Counter({
+    name: 'sign_ins_shed_total',
+    help: 'Password checks refused at once with 503 SYS_9003 because the hash queue was full',
+    registers: [this.registry],
+  });
+
+  private readonly passDuration = new Histogram({
+    name: 'background_pass_duration_seconds',
+    help: 'Time of one background pass, by pass',
+    labelNames: ['pass'] as const,
+    buckets: PASS_DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+
+  private readonly passBacklog = new Gauge({
+    name: 'background_pass_backlog',
+    help: 'Documents the last background pass found due (sessions past a deadline, expired documents swept), by pass',
+    labelNames: ['pass'] as const,
+    registers: [this.registry],
+  });
+
+  /** What the password hash queue reports (src/users/password-hash-queue.ts). */
+  readonly passwordHashing: HashQueueObserver = {
+    waiting: (count) => this.signInQueue.set(count),
+    hashed: (ms) => this.hashDuration.observe(ms / 1000),
+    shed: () => this.shed.inc(),
+  };
+
   readonly activeSessions = new Gauge({
     name: 'sessions_active',
     help: 'Sessions whose deadlines have not passed (refreshed periodically, not per scrape)',
@@ -111,6 +157,12 @@ export class MetricsService {
 
   preflight(allowed: boolean): void {
     this.preflights.inc({ allowed: String(allowed) });
+  }
+
+  /** A background pass finished: how long it took and how many documents it found due. */
+  backgroundPass(pass: string, durationMs: number, due: number): void {
+    this.passDuration.observe({ pass }, durationMs / 1000);
+    this.passBacklog.set({ pass }, due);
   }
 
   private sessionEnded(durationMs?: number): void {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { ConfigService } from '@nestjs/config';
 import type { AppConfiguration } from '../config/configuration';
 import { PeriodicJob } from '../common/lifecycle/periodic-job';
+import { MetricsService } from '../metrics/metrics.service';
 import type { SessionDocument } from './session-document';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { SessionsRepository } from './sessions.repository';
@@ -33,6 +34,7 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
     private readonly repository: SessionsRepository,
     private readonly sessions: SessionsService,
     private readonly policy: SessionExpiryPolicy,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.intervalMs = config.get('session', { infer: true }).sweepMs;
@@ -60,18 +62,23 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
    * collection for each query of this shape.
    */
   private async pass(): Promise<number> {
+    const started = performance.now();
     await this.sessions.endStaleSessionsLeftBehind();
     // A mark older than one interval belongs to a pass that failed before recording it.
     const markedBefore = new Date(Date.now() - this.intervalMs);
     let ended = 0;
+    let found = 0;
     let batch: SessionDocument[] = [];
     for await (const document of this.repository.pastDeadline(BATCH, markedBefore)) {
+      found++;
       batch.push(document);
       if (batch.length < BATCH) continue;
       ended += await this.endBatch(batch, markedBefore);
       batch = [];
     }
-    return ended + (await this.endBatch(batch, markedBefore));
+    ended += await this.endBatch(batch, markedBefore);
+    this.metrics.backgroundPass('session_expiry', performance.now() - started, found);
+    return ended;
   }
 
   private async endBatch(batch: SessionDocument[], markedBefore: Date): Promise<number> {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type Collection, type Document, type Filter, MongoClient } from 'mongodb';
+import { MetricsService } from '../../src/metrics/metrics.service';
 import { ExpirySweeper, SWEEP_BATCH_SIZE } from '../../src/database/expiry-sweeper.service';
 import { databaseUri, uniqueDatabaseName } from '../helpers/test-app';
 
@@ -16,7 +17,7 @@ interface Dated {
 describe('ExpirySweeper', () => {
   let client: MongoClient;
   let collection: Collection<Dated>;
-  const sweeper = new ExpirySweeper();
+  const sweeper = new ExpirySweeper(new MetricsService());
   const EXPIRED = SWEEP_BATCH_SIZE * 2 + 250;
 
   beforeAll(async () => {
@@ -85,7 +86,7 @@ describe('ExpirySweeper', () => {
   });
 
   it('sweeps the collections it was given where the server has no TTL index, and says how many went', async () => {
-    const swept = new ExpirySweeper();
+    const swept = new ExpirySweeper(new MetricsService());
     const native = await swept.expireBy(collection as unknown as Collection<Document>, 'expires');
     try {
       // MongoDB expires them itself (TTL index); FerretDB leaves it to sweep().

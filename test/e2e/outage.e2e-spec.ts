@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EMBEDDED_DB_DIR } from '../../src/config/local-state';
 import { buildFerretDb, RunningFerretDb, startFerretDb } from '../../src/database/ferretdb';
 import { freePort } from '../../src/database/ports';
-import { MetricsService } from '../../src/metrics/metrics.service';
+import { metricValue } from '../helpers/metrics';
 import { Agent, csrfToken, newAgent, setCookie, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { createTestApp, uniqueDatabaseName } from '../helpers/test-app';
@@ -83,10 +83,8 @@ describe('MongoDB outage', () => {
     expect(login.result.body.error.code).toBe('SYS_9002');
     expect(login.ms).toBeLessThan(ANSWER_WITHIN_MS);
     // An outage is counted as one, never as a lockout.
-    const signIns = (await app.get(MetricsService).registry.getMetricsAsJSON()).find((metric) => metric.name === 'auth_sign_ins_total');
-    const count = (result: string) => Number(signIns?.values.find((value) => value.labels.result === result)?.value ?? 0);
-    expect(count('unavailable')).toBe(1);
-    expect(count('locked')).toBe(0);
+    expect(await metricValue(app, 'auth_sign_ins_total', { result: 'unavailable' })).toBe(1);
+    expect(await metricValue(app, 'auth_sign_ins_total', { result: 'locked' })).toBe(0);
 
     // Signing out still clears the cookie: the page goes on to the login page, the API says 503.
     const formLogout = await formLeaver.post('/logout').type('form').send({ _csrf: formToken });

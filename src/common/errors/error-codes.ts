@@ -18,6 +18,7 @@ export const ErrorCode = {
   NOT_FOUND: 'RES_3001',
   INTERNAL: 'SYS_9001',
   DEPENDENCY_UNAVAILABLE: 'SYS_9002',
+  BUSY: 'SYS_9003',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -50,4 +51,5 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorDefinition> = {
   RES_3001: { status: HttpStatus.NOT_FOUND, message: 'Not found.' },
   SYS_9001: { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Something went wrong on our side.' },
   SYS_9002: { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The service is temporarily unavailable. Try again shortly.' },
+  SYS_9003: { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Too many people are signing in right now. Try again in a moment.' },
 };
