@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, newAgent } from '../helpers/agents';
+import { watchCommands } from '../helpers/commands';
 import { ANOTHER_DEVICE, BROWSERS, copiedUserAgent, DeviceHeaders, SAME_DEVICE } from '../helpers/devices';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -105,8 +106,12 @@ describe('device binding (User-Agent and Client Hints)', () => {
     const user = await createUser(app);
     const agent = await signInWith(app, user, BROWSERS.chromeOnAndroid);
     const modes = [BROWSERS.chromeOnAndroid, BROWSERS.chromeOnAndroidDesktopSite];
+    const commands = watchCommands(app);
     const toggles = await Promise.all(Array.from({ length: BURST }, (_, i) => agent.get('/api/auth/me').set(modes[i % 2])));
+    commands.stop();
     expect(toggles.map((response) => response.status)).toEqual(Array(BURST).fill(200));
+    // Judged from the headers and the session alone: no read of the user or anything else.
+    expect(commands.seen().filter((command) => !['find sessions', 'update sessions'].includes(command))).toEqual([]);
 
     const thief = copiedUserAgent('chromeOnAndroid', 'chromeOnLinux');
     const stolen = await Promise.all(Array.from({ length: BURST }, () => agent.get('/api/auth/me').set(thief)));
