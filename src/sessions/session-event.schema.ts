@@ -34,10 +34,10 @@ export class ClientHintsRecord {
 /** A device as a session.anomaly event records it (see device-binding.ts). */
 @Schema({ _id: false })
 export class DeviceRecord {
-  @Prop({ required: true })
+  @Prop()
   browser: string;
 
-  @Prop({ required: true })
+  @Prop()
   os: string;
 
   @Prop()

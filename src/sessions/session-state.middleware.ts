@@ -76,13 +76,16 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
 
-    const usedDevice = this.bindUserAgent && data.device ? deviceSignalsOf((name) => req.get(name)) : undefined;
-    if (data.device && usedDevice && !sameDevice(data.device, usedDevice)) {
-      forget(req);
-      await this.sessions.endForDeviceChange(ended, { userAgent: data.userAgent ?? '', device: data.device }, usedDevice);
-      this.sessions.clearCookie(res);
-      req.auth = { state: 'device_changed' };
-      return;
+    if (this.bindUserAgent && data.device) {
+      // From the headers and the stored device alone: no read.
+      const usedDevice = deviceSignalsOf((name) => req.get(name));
+      if (!sameDevice(data.device, usedDevice)) {
+        forget(req);
+        await this.sessions.endForDeviceChange(ended, { userAgent: data.userAgent ?? '', device: data.device }, usedDevice);
+        this.sessions.clearCookie(res);
+        req.auth = { state: 'device_changed' };
+        return;
+      }
     }
 
     const user = await this.userOf(data.userId, data);
