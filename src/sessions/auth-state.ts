@@ -19,6 +19,6 @@ export type AuthState =
   | { state: 'expired'; reason: ExpiryReason }
   /** A validly signed cookie whose session MongoDB could not load (sign-out only). */
   | { state: 'unverified' }
-  /** Used from another browser family or OS than it signed in with: ended. */
+  /** Used from another device than it signed in with (see sameDevice): ended. */
   | { state: 'device_changed' }
   | { state: 'active'; user: AuthenticatedUser; session: ActiveSession };

@@ -18,6 +18,36 @@ export const SESSION_EVENT_TYPES = [
 ] as const;
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
+/** Client Hints as a session.anomaly event records them (see client-hints.ts). */
+@Schema({ _id: false })
+export class ClientHintsRecord {
+  @Prop({ type: [String], default: undefined })
+  brands?: string[];
+
+  @Prop()
+  platform?: string;
+
+  @Prop()
+  mobile?: boolean;
+}
+
+/** A device as a session.anomaly event records it (see device-binding.ts). */
+@Schema({ _id: false })
+export class DeviceRecord {
+  @Prop()
+  browser: string;
+
+  @Prop()
+  os: string;
+
+  @Prop()
+  engine?: string;
+
+  @Prop({ type: SchemaFactory.createForClass(ClientHintsRecord) })
+  hints?: ClientHintsRecord;
+}
+const DeviceRecordSchema = SchemaFactory.createForClass(DeviceRecord);
+
 /** Kept this long, by a TTL index on MongoDB or the sweep on FerretDB. */
 export const SESSION_EVENT_RETENTION_MS = 90 * 24 * 60 * 60_000;
 
@@ -59,6 +89,13 @@ export class SessionEvent {
   /** session.anomaly: the user agent the session signed in with (`userAgent` is the one it was used with). */
   @Prop()
   signedInUserAgent?: string;
+
+  /** session.anomaly: the device the session signed in with, and the one that used it (User-Agent family, Client Hints). */
+  @Prop({ type: DeviceRecordSchema })
+  signedInDevice?: DeviceRecord;
+
+  @Prop({ type: DeviceRecordSchema })
+  usedDevice?: DeviceRecord;
 
   @Prop({ default: '' })
   ip: string;

@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { MAX_USER_AGENT_LENGTH, RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { MetricsService, RevokedBy } from '../metrics/metrics.service';
+import type { DeviceSignals } from './device-binding';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
 import type { ExpiryReason } from './session-expiry-policy';
@@ -89,18 +90,33 @@ export class SessionEventsService {
     await this.record('session.rotated', { userId: session.userId, sessionId: session.id, reason });
   }
 
-  /** A session used from another browser family or OS than it signed in with (this request's user agent). */
-  async anomaly(session: EndedSession, signedInWith: string): Promise<void> {
+  /**
+   * A session used from another device than it signed in with: both devices
+   * are recorded (this request's user agent is the event's `userAgent`).
+   */
+  async anomaly(
+    session: EndedSession,
+    signedInWith: { userAgent: string; device: DeviceSignals },
+    usedDevice: DeviceSignals,
+  ): Promise<void> {
     this.metrics.revoked('system', ageOf(session));
     this.logger.warn(
-      { event: 'session.anomaly', session: sessionLogReference(session.id), userId: session.userId },
+      {
+        event: 'session.anomaly',
+        session: sessionLogReference(session.id),
+        userId: session.userId,
+        signedInDevice: signedInWith.device,
+        usedDevice,
+      },
       'session used from another device: ended',
     );
     await this.record('session.anomaly', {
       userId: session.userId,
       sessionId: session.id,
       reason: 'device_changed',
-      signedInUserAgent: signedInWith.slice(0, MAX_USER_AGENT_LENGTH),
+      signedInUserAgent: signedInWith.userAgent.slice(0, MAX_USER_AGENT_LENGTH),
+      signedInDevice: signedInWith.device,
+      usedDevice,
     });
   }
 

@@ -7,7 +7,7 @@ import type { AppConfiguration } from '../config/configuration';
 import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
-import { DeviceDescription, deviceFamily } from './user-agent';
+import { deviceSignalsOf, sameDevice } from './device-binding';
 import { forget, SessionsService } from './sessions.service';
 
 /**
@@ -76,12 +76,16 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
 
-    if (this.bindUserAgent && data.device && !sameDevice(data.device, deviceFamily(req.get('user-agent')))) {
-      forget(req);
-      await this.sessions.endForDeviceChange(ended, data.userAgent ?? '');
-      this.sessions.clearCookie(res);
-      req.auth = { state: 'device_changed' };
-      return;
+    if (this.bindUserAgent && data.device) {
+      // From the headers and the stored device alone: no read.
+      const usedDevice = deviceSignalsOf((name) => req.get(name));
+      if (!sameDevice(data.device, usedDevice)) {
+        forget(req);
+        await this.sessions.endForDeviceChange(ended, { userAgent: data.userAgent ?? '', device: data.device }, usedDevice);
+        this.sessions.clearCookie(res);
+        req.auth = { state: 'device_changed' };
+        return;
+      }
     }
 
     const user = await this.userOf(data.userId, data);
@@ -122,9 +126,4 @@ export class SessionStateMiddleware implements NestMiddleware {
     const user = await this.users.findById(userId);
     return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
-}
-
-/** The same browser family and OS (versions may change: an update is not another device). */
-function sameDevice(signedInWith: DeviceDescription, usedWith: DeviceDescription): boolean {
-  return signedInWith.browser === usedWith.browser && signedInWith.os === usedWith.os;
 }

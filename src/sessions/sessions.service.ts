@@ -19,7 +19,7 @@ import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from './session-events.service';
 import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import { sessionStorageId } from './session-id';
-import { deviceFamily } from './user-agent';
+import { DeviceSignals, deviceSignalsOf } from './device-binding';
 import { SessionsRepository } from './sessions.repository';
 
 export interface SessionView {
@@ -103,6 +103,7 @@ export class SessionsService {
     await promisify(this.store.regenerate.bind(this.store))(req);
     const now = new Date();
     const userAgent = req.get('user-agent') ?? '';
+    const device = deviceSignalsOf((name) => req.get(name));
     Object.assign(req.session, {
       userId: user.id,
       email: user.email,
@@ -114,7 +115,7 @@ export class SessionsService {
       authenticatedAt: now,
       ip: req.ip ?? '',
       userAgent,
-      device: deviceFamily(userAgent),
+      device,
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies Omit<SessionData, 'cookie'>);
     await this.store.insert(req.sessionID, req.session as StoredSession);
@@ -123,7 +124,7 @@ export class SessionsService {
     await this.keepWithinLimit(user.id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id, trustedDevice);
-    if (!trustedDevice) await this.events.newDevice(user, id, deviceFamily(userAgent));
+    if (!trustedDevice) await this.events.newDevice(user, id, device);
   }
 
   /**
@@ -274,9 +275,13 @@ export class SessionsService {
     return claimed.length;
   }
 
-  /** The session was used from another browser family or OS: it ends at once, recorded with both agents. */
-  async endForDeviceChange(session: EndedSession, signedInWith: string): Promise<void> {
-    if (await this.repository.deleteIfLive(session.id)) await this.events.anomaly(session, signedInWith);
+  /** The session was used from another device (see sameDevice): it ends at once, recorded with both devices. */
+  async endForDeviceChange(
+    session: EndedSession,
+    signedInWith: { userAgent: string; device: DeviceSignals },
+    usedDevice: DeviceSignals,
+  ): Promise<void> {
+    if (await this.repository.deleteIfLive(session.id)) await this.events.anomaly(session, signedInWith, usedDevice);
   }
 
   /** The account behind the session is gone or disabled. */

@@ -18,15 +18,17 @@ describe('describeUserAgent', () => {
     expect(describeUserAgent('curl/8.5.0')).toEqual({ browser: 'Unknown', os: 'Unknown' });
   });
 
-  it('gives the family without versions, so an update is the same device', () => {
+  it('gives the family and engine without versions, so an update is the same device', () => {
     expect(deviceFamily('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0')).toEqual({
       browser: 'Firefox',
       os: 'Windows',
+      engine: 'Gecko',
     });
     expect(deviceFamily('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0')).toEqual({
       browser: 'Firefox',
       os: 'Windows',
+      engine: 'Gecko',
     });
-    expect(deviceFamily(undefined)).toEqual({ browser: 'Unknown', os: 'Unknown' });
+    expect(deviceFamily(undefined)).toEqual({ browser: 'Unknown', os: 'Unknown', engine: 'Unknown' });
   });
 });

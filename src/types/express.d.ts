@@ -1,4 +1,5 @@
 import type { AuthState } from '../sessions/auth-state';
+import type { DeviceSignals } from '../sessions/device-binding';
 import type { ExpiryReason } from '../sessions/session-expiry-policy';
 import type { UserRole } from '../users/user.schema';
 
@@ -29,8 +30,8 @@ declare module 'express-session' {
     userAgent: string;
     /** When the user last proved the password here (sign-in or re-authentication). */
     authenticatedAt: Date;
-    /** Browser family and OS at sign-in ("Firefox", "Windows"); another pair on a request ends the session. */
-    device: { browser: string; os: string };
+    /** The device at sign-in: User-Agent family and Client Hints; a request from another device ends the session (sameDevice). */
+    device: DeviceSignals;
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
     endedAtSignIn?: number;
     /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
