@@ -1,0 +1,270 @@
+/**
+ * A sign-in storm against the password hash's own ceiling, in one run on this
+ * machine. Usage:
+ *   npm run bench:storm -- [--duration 20] [--clients 48] [--users 200] [--connections 10] [--in-flight 8]
+ * (MONGODB_URI when set, else an embedded database). It measures, in turn:
+ * 1. the ceiling: argon2id verifications per second at the app's cost with
+ *    `--in-flight` at once, in this process, the app idle;
+ * 2. `GET /api/auth/me` alone (`--connections`, autocannon): its p99;
+ * 3. the storm: `--clients` browsers that each signed in once before (so they
+ *    hold a device cookie, as people do at 9:00) sign in again in a loop, a
+ *    CSRF token then the POST, honouring Retry-After on 503, while `/me` runs
+ *    beside as in 2.
+ * It prints each figure against its target (issue 18) and writes them to .tmp/.
+ */
+import autocannon from 'autocannon';
+import * as argon2 from 'argon2';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { startEmbeddedDatabase } from '../src/database/embedded-database';
+import { freePort, waitForPort } from '../src/database/ports';
+import { DEFAULT_PASSWORD_HASH_OPTIONS } from '../src/users/password-hasher';
+import { productionNodeFlags, signIn } from './support';
+
+const ROOT = join(__dirname, '..');
+const ADMIN = { email: 'storm-admin@example.test', password: 'a long benchmark passphrase' };
+const PASSWORD = 'the storm users share this passphrase';
+const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
+const START_TIMEOUT_MS = 60_000;
+const TARGET = { throughput: 0.6, maxSignInMs: 5_000, meP99Ratio: 3, commandsPerSignIn: 4 };
+const COMMAND_SAMPLE = 20;
+
+const { values: options } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    clients: { type: 'string', default: '48' },
+    users: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '10' },
+    'in-flight': { type: 'string', default: '8' },
+  },
+});
+
+/** A browser: its cookies, and sign-in through the JSON API. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(
+    private readonly url: string,
+    private readonly email: string,
+  ) {}
+
+  /** One sign-in (a fresh CSRF token, then the POST); the status, the error code and how long it took. */
+  async signIn(): Promise<{ status: number; code?: string; retryAfter?: number; ms: number }> {
+    const started = performance.now();
+    const csrf = await this.fetch('/api/auth/csrf');
+    const { token } = (await csrf.json()) as { token: string };
+    const login = await this.fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+      body: JSON.stringify({ email: this.email, password: PASSWORD }),
+    });
+    const body = (await login.json()) as { error?: { code: string } };
+    // The session is dropped, as a browser coming back after it expired: the device cookie stays.
+    for (const name of [...this.cookies.keys()]) if (name.includes('session')) this.cookies.delete(name);
+    return {
+      status: login.status,
+      code: body.error?.code,
+      retryAfter: Number(login.headers.get('retry-after') ?? 0),
+      ms: performance.now() - started,
+    };
+  }
+
+  private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.url}${path}`, { ...init, headers: { ...(init.headers ?? {}), cookie } });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(';');
+      const at = pair.indexOf('=');
+      const value = pair.slice(at + 1);
+      if (value === '') this.cookies.delete(pair.slice(0, at));
+      else this.cookies.set(pair.slice(0, at), value);
+    }
+    return response;
+  }
+}
+
+/** argon2id verifications per second at the app's cost with `inFlight` at once. */
+async function hashCeiling(inFlight: number, seconds: number): Promise<number> {
+  const hash = await argon2.hash(PASSWORD, { ...DEFAULT_PASSWORD_HASH_OPTIONS, type: argon2.argon2id });
+  const until = performance.now() + seconds * 1000;
+  let verified = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < until) {
+        await argon2.verify(hash, PASSWORD);
+        verified++;
+      }
+    }),
+  );
+  return verified / ((performance.now() - started) / 1000);
+}
+
+async function meP99(url: string, cookie: string, seconds: number): Promise<{ p99: number; rps: number; errors: number }> {
+  const result = await autocannon({
+    url: `${url}/api/auth/me`,
+    headers: { cookie },
+    connections: Number(options.connections),
+    duration: seconds,
+  });
+  return { p99: result.latency.p99, rps: Math.round(result.requests.average), errors: result.errors + result.non2xx };
+}
+
+async function commandsSoFar(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return DATA_COMMANDS.reduce((sum, command) => {
+    const match = new RegExp(`^mongodb_commands_total\\{command="${command}"\\} (\\d+)`, 'm').exec(text);
+    return sum + Number(match?.[1] ?? 0);
+  }, 0);
+}
+
+/** `count` accounts cloned from the admin the app created (same shape), all with PASSWORD. */
+async function storeUsers(uri: string, count: number): Promise<string[]> {
+  const passwordHash = await argon2.hash(PASSWORD, { ...DEFAULT_PASSWORD_HASH_OPTIONS, type: argon2.argon2id });
+  const client = await MongoClient.connect(uri);
+  try {
+    const users = client.db().collection('users');
+    const original = await users.findOne({ email: ADMIN.email });
+    if (!original) throw new Error('the app did not create its admin');
+    const { _id: _ignored, ...shape } = original;
+    const emails = Array.from({ length: count }, (_, i) => `storm-${i}@example.test`);
+    await users.insertMany(
+      emails.map((email) => ({ ...shape, email, role: 'user', passwordHash, credentialStamp: randomBytes(12).toString('base64url') })),
+    );
+    return emails;
+  } finally {
+    await client.close();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'meets' : 'MISSES';
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(options.duration);
+  process.stdout.write(
+    `1. Hash ceiling: argon2id verifications with ${options['in-flight']} in flight for ${seconds} s, app not started…\n`,
+  );
+  const ceiling = await hashCeiling(Number(options['in-flight']), seconds);
+  process.stdout.write(`   ${ceiling.toFixed(1)} verifications/s\n`);
+
+  const embedded = process.env.MONGODB_URI
+    ? undefined
+    : await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), 'storm-db-')), (message) => process.stdout.write(`${message}\n`));
+  const server = process.env.MONGODB_URI ?? embedded!.uri;
+  const uri = `${server.replace(/\/?(\?.*)?$/, '')}/storm_${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  let app: ChildProcess | undefined;
+  try {
+    const nodeFlags = productionNodeFlags();
+    app = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        MONGODB_URI: uri,
+        SESSION_SECRET: randomBytes(48).toString('base64url'),
+        COOKIE_SECURE: 'false',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForPort(port, START_TIMEOUT_MS, () => app?.exitCode !== null);
+    const url = `http://127.0.0.1:${port}`;
+    for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
+
+    const emails = await storeUsers(uri, Number(options.users));
+    const browsers = emails.slice(0, Number(options.clients)).map((email) => new Browser(url, email));
+    process.stdout.write(`   ${emails.length} accounts stored; each of ${browsers.length} browsers signs in once (device cookie)…\n`);
+    for (const browser of browsers) {
+      const first = await browser.signIn();
+      if (first.status !== 200) throw new Error(`first sign-in answered ${first.status} ${first.code ?? ''}`);
+    }
+    const before = await commandsSoFar(url);
+    for (let i = 0; i < COMMAND_SAMPLE; i++) await browsers[i % browsers.length].signIn();
+    const commandsPerSignIn = ((await commandsSoFar(url)) - before) / COMMAND_SAMPLE;
+    // The CSRF request costs none; an anonymous request reads no session.
+    process.stdout.write(`   ${commandsPerSignIn.toFixed(2)} database commands per known-browser sign-in\n`);
+
+    const cookie = await signIn(url, ADMIN);
+    process.stdout.write(`2. GET /api/auth/me alone, ${options.connections} connections, ${seconds} s…\n`);
+    await meP99(url, cookie, 3);
+    const alone = await meP99(url, cookie, seconds);
+    process.stdout.write(`   p99 ${alone.p99} ms, ${alone.rps} req/s\n`);
+
+    process.stdout.write(`3. Storm: ${browsers.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
+    const until = performance.now() + seconds * 1000;
+    const signIns: { status: number; code?: string; ms: number }[] = [];
+    const storm = Promise.all(
+      browsers.map(async (browser) => {
+        while (performance.now() < until) {
+          const result = await browser.signIn();
+          signIns.push(result);
+          if (result.status === 503) await new Promise((resolve) => setTimeout(resolve, (result.retryAfter || 1) * 1000));
+        }
+      }),
+    );
+    const beside = await meP99(url, cookie, seconds);
+    await storm;
+
+    const succeeded = signIns.filter((result) => result.status === 200);
+    const shed = signIns.filter((result) => result.code === 'SYS_9003').length;
+    const other = signIns.filter((result) => result.status !== 200 && result.code !== 'SYS_9003');
+    const rate = succeeded.length / seconds;
+    const latencies = succeeded.map((result) => result.ms);
+    const slowest = Math.max(0, ...signIns.map((result) => result.ms));
+    const figures = {
+      ceilingPerSecond: Number(ceiling.toFixed(1)),
+      signInsPerSecond: Number(rate.toFixed(1)),
+      throughputRatio: Number((rate / ceiling).toFixed(2)),
+      signInP50Ms: Math.round(percentile(latencies, 50)),
+      signInP99Ms: Math.round(percentile(latencies, 99)),
+      slowestSignInMs: Math.round(slowest),
+      shed,
+      otherFailures: other.length,
+      meP99AloneMs: alone.p99,
+      meP99BesideMs: beside.p99,
+      meP99Ratio: Number((beside.p99 / Math.max(1, alone.p99)).toFixed(2)),
+      meErrorsBeside: beside.errors,
+      commandsPerSignIn,
+    };
+    process.stdout.write(
+      [
+        '',
+        `hash ceiling                 ${figures.ceilingPerSecond}/s`,
+        `sign-ins in the storm        ${figures.signInsPerSecond}/s = ${figures.throughputRatio} of the ceiling (target ≥ ${TARGET.throughput}: ${verdict(figures.throughputRatio >= TARGET.throughput)})`,
+        `sign-in latency              p50 ${figures.signInP50Ms} ms, p99 ${figures.signInP99Ms} ms, slowest ${figures.slowestSignInMs} ms (target ≤ ${TARGET.maxSignInMs} ms: ${verdict(slowest <= TARGET.maxSignInMs)})`,
+        `shed (503 SYS_9003)          ${shed} of ${signIns.length}; other failures ${other.length}${other.length ? ` (${[...new Set(other.map((result) => `${result.status} ${result.code ?? ''}`))].join(', ')})` : ''}`,
+        `/me p99 alone → in storm     ${figures.meP99AloneMs} ms → ${figures.meP99BesideMs} ms = ${figures.meP99Ratio}× (target ≤ ${TARGET.meP99Ratio}×: ${verdict(figures.meP99Ratio <= TARGET.meP99Ratio)}); ${beside.errors} errors`,
+        `commands per sign-in         ${commandsPerSignIn.toFixed(2)} (target ≤ ${TARGET.commandsPerSignIn}: ${verdict(commandsPerSignIn <= TARGET.commandsPerSignIn)})`,
+        '',
+      ].join('\n'),
+    );
+    mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+    const file = join(ROOT, '.tmp', `storm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ options, figures, at: new Date().toISOString() }, null, 2));
+    process.stdout.write(`Figures written to ${file}\n`);
+  } finally {
+    app?.kill('SIGTERM');
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
