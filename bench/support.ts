@@ -12,7 +12,7 @@ import type { SessionDocument } from '../src/sessions/session-document';
 import { SESSION_COLLECTION, SESSION_TOKEN_BYTES } from '../src/sessions/session.constants';
 import { sessionStorageId } from '../src/sessions/session-id';
 
-/** The session cookie's name; the benches start the app with it (SESSION_COOKIE_NAME). */
+/** The session cookie's name; the benches start the app with it (SESSION_COOKIE_NAME) over plain HTTP (COOKIE_SECURE=false: no `__Host-` prefix). */
 export const SESSION_COOKIE = 'session_token';
 const INSERT_BATCH = 5_000;
 const ROOT = join(__dirname, '..');

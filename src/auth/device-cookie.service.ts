@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { CookieOptions, Request, Response } from 'express';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hostOnlyCookieName } from '../common/http/cookie-names';
 import type { AppConfiguration } from '../config/configuration';
 
 const NONCE_BYTES = 16;
@@ -23,8 +24,7 @@ export class DeviceCookieService {
 
   constructor(config: ConfigService<AppConfiguration, true>) {
     const session = config.get('session', { infer: true });
-    // `__Host-` binds it to this host, path / and HTTPS; without Secure cookies the prefix is not allowed.
-    this.cookieName = session.cookieSecure ? '__Host-device' : 'device';
+    this.cookieName = hostOnlyCookieName('device', session.cookieSecure);
     this.options = {
       httpOnly: true,
       sameSite: 'lax',

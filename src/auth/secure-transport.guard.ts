@@ -17,7 +17,9 @@ export const SetsSessionCookie = () => SetMetadata(SETS_SESSION_COOKIE, true);
  * cookie on it) and the client would think it is signed in. Refuse it with
  * AUTH_1011 instead, and tell the operator once what to fix. Runs before the
  * CSRF guard: over plain HTTP the browser drops the Secure CSRF cookie too, and
- * "could not be verified" would hide the real cause.
+ * "could not be verified" would hide the real cause. A sign-in that carries two
+ * session cookies is refused with AUTH_1003 (and both cleared): its new cookie
+ * could not be the one the browser sends back.
  */
 @Injectable()
 export class SecureTransportGuard implements CanActivate {
@@ -33,8 +35,11 @@ export class SecureTransportGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.cookieSecure || context.switchToHttp().getRequest<Request>().secure) return true;
-    if (!this.reflector.getAllAndOverride<boolean>(SETS_SESSION_COOKIE, [context.getHandler(), context.getClass()])) return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    // Two session cookies (createExpressSession): the one this sign-in would set could be shadowed by the other.
+    if (req.sessionCookieConflict && this.setsSessionCookie(context)) throw new AppException(ErrorCode.SESSION_INVALID);
+    if (!this.cookieSecure || req.secure) return true;
+    if (!this.setsSessionCookie(context)) return true;
     if (!this.warned) {
       this.warned = true;
       this.logger.warn(
@@ -44,5 +49,9 @@ export class SecureTransportGuard implements CanActivate {
       );
     }
     throw new AppException(ErrorCode.HTTPS_REQUIRED);
+  }
+
+  private setsSessionCookie(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean>(SETS_SESSION_COOKIE, [context.getHandler(), context.getClass()]) === true;
   }
 }

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { hostOnlyCookieName } from '../common/http/cookie-names';
 import { developmentSessionSecret } from './local-state';
 import { EnvironmentVariables } from './environment';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
@@ -22,6 +23,7 @@ export interface HttpConfig {
 }
 
 export interface SessionConfig {
+  /** The name the cookie carries: `__Host-` + SESSION_COOKIE_NAME with Secure cookies, SESSION_COOKIE_NAME otherwise. */
   cookieName: string;
   cookieSecure: boolean;
   /** First signs new cookies; all verify (rotation). */
@@ -75,6 +77,7 @@ export interface AppConfiguration {
 export function buildConfiguration(env: EnvironmentVariables): AppConfiguration {
   const production = env.NODE_ENV === 'production';
   const hashConcurrency = env.PASSWORD_HASH_CONCURRENCY ?? availableParallelism();
+  const cookieSecure = env.COOKIE_SECURE ?? production;
   return {
     production,
     logLevel: env.LOG_LEVEL,
@@ -85,8 +88,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * SECOND_MS,
     },
     session: {
-      cookieName: env.SESSION_COOKIE_NAME,
-      cookieSecure: env.COOKIE_SECURE ?? production,
+      cookieName: hostOnlyCookieName(env.SESSION_COOKIE_NAME, cookieSecure),
+      cookieSecure,
       // Only outside production (validation requires SESSION_SECRET there): kept across restarts.
       secrets: env.SESSION_SECRET ?? [developmentSessionSecret()],
       inactivityMs: env.SESSION_INACTIVITY_MINUTES * MINUTE_MS,

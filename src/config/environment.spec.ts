@@ -25,6 +25,29 @@ describe('validateEnvironment', () => {
     expect(config.security).toMatchObject({ loginMaxFailures: 5, loginMaxFailuresPerIp: 50, loginLockMs: 900_000 });
   });
 
+  it.each([
+    [{}, 'session_token'],
+    [{ COOKIE_SECURE: 'true' }, '__Host-session_token'],
+    [{ COOKIE_SECURE: 'true', SESSION_COOKIE_NAME: 'sid' }, '__Host-sid'],
+    [{ COOKIE_SECURE: 'false', SESSION_COOKIE_NAME: 'sid' }, 'sid'],
+    [{ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: PRODUCTION_SECRET }, '__Host-session_token'],
+  ])('names the session cookie for %j: %s', (env, name) => {
+    expect(buildConfiguration(validateEnvironment(env)).session.cookieName).toBe(name);
+  });
+
+  it.each(['__Host-sid', '__Secure-sid', '__host-sid', '__SECURE-sid'])(
+    'refuses SESSION_COOKIE_NAME=%s: the app adds __Host- itself',
+    (name) => {
+      expect(problemsOf({ SESSION_COOKIE_NAME: name })).toEqual([
+        expect.stringMatching(/^SESSION_COOKIE_NAME: .*without a __Host- or __Secure- prefix/),
+      ]);
+    },
+  );
+
+  it.each(['a;b', 'a b', 'séance', '__Host-a.b'])('refuses SESSION_COOKIE_NAME=%j with one line', (name) => {
+    expect(problemsOf({ SESSION_COOKIE_NAME: name })).toEqual([expect.stringMatching(/^SESSION_COOKIE_NAME: may hold letters/)]);
+  });
+
   it('accepts decimal minutes for short test windows', () => {
     expect(buildConfiguration(validateEnvironment({ SESSION_INACTIVITY_MINUTES: '0.05' })).session.inactivityMs).toBe(3_000);
   });

@@ -80,7 +80,11 @@ export class EnvironmentVariables {
   @IsPositive({ message: 'SESSION_EXPIRE_MINUTES must be a positive number (decimals allowed)' })
   SESSION_EXPIRE_MINUTES = 160;
 
-  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'SESSION_COOKIE_NAME may hold letters, digits, _ and - only' })
+  /** No `__Host-`/`__Secure-` of one's own: the app adds `__Host-` exactly when cookies are Secure (browsers drop it otherwise). */
+  @Matches(/^(?!__(?:host|secure)-)[A-Za-z0-9_-]+$/i, {
+    message:
+      'SESSION_COOKIE_NAME may hold letters, digits, _ and - only, without a __Host- or __Secure- prefix (with COOKIE_SECURE the app adds __Host- itself)',
+  })
   SESSION_COOKIE_NAME = 'session_token';
 
   @IsOptional()

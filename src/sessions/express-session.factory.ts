@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import session from 'express-session';
 import { randomBytes } from 'node:crypto';
+import { hasDuplicateCookie } from '../common/http/cookie-names';
 import type { SessionConfig } from '../config/configuration';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { SESSION_TOKEN_BYTES } from './session.constants';
@@ -18,6 +19,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * A safe request without a session cookie has no session to load or start,
  * so it skips express-session (which would otherwise make an id and an empty
  * session for every anonymous page, probe and asset).
+ *
+ * A request with two session cookies skips it too: express-session would take
+ * the first, and browsers send a cookie with a longer path first, so one
+ * planted from a sibling subdomain (`Path=/api`) would choose the session.
+ * Neither is read from the store: SessionStateMiddleware finds a cookie but no
+ * session (AUTH_1003, cookie cleared), and SecureTransportGuard refuses
+ * sign-in, whose new cookie would be shadowed the same way.
  */
 export function createExpressSession(store: HashedMongoStore, config: SessionConfig, sessions: SessionsService): RequestHandler {
   const handler = session({
@@ -34,6 +42,10 @@ export function createExpressSession(store: HashedMongoStore, config: SessionCon
   });
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method) && req.cookies?.[config.cookieName] === undefined) return next();
+    if (hasDuplicateCookie(req.headers.cookie, config.cookieName)) {
+      req.sessionCookieConflict = true;
+      return next();
+    }
     handler(req, res, (error?: unknown) => {
       if (error && req.method === 'POST' && SIGN_OUT_PATHS.has(req.path) && req.sessionID) {
         req.sessionUnverified = true;

@@ -44,7 +44,8 @@ export class SessionStateMiddleware implements NestMiddleware {
       return;
     }
     const data = req.session as Partial<SessionData> | undefined;
-    // express-session drops a tampered or unknown cookie silently: tell that apart from "no cookie".
+    // express-session drops a tampered or unknown cookie silently, and is skipped for two session cookies
+    // (createExpressSession): tell those apart from "no cookie".
     const cookieSent = req.cookies?.[this.sessions.cookieName] !== undefined;
 
     if (!data?.userId || !data.createdAt || !data.lastActivityAt) {

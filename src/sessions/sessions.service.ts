@@ -5,6 +5,7 @@ import type { Session, SessionData } from 'express-session';
 import type { Filter } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
@@ -113,7 +114,7 @@ export class SessionsService {
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
-      ip: req.ip ?? '',
+      ip: RequestContext.client().ip,
       userAgent,
       device,
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),

@@ -11,6 +11,8 @@ declare global {
       auth: AuthState;
       /** Set on sign-out when MongoDB could not load the session named by the cookie. */
       sessionUnverified?: boolean;
+      /** The request carried more than one session cookie: neither was loaded (createExpressSession). */
+      sessionCookieConflict?: boolean;
     }
   }
 }

@@ -3,7 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
 import { helmetOptions } from '../../src/common/http/security-headers';
-import { newAgent, setCookie } from '../helpers/agents';
+import { newAgent, sessionCookieName, setCookie } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -106,14 +106,14 @@ describe('security headers, CORS and secure cookies', () => {
     const forged = await httpsLogin(OTHER);
     expect(forged.status).toBe(403);
     expect(forged.body.error.code).toBe('AUTH_1008');
-    expect(setCookie(forged.headers, 'session_token')).toBeUndefined();
+    expect(setCookie(forged.headers, sessionCookieName(app))).toBeUndefined();
     expect((await httpsLogin(ALLOWED)).status).toBe(200);
   });
 
   it('marks the session cookie Secure behind an HTTPS proxy when COOKIE_SECURE is true', async () => {
     const response = await httpsLogin();
     expect(response.status).toBe(200);
-    const cookie = setCookie(response.headers, 'session_token')!;
+    const cookie = setCookie(response.headers, sessionCookieName(app))!;
     expect(cookie.split(';').map((part) => part.trim().toLowerCase())).toEqual(
       expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/']),
     );

@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { csrfToken, newAgent, setCookie } from '../helpers/agents';
+import { csrfToken, newAgent, sessionCookieName, setCookie } from '../helpers/agents';
 import { submitLoginForm } from '../helpers/forms';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { captureLogs } from '../helpers/logs';
@@ -33,7 +33,7 @@ describe('Secure cookies over a connection the app does not see as HTTPS', () =>
     expect(response.body.error.code).toBe('AUTH_1011');
     expect(response.body.error.message).toMatch(/TRUST_PROXY/);
     expect(response.body.error.message).toMatch(/COOKIE_SECURE/);
-    expect(setCookie(response.headers, 'session_token')).toBeUndefined();
+    expect(setCookie(response.headers, sessionCookieName(app))).toBeUndefined();
   });
 
   it('does not believe X-Forwarded-Proto without TRUST_PROXY', async () => {

@@ -1,9 +1,15 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
+import { SessionsService } from '../../src/sessions/sessions.service';
 import type { TestUser } from './users';
 
 export type Agent = TestAgent;
+
+/** The session cookie's name as the app was configured: `__Host-session_token` with COOKIE_SECURE, `session_token` without. */
+export function sessionCookieName(app: NestExpressApplication): string {
+  return app.get(SessionsService).cookieName;
+}
 
 /** A supertest agent that keeps cookies across requests, like a browser. */
 export function newAgent(app: NestExpressApplication): Agent {
@@ -63,7 +69,7 @@ export function sentCookie(response: { request: unknown }, name: string): string
   return cookie;
 }
 
-/** The raw session token inside a signed `session_token=s:<token>.<signature>` cookie. */
+/** The raw session token inside a signed session cookie, `<name>=s:<token>.<signature>` (any name). */
 export function tokenOf(cookie: string): string {
   return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
     .slice(2)

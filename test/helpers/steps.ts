@@ -27,7 +27,7 @@ export async function send(agent: Agent, method: 'post' | 'patch' | 'delete', pa
   return agent[method](path).set('X-CSRF-Token', token).send(body);
 }
 
-/** The public id (what `sessions` is keyed by) of a `session_token=…` cookie. */
+/** The public id (what `sessions` is keyed by) of a session cookie, `<name>=…`. */
 export function publicIdOf(cookie: string): string {
   return createHash('sha256').update(tokenOf(cookie)).digest('hex');
 }

@@ -7,7 +7,7 @@ export const MAX_USER_AGENT_LENGTH = 512;
 /** Who is on the other end of the request, as services need it (events, devices, lockout). */
 export interface ClientFacts {
   correlationId: string;
-  /** The client's address as Express resolves it under TRUST_PROXY. */
+  /** The client's address as Express resolves it under TRUST_PROXY, never an X-Forwarded-For entry that is not an IP (ClientAddresses). */
   ip: string;
   userAgent: string;
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
 import { performance } from 'node:perf_hooks';
+import { ClientAddresses } from './client-address';
 import { CORRELATION_ID_HEADER, resolveCorrelationId } from './correlation-id';
 import { ClientFacts, RequestContext } from './request-context';
 
@@ -17,14 +18,18 @@ export interface FinishedRequest {
 
 /** The client as the request context gives it to services; read only when a service asks. */
 class RequestClient implements ClientFacts {
+  private address?: string;
+
   constructor(
     readonly correlationId: string,
     private readonly req: Request,
+    private readonly addresses: ClientAddresses,
   ) {}
 
   /** Resolving the address through TRUST_PROXY costs more than most requests, which never ask for it. */
   get ip(): string {
-    return this.req.ip ?? '';
+    this.address ??= this.addresses.of(this.req);
+    return this.address;
   }
 
   get userAgent(): string {
@@ -50,6 +55,7 @@ export interface RequestObserver {
 export function requestLifecycleMiddleware(observers: RequestObserver[]): RequestHandler {
   const starting = observers.filter((observer) => observer.started);
   const ending = observers.filter((observer) => observer.ended);
+  const addresses = new ClientAddresses();
   return (req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
     const correlationId = resolveCorrelationId(req.headers[CORRELATION_ID_HEADER.toLowerCase()]);
@@ -66,6 +72,6 @@ export function requestLifecycleMiddleware(observers: RequestObserver[]): Reques
       const finished: FinishedRequest = { req, res, delivered, durationMs: performance.now() - started };
       for (const observer of ending) observer.ended!(finished);
     });
-    RequestContext.run(new RequestClient(correlationId, req), next);
+    RequestContext.run(new RequestClient(correlationId, req, addresses), next);
   };
 }

@@ -4,6 +4,7 @@ import { doubleCsrf, DoubleCsrfUtilities } from 'csrf-csrf';
 import type { Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
 import type { AppConfiguration } from '../../../config/configuration';
+import { hostOnlyCookieName } from '../cookie-names';
 
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FORM_FIELD = '_csrf';
@@ -28,7 +29,7 @@ export class CsrfService {
       getSecret: () => secrets,
       // The token is an HMAC over this: bound to the session, revealing nothing of its id.
       getSessionIdentifier: (req) => (req.auth?.state === 'active' || req.auth?.state === 'unverified' ? req.sessionID : ''),
-      cookieName: session.cookieSecure ? '__Host-csrf' : 'csrf',
+      cookieName: hostOnlyCookieName('csrf', session.cookieSecure),
       cookieOptions: { sameSite: 'strict', path: '/', secure: session.cookieSecure, httpOnly: true },
       getCsrfTokenFromRequest: (req) => {
         const fromHeader = req.headers[CSRF_HEADER];
