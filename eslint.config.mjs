@@ -13,6 +13,25 @@ export default tseslint.config(
     },
   },
   {
+    // Request input: @IsOptional() lets null through unvalidated; @MayBeAbsent() does not.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message: 'Use @MayBeAbsent() (src/common/validation): null is not absent.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },

@@ -8,6 +8,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppException } from './common/errors/app.exception';
 import { CsrfModule } from './common/http/csrf/csrf.module';
 import { ErrorCode } from './common/errors/error-codes';
+import { DriverSafeInputPipe } from './common/validation/driver-safe-input.pipe';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { configModule } from './config/config.module';
@@ -59,6 +60,8 @@ export class AppModule {
       providers: [
         AdminBootstrapService,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // Global pipes run in this order: strings the driver refuses first, whatever the parameter's type.
+        { provide: APP_PIPE, useClass: DriverSafeInputPipe },
         { provide: APP_PIPE, useValue: validationPipe },
       ],
     };

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { MayBeAbsent } from '../common/validation/may-be-absent.decorator';
 import type { Request, Response } from 'express';
 import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
@@ -21,7 +22,7 @@ import { PASSWORD_OUTCOMES, PasswordOutcome, passwordOutcomeOf } from './account
 const SESSIONS_PAGE = '/account/sessions';
 
 class AccountPageQueryDto extends PageQueryDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(Object.keys(PASSWORD_OUTCOMES))
   password?: PasswordOutcome;
 }

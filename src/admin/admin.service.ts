@@ -11,7 +11,7 @@ import { AdminSessionView, toAdminSessionView } from '../sessions/session-views'
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
-import { UsersService } from '../users/users.service';
+import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
@@ -72,31 +72,34 @@ export class AdminService {
    * Disabling ends all the user's sessions at once; a role change ends them
    * too, so the new role applies from the next sign-in (both change the
    * credential stamp). Admins cannot disable or demote themselves (no locking
-   * the last door from inside).
+   * the last door from inside), and nobody can disable or demote the last
+   * active admin (RES_3002, also when two admins try it on each other at once).
    */
   async updateUser(actor: AuthenticatedUser, current: ActiveSession, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
     // A role change or (dis)abling is sensitive; renaming is not.
     if (changes.role !== undefined || changes.disabled !== undefined) this.recentAuth.assertRecent(current);
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
-    if (before.id === actor.id && (changes.disabled === true || (changes.role && changes.role !== before.role))) {
-      throw new AppException(ErrorCode.INVALID_INPUT, {
-        fields: { [changes.disabled ? 'disabled' : 'role']: 'you cannot change this on your own account' },
-      });
-    }
     const disabling = changes.disabled !== undefined && changes.disabled !== before.disabled;
     const roleChanging = changes.role !== undefined && changes.role !== before.role;
+    if (before.id === actor.id && (disabling || roleChanging)) {
+      throw new AppException(ErrorCode.INVALID_INPUT, {
+        fields: { [disabling ? 'disabled' : 'role']: 'you cannot change this on your own account' },
+      });
+    }
+    if (takesAwayActiveAdmin(before, changes)) await this.users.assertAnotherActiveAdmin(id);
     // A credential change: a new stamp, and every session issued under another one ends, before the
     // write (so a failure after it leaves none) and after it (sign-ins that raced in between).
     const stamp = disabling || roleChanging ? newCredentialStamp() : undefined;
     const revoker = byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed');
     if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
-    const after = await this.users.update(id, changes, stamp);
+    const after = await this.users.update(before, changes, stamp).catch(async (error: unknown) => {
+      // Undone because another admin was taken away at once (RES_3002): its new stamp stands all the same.
+      if (stamp && error instanceof AppException) await this.endSessionsUnderOtherStamps(id, stamp, revoker);
+      throw error;
+    });
+    if (stamp) await this.endSessionsUnderOtherStamps(id, stamp, revoker);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
-    if (stamp) {
-      await this.sessions.revokeStale(id, stamp, revoker);
-      await this.users.staleSessionsEnded(id, stamp);
-    }
 
     if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
     else if (before.disabled && !after.disabled) await this.events.userChanged('user.enabled', after, actor.id);
@@ -106,6 +109,11 @@ export class AdminService {
     // Sessions carry the name shown on every page: the next request shows the new one.
     if (before.name !== after.name) await this.sessions.userRenamed(after);
     return toAdminUserView(after);
+  }
+
+  private async endSessionsUnderOtherStamps(userId: string, stamp: string, revoker: Revoker): Promise<void> {
+    await this.sessions.revokeStale(userId, stamp, revoker);
+    await this.users.staleSessionsEnded(userId, stamp);
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */

@@ -15,7 +15,21 @@ export interface NewUser {
   role?: UserRole;
 }
 
+export type UserChanges = Partial<Pick<User, 'disabled' | 'role' | 'name'>>;
+
 const DUPLICATE_KEY = 11000;
+
+/** An admin who can sign in; the console needs one at all times. */
+const ACTIVE_ADMIN = { role: 'admin' as const, disabled: trusted({ $ne: true }) };
+
+function isActiveAdmin(user: Pick<User, 'role' | 'disabled'>): boolean {
+  return user.role === 'admin' && user.disabled !== true;
+}
+
+/** Whether `changes` would make the active admin `before` a user or disabled. */
+export function takesAwayActiveAdmin(before: Pick<User, 'role' | 'disabled'>, changes: UserChanges): boolean {
+  return isActiveAdmin(before) && !isActiveAdmin({ role: changes.role ?? before.role, disabled: changes.disabled ?? before.disabled });
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -149,15 +163,41 @@ export class UsersService implements OnModuleInit {
   }
 
   /**
-   * Applies the given changes, with `stamp` as the new credential stamp when
-   * given; null when there is no such user. An update then a read, not
-   * findOneAndUpdate: FerretDB cannot project inside findAndModify.
+   * Applies the given changes to the account read as `before`, with `stamp` as
+   * the new credential stamp when given; null when there is no such user. An
+   * update then a read, not findOneAndUpdate: FerretDB cannot project inside
+   * findAndModify. A change that takes away an active admin is checked again
+   * after its write (FerretDB has no transactions): two admins taking each
+   * other away at once both passed assertAnotherActiveAdmin, but of the two
+   * re-checks the later one sees both writes, so a change that then finds no
+   * active admin is undone (while it is still the account's latest credential
+   * change) and refused with RES_3002. They never both stand.
    */
-  async update(id: string, changes: Partial<Pick<User, 'disabled' | 'role' | 'name'>>, stamp?: string): Promise<UserDocument | null> {
+  async update(before: UserDocument, changes: UserChanges, stamp?: string): Promise<UserDocument | null> {
+    const id = before.id as string;
     if (!isValidObjectId(id)) return null;
     const set = stamp === undefined ? changes : { ...changes, credentialStamp: stamp, endingStaleSessions: true };
     await this.users.updateOne({ _id: id }, { $set: set }, { runValidators: true }).exec();
+    if (stamp !== undefined && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
+      await this.users
+        .updateOne({ _id: id, credentialStamp: stamp }, { $set: { role: before.role, disabled: before.disabled } }, { runValidators: true })
+        .exec();
+      throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
+    }
     return this.users.findById(id).exec();
+  }
+
+  /** RES_3002 unless an active admin other than `id` exists (the primary's view). */
+  async assertAnotherActiveAdmin(id: string): Promise<void> {
+    const other = await this.users
+      .exists({ ...ACTIVE_ADMIN, _id: trusted({ $ne: new Types.ObjectId(id) }) })
+      .read('primary')
+      .exec();
+    if (other === null) throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
+  }
+
+  private async activeAdminExists(): Promise<boolean> {
+    return (await this.users.exists(ACTIVE_ADMIN).read('primary').exec()) !== null;
   }
 
   /** Every session under a stamp other than `stamp` has ended (unless the stamp has moved on since). */

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsMongoId, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsMongoId, IsString, MaxLength, Min } from 'class-validator';
+import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
 import { PageQueryDto } from '../../common/http/pagination';
 import { ANALYTICS_RANGES, AnalyticsRange } from '../analytics.service';
 import { SESSION_EVENT_TYPES, SessionEventType } from '../../sessions/session-event.schema';
@@ -8,42 +9,42 @@ const MAX_SEARCH_LENGTH = 254;
 
 export class AdminUsersQueryDto extends PageQueryDto {
   /** Email prefix. */
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(MAX_SEARCH_LENGTH)
   q?: string;
 }
 
 export class AdminSessionsQueryDto extends PageQueryDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsMongoId()
   userId?: string;
 
   /** After an emergency sign-out: how many sessions it ended. */
-  @IsOptional()
+  @MayBeAbsent()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   ended?: number;
 
   /** After an emergency sign-out form sent without its confirmation. */
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(['unconfirmed'])
   endAll?: 'unconfirmed';
 }
 
 export class AdminEventsQueryDto extends PageQueryDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(SESSION_EVENT_TYPES)
   type?: SessionEventType;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsMongoId()
   userId?: string;
 }
 
 export class AnalyticsQueryDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(Object.keys(ANALYTICS_RANGES))
   range: AnalyticsRange = '24h';
 }

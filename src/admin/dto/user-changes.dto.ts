@@ -1,4 +1,5 @@
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsString, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../users/credential-limits';
 import { USER_ROLES, UserRole } from '../../users/user.schema';
 
@@ -14,26 +15,26 @@ export class CreateUserDto {
   @MaxLength(MAX_PASSWORD_LENGTH)
   password: string;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(MAX_NAME_LENGTH)
   name?: string;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(USER_ROLES)
   role?: UserRole;
 }
 
 export class UpdateUserDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsBoolean()
   disabled?: boolean;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(USER_ROLES)
   role?: UserRole;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(MAX_NAME_LENGTH)
   name?: string;
@@ -41,7 +42,7 @@ export class UpdateUserDto {
 
 /** Ending a session from a page: where to come back to (a same-site path). */
 export class EndSessionFormDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(200)
   returnTo?: string;
@@ -54,7 +55,7 @@ export class RoleFormDto {
 
 /** The emergency sign-out form: its confirmation box must be ticked. */
 export class EndAllSessionsFormDto {
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(['yes'])
   confirm?: 'yes';
 }

@@ -16,6 +16,7 @@ export const ErrorCode = {
   INVALID_INPUT: 'VAL_2001',
   PAYLOAD_TOO_LARGE: 'VAL_2002',
   NOT_FOUND: 'RES_3001',
+  LAST_ACTIVE_ADMIN: 'RES_3002',
   INTERNAL: 'SYS_9001',
   DEPENDENCY_UNAVAILABLE: 'SYS_9002',
   BUSY: 'SYS_9003',
@@ -49,6 +50,10 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorDefinition> = {
   VAL_2001: { status: HttpStatus.BAD_REQUEST, message: 'The request is malformed or invalid.' },
   VAL_2002: { status: HttpStatus.PAYLOAD_TOO_LARGE, message: 'The request body is too large.' },
   RES_3001: { status: HttpStatus.NOT_FOUND, message: 'Not found.' },
+  RES_3002: {
+    status: HttpStatus.CONFLICT,
+    message: 'This change would leave no active administrator. Enable or promote another administrator first.',
+  },
   SYS_9001: { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Something went wrong on our side.' },
   SYS_9002: { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The service is temporarily unavailable. Try again shortly.' },
   SYS_9003: { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Too many people are signing in right now. Try again in a moment.' },

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { MayBeAbsent } from '../validation/may-be-absent.decorator';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -8,14 +9,14 @@ export const MAX_PAGE = 10_000;
 
 /** `?page=&pageSize=`: 1-based pages of at most 100 items. */
 export class PageQueryDto {
-  @IsOptional()
+  @MayBeAbsent()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE)
   page: number = 1;
 
-  @IsOptional()
+  @MayBeAbsent()
   @Type(() => Number)
   @IsInt()
   @Min(1)

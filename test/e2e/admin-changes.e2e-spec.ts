@@ -1,0 +1,204 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Types } from 'mongoose';
+import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
+import { formCsrfToken } from '../helpers/forms';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+/** Rounds of two admins taking each other away at once; each round is one chance for the race. */
+const RACE_ROUNDS = 6;
+
+describe('admin changes: every field absent or of its type, and always an active admin', () => {
+  let app: NestExpressApplication;
+  let admin: TestUser;
+  let adminAgent: Agent;
+
+  beforeAll(async () => {
+    app = await createTestApp({ db: uniqueDatabaseName('admin_changes') });
+    admin = await createUser(app, { role: 'admin', name: 'First Admin' });
+    adminAgent = await signIn(app, admin);
+  });
+  afterAll(() => destroyTestApp(app));
+
+  const users = () => connectionOf(app).collection('users');
+  const stored = (id: string) => users().findOne({ _id: new Types.ObjectId(id) });
+
+  async function patch(agent: Agent, id: string, body: unknown) {
+    const token = await csrfToken(agent);
+    return agent
+      .patch(`/api/admin/users/${id}`)
+      .set('X-CSRF-Token', token)
+      .send(body as object);
+  }
+
+  async function activeAdmins(): Promise<number> {
+    const all = await users().find({}).toArray();
+    return all.filter((user) => user.role === 'admin' && user.disabled !== true).length;
+  }
+
+  /** Submits a form of the admin console as the page would (its own CSRF field). */
+  async function submitForm(agent: Agent, page: string, action: string, fields: Record<string, string> = {}) {
+    const html = (await agent.get(page).expect(200)).text;
+    return agent
+      .post(action)
+      .type('form')
+      .send({ ...fields, _csrf: formCsrfToken(html) });
+  }
+
+  describe('null is not "absent"', () => {
+    it.each(['role', 'disabled', 'name'])(
+      'PATCH {"%s": null} on one’s own account is 400 VAL_2001 naming the field, nothing stored',
+      async (field) => {
+        const before = await stored(admin.id);
+        const response = await patch(adminAgent, admin.id, { [field]: null });
+        expect(response.status).toBe(400);
+        expect(response.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { [field]: expect.any(String) } } });
+        expect(await stored(admin.id)).toEqual(before);
+        await adminAgent.get('/api/admin/users').expect(200);
+      },
+    );
+
+    it('refuses null for another user’s fields too, and in creation', async () => {
+      const user = await createUser(app);
+      const before = await stored(user.id);
+      for (const field of ['role', 'disabled', 'name']) {
+        const response = await patch(adminAgent, user.id, { [field]: null });
+        expect(response.status).toBe(400);
+        expect(response.body.error.details.fields).toHaveProperty(field);
+      }
+      expect(await stored(user.id)).toEqual(before);
+
+      for (const field of ['name', 'role']) {
+        const token = await csrfToken(adminAgent);
+        const created = await adminAgent
+          .post('/api/admin/users')
+          .set('X-CSRF-Token', token)
+          .send({ email: `null-${field}@example.test`, password: 'a good long passphrase', [field]: null });
+        expect(created.status).toBe(400);
+        expect(created.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { [field]: expect.any(String) } } });
+      }
+      expect(await users().countDocuments({ email: /^null-/ })).toBe(0);
+    });
+
+    it('refuses null in sign-in forms sent as JSON (LoginFormDto), which were optional', async () => {
+      const agent = newAgent(app);
+      const form = (await agent.get('/login').expect(200)).text;
+      const response = await agent
+        .post('/login')
+        .set('X-CSRF-Token', formCsrfToken(form))
+        .send({ email: null, password: null, next: null });
+      expect(response.status).toBe(400);
+      expect(response.text).toContain('VAL_2001');
+    });
+
+    it('still takes an absent field as "no change"', async () => {
+      const user = await createUser(app, { name: 'Kept' });
+      const response = await patch(adminAgent, user.id, { name: 'Renamed' });
+      expect(response.status).toBe(200);
+      expect(response.body.user).toMatchObject({ name: 'Renamed', role: 'user', disabled: false });
+    });
+  });
+
+  describe('no admin disables or demotes itself', () => {
+    it.each([
+      ['disabled: true', { disabled: true }],
+      ['role: user', { role: 'user' }],
+      ['both at once', { disabled: true, role: 'user' }],
+      ['role: user with a rename', { role: 'user', name: 'x' }],
+    ])('PATCH own account with %s is 400 VAL_2001 and changes nothing', async (_name, body) => {
+      const before = await stored(admin.id);
+      const response = await patch(adminAgent, admin.id, body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VAL_2001');
+      expect(await stored(admin.id)).toEqual(before);
+      await adminAgent.get('/api/admin/users').expect(200);
+    });
+
+    it('the console’s own forms cannot do it either: a 400 page with VAL_2001', async () => {
+      const page = `/admin/users/${admin.id}`;
+      const before = await stored(admin.id);
+      for (const [action, fields] of [
+        [`${page}/disable`, {}],
+        [`${page}/role`, { role: 'user' }],
+      ] as const) {
+        const response = await submitForm(adminAgent, page, action, fields);
+        expect(response.status).toBe(400);
+        expect(response.text).toContain('VAL_2001');
+      }
+      expect(await stored(admin.id)).toEqual(before);
+      await adminAgent.get(page).expect(200);
+    });
+  });
+
+  describe('the last active admin', () => {
+    /** Leaves `keep` as the only active admins (test set-up, straight in the database). */
+    async function onlyActiveAdmins(keep: TestUser[]): Promise<void> {
+      const emails = keep.map((user) => user.email);
+      await users().updateMany({ role: 'admin', email: { $nin: emails } }, { $set: { role: 'user' } });
+    }
+
+    it(`two admins taking each other away in parallel never leave zero active admins (${RACE_ROUNDS} rounds): 409 RES_3002`, async () => {
+      const kinds = [
+        [{ role: 'user' }, { role: 'user' }],
+        [{ disabled: true }, { disabled: true }],
+        [{ role: 'user' }, { disabled: true }],
+      ];
+      const refusals: string[] = [];
+      for (let round = 0; round < RACE_ROUNDS; round++) {
+        const [a, b] = [await createUser(app, { role: 'admin' }), await createUser(app, { role: 'admin' })];
+        await onlyActiveAdmins([a, b]);
+        const [agentA, agentB] = [await signIn(app, a), await signIn(app, b)];
+        const [tokenA, tokenB] = [await csrfToken(agentA), await csrfToken(agentB)];
+        const [changeOfB, changeOfA] = kinds[round % kinds.length];
+        const responses = await Promise.all([
+          agentA.patch(`/api/admin/users/${b.id}`).set('X-CSRF-Token', tokenA).send(changeOfB),
+          agentB.patch(`/api/admin/users/${a.id}`).set('X-CSRF-Token', tokenB).send(changeOfA),
+        ]);
+
+        expect(await activeAdmins()).toBeGreaterThanOrEqual(1);
+        for (const response of responses) {
+          // 401: the other change ended this admin's session before its request got through.
+          expect([200, 401, 409]).toContain(response.status);
+          if (response.status === 409) {
+            refusals.push(response.body.error.code);
+            expect(response.body.error.message).toMatch(/no active administrator/);
+          }
+        }
+        expect(responses.filter((response) => response.status === 200).length).toBeLessThanOrEqual(1);
+        // Whoever is still an active admin can work, and the account changes agree with the answers.
+        for (const [response, target] of [
+          [responses[0], b],
+          [responses[1], a],
+        ] as const) {
+          const now = await stored(target.id);
+          const active = now?.role === 'admin' && now?.disabled !== true;
+          expect(active).toBe(response.status !== 200);
+        }
+      }
+      expect(refusals.every((code) => code === 'RES_3002')).toBe(true);
+    });
+
+    it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {
+      const [a, b] = [await createUser(app, { role: 'admin' }), await createUser(app, { role: 'admin' })];
+      await onlyActiveAdmins([a, b]);
+      const [agentA, agentB] = [await signIn(app, a), await signIn(app, b)];
+      const [pageA, pageB] = [`/admin/users/${b.id}`, `/admin/users/${a.id}`];
+      const [formA, formB] = [(await agentA.get(pageA).expect(200)).text, (await agentB.get(pageB).expect(200)).text];
+      const responses = await Promise.all([
+        agentA
+          .post(`${pageA}/disable`)
+          .type('form')
+          .send({ _csrf: formCsrfToken(formA) }),
+        agentB
+          .post(`${pageB}/disable`)
+          .type('form')
+          .send({ _csrf: formCsrfToken(formB) }),
+      ]);
+      expect(await activeAdmins()).toBeGreaterThanOrEqual(1);
+      for (const response of responses) {
+        expect([303, 409]).toContain(response.status);
+        if (response.status === 409) expect(response.text).toContain('RES_3002');
+      }
+    });
+  });
+});
