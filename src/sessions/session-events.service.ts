@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { createHmac } from 'node:crypto';
-import { MAX_USER_AGENT_LENGTH, RequestContext } from '../common/context/request-context';
+import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { MetricsService, RevokedBy } from '../metrics/metrics.service';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
@@ -100,7 +100,7 @@ export class SessionEventsService {
       userId: session.userId,
       sessionId: session.id,
       reason: 'device_changed',
-      signedInUserAgent: signedInWith.slice(0, MAX_USER_AGENT_LENGTH),
+      signedInUserAgent: storedUserAgent(signedInWith),
     });
   }
 

@@ -5,6 +5,7 @@ import type { Session, SessionData } from 'express-session';
 import type { Filter } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { storedIp, storedUserAgent } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
@@ -112,8 +113,9 @@ export class SessionsService {
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
-      ip: req.ip ?? '',
-      userAgent,
+      ip: storedIp(req.ip ?? ''),
+      userAgent: storedUserAgent(userAgent),
+      // From the whole header, as each request's check computes it.
       device: deviceFamily(userAgent),
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies Omit<SessionData, 'cookie'>);
