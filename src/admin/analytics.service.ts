@@ -51,7 +51,10 @@ function classify(event: EventCount): { signIn?: keyof SignInCounts; ending?: ke
     case 'login.succeeded':
       return { signIn: 'succeeded' };
     case 'login.failed':
-      return { signIn: event.reason === 'locked' ? 'locked' : 'failed' };
+      // `locked`: one per refused attempt, written before login.locked existed; refusals are a metric now.
+      return event.reason === 'locked' ? {} : { signIn: 'failed' };
+    case 'login.locked':
+      return { signIn: 'locked' };
     case 'logout':
       return { ending: 'logout' };
     case 'session.expired':

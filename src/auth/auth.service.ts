@@ -134,17 +134,10 @@ export class AuthService {
    * one whose account is gone is counted like a stranger's.
    */
   private async counted({ device, ...attempt }: SignInAttempt): Promise<{ account: UserDocument; device?: string } | null> {
-    try {
-      const account = device ? await this.throttle.consumeOnDevice({ ...attempt, device }) : null;
-      if (account) return { account, device };
-      await this.throttle.consume(attempt);
-    } catch (error) {
-      // A lock is recorded as one; contention that never settled (SYS_9002) and outages are not locks.
-      if (error instanceof AppException && error.code === ErrorCode.TOO_MANY_ATTEMPTS) {
-        await this.events.loginFailed({ email: attempt.email }, 'locked');
-      }
-      throw error;
-    }
+    // A refusal (AUTH_1006) is counted and its lock recorded by the throttle.
+    const known = device ? await this.throttle.consumeOnDevice({ ...attempt, device }) : null;
+    if (known) return { account: known, device };
+    await this.throttle.consume(attempt);
     const account = await this.users.findByEmailWithPasswordHash(attempt.email);
     return account && { account };
   }

@@ -9,6 +9,8 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import type { AppConfiguration } from '../config/configuration';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
+import type { LockoutCounter } from '../metrics/metrics.service';
+import { FailedAttempt, SessionEventsService } from '../sessions/session-events.service';
 import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
 
@@ -26,16 +28,25 @@ const CONSUME_ROUNDS = 6;
 /** How long an attempt that met an outage waits for the IP's point to be given back before answering. */
 const OUTAGE_GIVE_BACK_WAIT_MS = 500;
 
-interface CounterDocument {
+/** A counter at its limit until `expire`; `lockRecordedUntil`: the end of the last lock recorded on it (login.locked). */
+interface Lock {
+  expire: Date;
+  lockRecordedUntil?: Date;
+}
+
+interface CounterDocument extends Lock {
   _id: string;
   points: number;
-  expire: Date;
 }
 
 interface Counter {
+  kind: Extract<LockoutCounter, 'account' | 'ip'>;
   key: string;
   limit: number;
 }
+
+/** What a lock's mark answers: false when another refusal marked it first, else the account its event names (none for an IP). */
+type LockMark = false | { account?: FailedAttempt };
 
 /** Who is signing in, as the counters know them. */
 export interface SignInAttempt {
@@ -82,6 +93,11 @@ export const DEVICE_MAX_FAILURES = 3;
  * proved, so it cannot spread guesses over accounts, which is what the IP's
  * limit is for; and the owner gets in while a shared office IP is locked.
  *
+ * A refused attempt is counted in a metric, and a lock is recorded once
+ * (login.locked) per counter and lock, however many attempts it refuses: by
+ * the refusal whose conditional write marks the counter with the lock's end
+ * (see `refused`).
+ *
  * Not rate-limiter-flexible: it spends one findAndModify per key and has no
  * multi-key consume, which doubles the database work of every sign-in.
  */
@@ -96,6 +112,7 @@ export class LoginThrottleService implements OnModuleInit {
     @InjectConnection() private readonly connection: Connection,
     private readonly sweeper: ExpirySweeper,
     private readonly users: UsersService,
+    private readonly events: SessionEventsService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     const security = config.get('security', { infer: true });
@@ -129,7 +146,9 @@ export class LoginThrottleService implements OnModuleInit {
         // The refusal came from the primary; a secondary may not have the counter yet.
         const document = await this.collection().findOne({ _id: refused.key }, { readPreference: 'primary' });
         const now = Date.now();
-        if (document && document.expire.getTime() > now && document.points >= refused.limit) throw this.tooMany(document, now);
+        if (document && document.expire.getTime() > now && document.points >= refused.limit) {
+          throw await this.refused(refused.kind, document, now, () => this.markLock(refused, document, now, attempt.email));
+        }
         if (round === CONSUME_ROUNDS) throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
         // Not at its limit: a concurrent first attempt created the counter (the next round counts on it),
         // it was deleted meanwhile (the next round creates it), or it lapsed before the sweep removed it.
@@ -161,7 +180,12 @@ export class LoginThrottleService implements OnModuleInit {
       const counter = await this.users.deviceCounter(email, device);
       if (counter === undefined) return null;
       const checkedAt = Date.now();
-      if (counter && counter.expire.getTime() > checkedAt && counter.points >= DEVICE_MAX_FAILURES) throw this.tooMany(counter, checkedAt);
+      if (counter && counter.expire.getTime() > checkedAt && counter.points >= DEVICE_MAX_FAILURES) {
+        throw await this.refused('device', counter, checkedAt, async () => {
+          const user = await this.users.markDeviceLock(email, device, { until: counter.expire, now: new Date(checkedAt) });
+          return user ? { account: { email, user } } : false;
+        });
+      }
       // Lapsed: starts over. Otherwise a success reset it or a concurrent first attempt created it: the next round counts.
       if (counter && counter.expire.getTime() <= checkedAt) {
         const restarted = await this.users.restartDeviceCount(email, device, { now: new Date(checkedAt), expire });
@@ -252,6 +276,40 @@ export class LoginThrottleService implements OnModuleInit {
     clearTimeout(timer);
   }
 
+  /**
+   * An attempt refused by a counter at its limit (`lock`): counted in the
+   * metric, and recorded (login.locked) only by the refusal whose conditional
+   * write (`mark`) marks the counter with this lock's end, unless a lock
+   * recorded earlier is still on. However many refusals race, one write
+   * matches; once that lock is over, the counter's next lock matches again. A
+   * flood at one locked counter writes one event per lock period. Best effort:
+   * the answer is AUTH_1006 (returned, for the caller to throw) whatever
+   * happens while recording.
+   */
+  private async refused(counter: LockoutCounter, lock: Lock, now: number, mark: () => Promise<LockMark>): Promise<AppException> {
+    this.events.loginRefused(counter);
+    // Already recorded: a flood's refusals cost no write.
+    if (!lock.lockRecordedUntil || lock.lockRecordedUntil.getTime() <= now) {
+      try {
+        const marked = await mark();
+        if (marked) await this.events.loginLocked(counter, marked.account);
+      } catch (error) {
+        this.logger.warn(`Could not record a sign-in lock: ${(error as Error).message}`);
+      }
+    }
+    return this.tooMany(lock, now);
+  }
+
+  /** Marks an account's or IP's lock as recorded (see `refused`); an account's lock names the account, by id if it exists. */
+  private async markLock(counter: Counter, lock: Lock, now: number, email: string): Promise<LockMark> {
+    const marked = await this.collection().updateOne(
+      { _id: counter.key, lockRecordedUntil: { $not: { $gt: new Date(now) } } },
+      { $set: { lockRecordedUntil: lock.expire } },
+    );
+    if (marked.modifiedCount === 0) return false;
+    return { account: counter.kind === 'account' ? { email, user: await this.users.accountOf(email) } : undefined };
+  }
+
   /** AUTH_1006 for a counter found at its limit: Retry-After says when it lapses. */
   private tooMany(locked: { expire: Date }, now: number): AppException {
     const retryAfter = Math.max(1, Math.ceil((locked.expire.getTime() - now) / MS_PER_SECOND));
@@ -261,8 +319,8 @@ export class LoginThrottleService implements OnModuleInit {
   /** A stranger's attempt counts on the account's counter and the IP's. */
   private counters({ email, ip }: SignInAttempt): [Counter, Counter] {
     return [
-      { key: `account:${accountKey(email)}`, limit: this.maxPerAccount },
-      { key: `ip:${ip}`, limit: this.maxPerIp },
+      { kind: 'account', key: `account:${accountKey(email)}`, limit: this.maxPerAccount },
+      { kind: 'ip', key: `ip:${ip}`, limit: this.maxPerIp },
     ];
   }
 

@@ -12,6 +12,8 @@ const PASS_DURATION_BUCKETS_S = [0.01, 0.05, 0.25, 1, 5, 15, 60];
 
 export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled' | 'unavailable';
 export type RevokedBy = 'user' | 'admin' | 'system';
+/** The lockout counter that refused a sign-in: the account's, the client IP's, or a known browser's. */
+export type LockoutCounter = 'account' | 'ip' | 'device';
 
 /**
  * Prometheus metrics of one app instance (its own registry, so several apps
@@ -25,6 +27,12 @@ export class MetricsService {
     name: 'auth_sign_ins_total',
     help: 'Sign-in attempts by result',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly refusals = new Counter({
+    name: 'login_refused_total',
+    help: 'Sign-in attempts refused by a lock (429 AUTH_1006), by the counter that refused them',
+    labelNames: ['counter'] as const,
     registers: [this.registry],
   });
   private readonly logouts = new Counter({ name: 'auth_logouts_total', help: 'Sign-outs', registers: [this.registry] });
@@ -126,6 +134,10 @@ export class MetricsService {
 
   signIn(result: SignInResult): void {
     this.signIns.inc({ result });
+  }
+
+  loginRefused(counter: LockoutCounter): void {
+    this.refusals.inc({ counter });
   }
 
   logout(durationMs?: number): void {

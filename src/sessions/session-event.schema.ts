@@ -4,6 +4,7 @@ import { HydratedDocument } from 'mongoose';
 export const SESSION_EVENT_TYPES = [
   'login.succeeded',
   'login.failed',
+  'login.locked',
   'logout',
   'session.expired',
   'session.revoked',
@@ -75,6 +76,7 @@ export class SessionEvent {
   @Prop()
   sessionId?: string;
 
+  /** login.locked: which counter locked (`account`, `ip` or `device`). */
   @Prop()
   reason?: string;
 

@@ -10,6 +10,8 @@ import type { Bucket } from './time-buckets';
 
 /** Events that end a session and carry its length. */
 const ENDING_TYPES: SessionEventType[] = ['logout', 'session.expired', 'session.revoked'];
+/** Events of sign-ins that failed on an account: a wrong password (or a disabled account), a lock. */
+const FAILED_SIGN_IN_TYPES: SessionEventType[] = ['login.failed', 'login.locked'];
 
 export interface EventCount {
   at: Date;
@@ -93,12 +95,27 @@ export class SessionEventsRepository implements OnModuleInit {
     return { count, medianMs: await at(Math.floor((count - 1) / 2)), p90Ms: await at(Math.floor(0.9 * (count - 1))) };
   }
 
-  /** The most frequent values of `field` among failed sign-ins since `since`. */
+  /**
+   * The values of `field` (IP, user agent) that failed sign-ins since `since`
+   * came from, ranked by how many accounts they failed on (a wrong password,
+   * or a lock of the account or of a known browser), not by attempts: a
+   * source that hammers one account counts one, however long it keeps going,
+   * and cannot push out sources that failed on several. An IP's own lock
+   * names no account and adds nothing.
+   */
   async topOfFailedSignIns(field: 'userAgent' | 'ip', since: Date, limit: number): Promise<{ value: string; count: number }[]> {
     const rows = await this.events
       .aggregate<{ _id: string; n: number }>([
-        { $match: { type: 'login.failed', at: trusted({ $gte: since }) } },
-        { $group: { _id: `$${field}`, n: { $sum: 1 } } },
+        {
+          $match: {
+            type: trusted({ $in: FAILED_SIGN_IN_TYPES }),
+            at: trusted({ $gte: since }),
+            $or: [{ userId: trusted({ $exists: true }) }, { emailHash: trusted({ $exists: true }) }],
+          },
+        },
+        // Each (source, account) once, then how many per source: one accumulator per $group, as FerretDB needs.
+        { $group: { _id: { value: `$${field}`, userId: '$userId', emailHash: '$emailHash' } } },
+        { $group: { _id: '$_id.value', n: { $sum: 1 } } },
         { $sort: { n: -1, _id: 1 } },
         { $limit: limit },
       ])

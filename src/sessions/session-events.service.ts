@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { createHmac } from 'node:crypto';
-import { MAX_USER_AGENT_LENGTH, RequestContext } from '../common/context/request-context';
+import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
-import { MetricsService, RevokedBy } from '../metrics/metrics.service';
+import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
 import type { DeviceSignals } from './device-binding';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
@@ -21,7 +21,7 @@ export interface EndedSession {
   endedAt?: Date;
 }
 
-export type LoginFailure = 'invalid_credentials' | 'locked' | 'disabled';
+export type LoginFailure = 'invalid_credentials' | 'disabled';
 
 /** A failed sign-in: what was typed, and the account it named if there is one. */
 export interface FailedAttempt {
@@ -114,7 +114,7 @@ export class SessionEventsService {
       userId: session.userId,
       sessionId: session.id,
       reason: 'device_changed',
-      signedInUserAgent: signedInWith.userAgent.slice(0, MAX_USER_AGENT_LENGTH),
+      signedInUserAgent: storedUserAgent(signedInWith.userAgent),
       signedInDevice: signedInWith.device,
       usedDevice,
     });
@@ -128,10 +128,27 @@ export class SessionEventsService {
    */
   async loginFailed(attempt: FailedAttempt, reason: LoginFailure): Promise<void> {
     this.metrics.signIn(reason === 'invalid_credentials' ? 'failure' : reason);
-    const who = attempt.user
-      ? { userId: attempt.user.id, email: attempt.user.email }
-      : { emailHash: createHmac('sha256', this.emailHashKey).update(attempt.email.trim().toLowerCase()).digest('hex') };
-    await this.record('login.failed', { ...who, reason });
+    await this.record('login.failed', { ...this.who(attempt), reason });
+  }
+
+  /**
+   * A sign-in refused by a lock (429): counted, never recorded one by one, so
+   * a flood at a locked account writes nothing (loginLocked records the lock).
+   */
+  loginRefused(counter: LockoutCounter): void {
+    this.metrics.signIn('locked');
+    this.metrics.loginRefused(counter);
+  }
+
+  /**
+   * A lock, recorded once however many attempts it refuses (LoginThrottleService
+   * calls this for the one refusal that marked the lock's counter). `account`
+   * names who an account's or a known browser's lock is about, as loginFailed
+   * does; an IP's lock is about the address, which every event carries.
+   */
+  async loginLocked(counter: LockoutCounter, account?: FailedAttempt): Promise<void> {
+    this.logger.warn({ event: 'login.locked', counter, userId: account?.user?.id }, 'sign-ins locked');
+    await this.record('login.locked', { ...(account ? this.who(account) : {}), reason: counter });
   }
 
   /** MongoDB was unreachable during a sign-in: an outage, not a lock (and no event can be written). */
@@ -189,6 +206,13 @@ export class SessionEventsService {
     reason?: string,
   ): Promise<void> {
     await this.record(type, { userId: user.id, email: user.email, actorId, reason });
+  }
+
+  /** A known account by its id and address; typed text that names none by a keyed hash. */
+  private who(attempt: FailedAttempt): Pick<SessionEvent, 'userId' | 'email' | 'emailHash'> {
+    return attempt.user
+      ? { userId: attempt.user.id, email: attempt.user.email }
+      : { emailHash: createHmac('sha256', this.emailHashKey).update(attempt.email.trim().toLowerCase()).digest('hex') };
   }
 
   private record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {

@@ -5,7 +5,7 @@ import type { Session, SessionData } from 'express-session';
 import type { Filter } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { RequestContext } from '../common/context/request-context';
+import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
@@ -114,8 +114,10 @@ export class SessionsService {
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
+      // Capped as every stored client fact is (RequestContext.client()).
       ip: RequestContext.client().ip,
-      userAgent,
+      userAgent: storedUserAgent(userAgent),
+      // From the whole header, as each request's check computes it.
       device,
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies Omit<SessionData, 'cookie'>);

@@ -8,6 +8,8 @@ export type UserRole = (typeof USER_ROLES)[number];
 export interface DeviceCounter {
   points: number;
   expire: Date;
+  /** The end of the last lock recorded on it (login.locked), so a lock is recorded once. */
+  lockRecordedUntil?: Date;
 }
 
 @Schema({ collection: 'users', timestamps: true })

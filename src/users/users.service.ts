@@ -123,6 +123,30 @@ export class UsersService implements OnModuleInit {
     return user.signInDevices?.[device] ?? null;
   }
 
+  /**
+   * Marks the device's lock that ends at `until` as recorded (login.locked),
+   * unless a lock recorded earlier is still on at `now`: the account for the
+   * one call that marked it, else null (LoginThrottleService).
+   */
+  async markDeviceLock(email: string, device: string, { until, now }: { until: Date; now: Date }) {
+    const path = deviceCounterPath(device);
+    // No projection: FerretDB cannot project inside findAndModify.
+    const user = await this.users.collection.findOneAndUpdate(
+      { email: normalisedEmail(email), [`${path}.expire`]: until, [`${path}.lockRecordedUntil`]: { $not: { $gt: now } } },
+      { $set: { [`${path}.lockRecordedUntil`]: until } },
+    );
+    return user && { id: String(user._id), email: user.email };
+  }
+
+  /** The account's id and address, or null: whom an account's lock names. */
+  async accountOf(email: string): Promise<{ id: string; email: string } | null> {
+    const user = await this.users
+      .findOne({ email: normalisedEmail(email) }, { email: 1 })
+      .lean()
+      .exec();
+    return user && { id: String(user._id), email: user.email };
+  }
+
   /** The password was right on a known browser that gets no session now: its counter starts over. */
   async settleDevice(id: string, device: string): Promise<void> {
     await this.users.updateOne({ _id: id }, { $unset: { [deviceCounterPath(device)]: '' } }).exec();

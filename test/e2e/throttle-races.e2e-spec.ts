@@ -37,7 +37,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
   const counters = () => connectionOf(app).collection<CounterDocument>('login_failures');
   const counter = (key: string) => counters().findOne({ _id: key });
   const pointsOf = async (key: string) => (await counter(key))?.points;
-  const lockedEvents = () => connectionOf(app).collection('session_events').countDocuments({ type: 'login.failed', reason: 'locked' });
+  const lockedEvents = () => connectionOf(app).collection('session_events').countDocuments({ type: 'login.locked' });
 
   /** Spends an IP's whole budget on wrong passwords for unknown emails. */
   async function exhaustIp(ip: string) {

@@ -3,6 +3,18 @@ import { performance } from 'node:perf_hooks';
 
 /** Long User-Agent headers are cut: what is kept of a client is a record, not a dump. */
 export const MAX_USER_AGENT_LENGTH = 512;
+/** The longest address text there is (IPv6 with an embedded IPv4 and a zone id) fits; anything longer is not an address. */
+export const MAX_IP_LENGTH = 64;
+
+/** A user agent as it may be stored (events, sessions). */
+export function storedUserAgent(userAgent: string): string {
+  return userAgent.slice(0, MAX_USER_AGENT_LENGTH);
+}
+
+/** A client address as it may be stored (events, sessions, lockout keys). */
+export function storedIp(ip: string): string {
+  return ip.slice(0, MAX_IP_LENGTH);
+}
 
 /** Who is on the other end of the request, as services need it (events, devices, lockout). */
 export interface ClientFacts {
@@ -13,7 +25,7 @@ export interface ClientFacts {
 }
 
 interface RequestContextStore {
-  /** As given: its fields may be getters, read only when a service asks (most requests never do). */
+  /** As given: its fields may be getters, read only when a service asks (most requests never do); `client()` caps them. */
   client: ClientFacts;
   /** performance.now() when the request came in. */
   startedAt: number;
@@ -41,7 +53,7 @@ export const RequestContext = {
     const store = storage.getStore();
     if (!store) return NO_CLIENT;
     const { correlationId, ip, userAgent } = store.client;
-    return { correlationId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) };
+    return { correlationId, ip: storedIp(ip), userAgent: storedUserAgent(userAgent) };
   },
   userId(): string | undefined {
     return storage.getStore()?.userId;
