@@ -71,7 +71,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(sessionState.use.bind(sessionState));
 
   configureViews(app);
-  setupOpenApi(app, session.cookieName);
+  if (http.apiDocs) setupOpenApi(app, session.cookieName);
   return app;
 }
 
