@@ -72,6 +72,19 @@ describe('parser limits', () => {
       expect(response.body.error.details).toEqual({ fields: TOO_DEEP });
     });
 
+    it('is refused for its depth before it is parsed: an unterminated body 3,000 deep gets the depth answer, not a parse error', async () => {
+      const response = await anonymousPost('/api/auth/login', 'application/json', '['.repeat(ATTACK_DEPTH));
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: TOO_DEEP } });
+    });
+
+    it('brackets inside strings do not count: a sign-in whose fields are full of them is an ordinary failed sign-in', async () => {
+      const brackets = `\\"${'[{'.repeat(BODY_MAX_DEPTH)}`;
+      const response = await anonymousPost('/api/auth/login', 'application/json', `{"email":"a@b.c","password":"${brackets}"}`);
+      expect(response.status).toBe(401);
+      expect(response.body.error.code).toBe('AUTH_1001');
+    });
+
     it('the same body in UTF-16: 400 VAL_2001', async () => {
       const body = Buffer.from(`\ufeff${deepArrays(ATTACK_DEPTH)}`, 'utf16le');
       const response = await anonymousPost('/api/auth/login', 'application/json; charset=utf-16le', body);
