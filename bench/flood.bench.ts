@@ -2,7 +2,7 @@
  * A flood of deeply nested JSON bodies against the liveness probe (issue 17):
  * `/health/live` latency alone, then while `--bodies` bodies nested `--depth`
  * levels are posted `--concurrency` at a time, `--rounds` times over. Usage:
- *   npm run bench:flood -- [--bodies 400] [--concurrency 20] [--depth 3000] [--rounds 3] [--flat]
+ *   npm run bench:flood -- [--bodies 400] [--concurrency 20] [--depth 3000] [--rounds 10] [--flat]
  *                          [--baseline-seconds 5] [--probe-interval-ms 10] [--node-flags="--flag …"]
  * (MONGODB_URI when set, else an embedded database). The app runs as deployed
  * (dist/main.js, NODE_ENV=production, the Dockerfile's node flags, request
@@ -35,7 +35,7 @@ const { values: options } = parseArgs({
     bodies: { type: 'string', default: '400' },
     concurrency: { type: 'string', default: '20' },
     depth: { type: 'string', default: '3000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '10' },
     flat: { type: 'boolean', default: false },
     'baseline-seconds': { type: 'string', default: '5' },
     'probe-interval-ms': { type: 'string', default: '10' },
