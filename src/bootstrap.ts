@@ -26,6 +26,12 @@ import { SessionsService } from './sessions/sessions.service';
 
 /** Request bodies above this are refused with VAL_2002. */
 export const BODY_LIMIT = '100kb';
+/**
+ * JSON nested deeper than this is refused with VAL_2001. Our bodies are flat
+ * (level 1); a WebAuthn credential response, which passkeys would post, is 4
+ * levels. 32 leaves ample margin and is qs's own default depth for forms.
+ */
+export const BODY_MAX_DEPTH = 32;
 
 /** Nest options shared by main.ts and the tests (with an ExpressHttpAdapter): bodies are parsed by configureApp, in order. */
 export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
@@ -41,6 +47,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
 
   app.useLogger(app.get(Logger));
   app.set('trust proxy', http.trustProxy);
+  // Flat query strings (Express 5's default, pinned): `?a[b]=1` is the key `a[b]`, never an object, so no query nests.
+  app.set('query parser', 'simple');
   app.disable('x-powered-by');
   // Dynamic responses are no-store, so an ETag (a SHA-1 of every body) could never be used; static files keep theirs.
   app.disable('etag');
@@ -56,14 +64,14 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(corsMiddleware(http.corsOrigins));
   app.use(staticFilesMiddleware(PUBLIC_DIR));
   app.use(noStoreMiddleware);
-  app.use(bodyParsersMiddleware(BODY_LIMIT));
+  app.use(bodyParsersMiddleware({ limit: BODY_LIMIT, maxDepth: BODY_MAX_DEPTH }));
   app.use(stringCookiesMiddleware);
   app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionsService)));
   const sessionState = app.get(SessionStateMiddleware);
   app.use(sessionState.use.bind(sessionState));
 
   configureViews(app);
-  setupOpenApi(app, session.cookieName);
+  if (http.apiDocs) setupOpenApi(app, session.cookieName);
   return app;
 }
 

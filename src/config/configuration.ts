@@ -20,6 +20,8 @@ export interface HttpConfig {
   corsOrigins: string[];
   /** How long in-flight requests may run after SIGTERM before connections are cut. */
   shutdownDrainMs: number;
+  /** Serve the OpenAPI page and document (/api/docs, /api/docs-json). */
+  apiDocs: boolean;
 }
 
 export interface SessionConfig {
@@ -86,6 +88,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: env.CORS_ORIGINS,
       shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * SECOND_MS,
+      // A map of every route helps an attacker more than anyone using production: off there unless asked for.
+      apiDocs: env.API_DOCS ?? !production,
     },
     session: {
       cookieName: hostOnlyCookieName(env.SESSION_COOKIE_NAME, cookieSecure),

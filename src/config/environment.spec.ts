@@ -15,7 +15,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('validateEnvironment', () => {
   it('applies the documented defaults', () => {
     const config = buildConfiguration(validateEnvironment({}));
-    expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [], shutdownDrainMs: 10_000 });
+    expect(config.http).toEqual({ port: 3000, trustProxy: false, corsOrigins: [], shutdownDrainMs: 10_000, apiDocs: true });
     expect(config.session).toMatchObject({
       cookieName: 'session_token',
       cookieSecure: false,
@@ -115,6 +115,27 @@ describe('validateEnvironment', () => {
 
   it.each(['yes', '10.0.0.0/33', '1.2.3', 'loopback,nonsense'])('refuses TRUST_PROXY=%s', (raw) => {
     expect(problemsOf({ TRUST_PROXY: raw })).toEqual([expect.stringMatching(/^TRUST_PROXY: ".+" is not a hop count/)]);
+  });
+
+  it.each([
+    ['development', undefined, true],
+    ['development', 'false', false],
+    ['production', undefined, false],
+    ['production', '', false],
+    ['production', 'true', true],
+    ['production', 'false', false],
+  ])('serves the API docs with NODE_ENV=%s and API_DOCS=%j: %s', (nodeEnv, apiDocs, expected) => {
+    const env = validateEnvironment({
+      NODE_ENV: nodeEnv,
+      MONGODB_URI: 'mongodb://db/x',
+      SESSION_SECRET: PRODUCTION_SECRET,
+      ...(apiDocs !== undefined && { API_DOCS: apiDocs }),
+    });
+    expect(buildConfiguration(env).http.apiDocs).toBe(expected);
+  });
+
+  it.each(['yes', '1', '0', 'TRUE', 'on'])('refuses API_DOCS=%s: only true or false', (raw) => {
+    expect(problemsOf({ API_DOCS: raw })).toEqual(['API_DOCS: must be true or false']);
   });
 
   it('treats an empty value as unset', () => {

@@ -32,6 +32,8 @@ const toBoolean = ({ value }: { value: unknown }) => {
   if (value === 'false' || value === '0') return false;
   return value;
 };
+/** Only the words `true` and `false`; anything else is left for the validator to refuse. */
+const toStrictBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toNumber = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -172,6 +174,12 @@ export class EnvironmentVariables {
   @IsNumber({}, { message: 'SESSION_SWEEP_SECONDS must be a positive number (decimals allowed)' })
   @IsPositive({ message: 'SESSION_SWEEP_SECONDS must be a positive number (decimals allowed)' })
   SESSION_SWEEP_SECONDS = 60;
+
+  /** Serve /api/docs and /api/docs-json; unset: on outside production, off in production. */
+  @IsOptional()
+  @Transform(toStrictBoolean)
+  @IsIn([true, false], { message: 'API_DOCS must be true or false' })
+  API_DOCS?: boolean;
 
   @Transform(toNumber)
   @IsNumber({}, { message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
