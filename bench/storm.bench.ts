@@ -11,30 +11,35 @@
  * 3. the storm: `--clients` browsers that each signed in once before (so they
  *    hold a device cookie, as people do at 9:00) sign in again in a loop, a
  *    CSRF token then the POST, honouring Retry-After on 503, while `/me` runs
- *    beside as in 2.
+ *    beside as in 2. The browsers run in their own process at nice 10
+ *    (storm-clients.ts), `/me`'s client in its own at normal priority.
  * It prints each figure against its target (issue 18) and writes them to .tmp/.
  */
-import autocannon from 'autocannon';
 import * as argon2 from 'argon2';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { freePort, waitForPort } from '../src/database/ports';
 import { DEFAULT_PASSWORD_HASH_OPTIONS } from '../src/users/password-hasher';
+import type { FromClients, ToClients } from './storm-clients';
+import { PASSWORD } from './storm-clients';
 import { productionNodeFlags, signIn } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'storm-admin@example.test', password: 'a long benchmark passphrase' };
-const PASSWORD = 'the storm users share this passphrase';
 const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
 const START_TIMEOUT_MS = 60_000;
 const TARGET = { throughput: 0.6, maxSignInMs: 5_000, meP99Ratio: 3, commandsPerSignIn: 4 };
 const COMMAND_SAMPLE = 20;
+const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+/** The storm's clients yield the CPU to the server they measure (see storm-clients.ts). */
+const CLIENTS_NICE = 10;
 
 const { values: options } = parseArgs({
   options: {
@@ -47,48 +52,18 @@ const { values: options } = parseArgs({
   },
 });
 
-/** A browser: its cookies, and sign-in through the JSON API. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  constructor(
-    private readonly url: string,
-    private readonly email: string,
-  ) {}
-
-  /** One sign-in (a fresh CSRF token, then the POST); the status, the error code and how long it took. */
-  async signIn(): Promise<{ status: number; code?: string; retryAfter?: number; ms: number }> {
-    const started = performance.now();
-    const csrf = await this.fetch('/api/auth/csrf');
-    const { token } = (await csrf.json()) as { token: string };
-    const login = await this.fetch('/api/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': token },
-      body: JSON.stringify({ email: this.email, password: PASSWORD }),
-    });
-    const body = (await login.json()) as { error?: { code: string } };
-    // The session is dropped, as a browser coming back after it expired: the device cookie stays.
-    for (const name of [...this.cookies.keys()]) if (name.includes('session')) this.cookies.delete(name);
-    return {
-      status: login.status,
-      code: body.error?.code,
-      retryAfter: Number(login.headers.get('retry-after') ?? 0),
-      ms: performance.now() - started,
-    };
-  }
-
-  private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.url}${path}`, { ...init, headers: { ...(init.headers ?? {}), cookie } });
-    for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(';');
-      const at = pair.indexOf('=');
-      const value = pair.slice(at + 1);
-      if (value === '') this.cookies.delete(pair.slice(0, at));
-      else this.cookies.set(pair.slice(0, at), value);
-    }
-    return response;
-  }
+/** The storm's browsers in their own process, at a lower priority; `ask` sends a message and waits for the answer. */
+function startClients(): { ask: (message: ToClients) => Promise<FromClients>; stop: () => void } {
+  const child = fork(join(__dirname, 'storm-clients.ts'), { execArgv: ['-r', 'ts-node/register/transpile-only'], cwd: ROOT });
+  setPriority(child.pid!, CLIENTS_NICE);
+  return {
+    ask: (message) =>
+      new Promise((resolve, reject) => {
+        child.once('message', (answer: FromClients) => (answer.type === 'failed' ? reject(new Error(answer.message)) : resolve(answer)));
+        child.send(message);
+      }),
+    stop: () => child.kill(),
+  };
 }
 
 /** argon2id verifications per second at the app's cost with `inFlight` at once. */
@@ -108,14 +83,17 @@ async function hashCeiling(inFlight: number, seconds: number): Promise<number> {
   return verified / ((performance.now() - started) / 1000);
 }
 
+/**
+ * `/me` at a fixed rate for `seconds`, from its own process: in this one, the
+ * storm's clients would delay the answers' handling and inflate the p99.
+ */
 async function meP99(url: string, cookie: string, seconds: number): Promise<{ p99: number; rps: number; errors: number }> {
-  const result = await autocannon({
-    url: `${url}/api/auth/me`,
-    headers: { cookie },
-    connections: Number(options.connections),
-    overallRate: Number(options['me-rate']),
-    duration: seconds,
-  });
+  const args = [AUTOCANNON, '-j', '-c', options.connections!, '-R', options['me-rate']!, '-d', String(seconds), '-H', `cookie=${cookie}`];
+  const child = spawn(process.execPath, [...args, `${url}/api/auth/me`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await once(child, 'exit');
+  const result = JSON.parse(output) as { latency: { p99: number }; requests: { average: number }; errors: number; non2xx: number };
   return { p99: result.latency.p99, rps: Math.round(result.requests.average), errors: result.errors + result.non2xx };
 }
 
@@ -170,6 +148,7 @@ async function main(): Promise<void> {
   const uri = `${server.replace(/\/?(\?.*)?$/, '')}/storm_${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   let app: ChildProcess | undefined;
+  let clients: ReturnType<typeof startClients> | undefined;
   try {
     const nodeFlags = productionNodeFlags();
     app = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
@@ -192,14 +171,12 @@ async function main(): Promise<void> {
     for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
 
     const emails = await storeUsers(uri, Number(options.users));
-    const browsers = emails.slice(0, Number(options.clients)).map((email) => new Browser(url, email));
-    process.stdout.write(`   ${emails.length} accounts stored; each of ${browsers.length} browsers signs in once (device cookie)…\n`);
-    for (const browser of browsers) {
-      const first = await browser.signIn();
-      if (first.status !== 200) throw new Error(`first sign-in answered ${first.status} ${first.code ?? ''}`);
-    }
+    const stormEmails = emails.slice(0, Number(options.clients));
+    clients = startClients();
+    process.stdout.write(`   ${emails.length} accounts stored; each of ${stormEmails.length} browsers signs in once (device cookie)…\n`);
+    await clients.ask({ type: 'prepare', url, emails: stormEmails });
     const before = await commandsSoFar(url);
-    for (let i = 0; i < COMMAND_SAMPLE; i++) await browsers[i % browsers.length].signIn();
+    await clients.ask({ type: 'sample', count: COMMAND_SAMPLE });
     const commandsPerSignIn = ((await commandsSoFar(url)) - before) / COMMAND_SAMPLE;
     // The CSRF request costs none; an anonymous request reads no session.
     process.stdout.write(`   ${commandsPerSignIn.toFixed(2)} database commands per known-browser sign-in\n`);
@@ -210,20 +187,11 @@ async function main(): Promise<void> {
     const alone = await meP99(url, cookie, seconds);
     process.stdout.write(`   p99 ${alone.p99} ms, ${alone.rps} req/s\n`);
 
-    process.stdout.write(`3. Storm: ${browsers.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
-    const until = performance.now() + seconds * 1000;
-    const signIns: { status: number; code?: string; ms: number }[] = [];
-    const storm = Promise.all(
-      browsers.map(async (browser) => {
-        while (performance.now() < until) {
-          const result = await browser.signIn();
-          signIns.push(result);
-          if (result.status === 503) await new Promise((resolve) => setTimeout(resolve, (result.retryAfter || 1) * 1000));
-        }
-      }),
-    );
+    process.stdout.write(`3. Storm: ${stormEmails.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
+    const storm = clients.ask({ type: 'storm', seconds });
     const beside = await meP99(url, cookie, seconds);
-    await storm;
+    const stormed = await storm;
+    const signIns = stormed.type === 'stormed' ? stormed.results : [];
 
     const succeeded = signIns.filter((result) => result.status === 200);
     const shed = signIns.filter((result) => result.code === 'SYS_9003').length;
@@ -263,6 +231,7 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify({ options, figures, at: new Date().toISOString() }, null, 2));
     process.stdout.write(`Figures written to ${file}\n`);
   } finally {
+    clients?.stop();
     app?.kill('SIGTERM');
     await embedded?.stop();
   }
