@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
+import { metricValue } from '../helpers/metrics';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
@@ -55,6 +56,10 @@ describe('the expiry pass: every ended session recorded once', () => {
         .countDocuments(marked as never),
     ).toBe(3);
     await stillLive.get('/api/auth/me').expect(200);
+    // An operator sees each pass: how long it took and how many sessions it found due.
+    const found = await Promise.all([first, second].map((app) => metricValue(app, 'background_pass_backlog', { pass: 'session_expiry' })));
+    expect(Math.max(...found)).toBeGreaterThanOrEqual(3);
+    expect(await metricValue(first, 'background_pass_duration_seconds_count', { pass: 'session_expiry' })).toBeGreaterThanOrEqual(1);
   });
 
   it('still tells the owner why the session ended, every time, without a second record', async () => {
