@@ -47,8 +47,8 @@ export class DatabaseServer implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.embedded) return;
-    // Nest runs this hook before mongoose's, which closes the client; FerretDB, asked to stop with a
-    // client still connected, waits seconds for it. Closing it here first (closing again is a no-op) spares that.
+    // Nest runs this hook before mongoose's, which closes the client; FerretDB, asked to stop with a client
+    // still connected, waits up to 3 s for it (ctxutil.WithDelay). Closing it first (closing again is a no-op) spares that.
     await this.moduleRef.get<Connection>(getConnectionToken(), { strict: false }).close();
     await this.embedded.stop();
   }

@@ -11,7 +11,7 @@ export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 export const FERRETDB_VERSION = 'v1.24.2';
 const BUILD_PROGRESS_INTERVAL_MS = 15_000;
 const START_TIMEOUT_MS = 20_000;
-/** FerretDB waits for its clients a few seconds on SIGTERM; past this it is killed. */
+/** FerretDB keeps connected clients up to 3 s after SIGTERM (its ctxutil.WithDelay); past this it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 /** What FerretDB receives when the process that started it dies: its own clean shutdown. */
 const PARENT_DEATH_SIGNAL = 'TERM';

@@ -19,7 +19,7 @@ const ROOM_FOR_A_BURST = '1000';
 const PER_ACCOUNT = 3;
 const PER_IP = 5;
 const DEVICE_BUDGET = 3;
-/** A lock outlasts a burst of 150 (under 3 s here when quiet, its CSRF tokens included) more than five times over. */
+/** A lock outlasts a burst of 150 (its CSRF tokens included) more than five times over what it takes on a quiet machine. */
 const LOCK_MS = 20_000;
 const BURST = 150;
 /** What the black-box run sent: a 15 KB User-Agent. */

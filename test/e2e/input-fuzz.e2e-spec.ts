@@ -10,7 +10,7 @@ import { createUser, TestUser } from '../helpers/users';
 const DEFAULT_RUNS = 20;
 const RUNS = Number(process.env.FUZZ_RUNS ?? DEFAULT_RUNS);
 const SEED = Number(process.env.FUZZ_SEED ?? 17);
-/** About 20 s at the default runs on a quiet 2-core machine; the budget grows with the runs. */
+/** Several times what the default runs take on a quiet 2-core machine; the budget grows with the runs. */
 const TIMEOUT_MS = 150_000 * Math.max(1, RUNS / DEFAULT_RUNS);
 
 /** Inputs no controller metadata names: an interface-typed query, and the routes SwaggerModule mounts itself. */

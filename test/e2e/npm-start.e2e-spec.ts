@@ -7,7 +7,7 @@ import { portIsFree, ProcessInfo, survivorsAfter } from '../helpers/processes';
 
 /**
  * From the stop signal to nothing left: the app drains (nothing in flight
- * here), closes, then stops FerretDB; under a second on a quiet machine.
+ * here), closes, then stops FerretDB. Far more than a quiet machine needs.
  */
 const STOP_BOUND_MS = 20_000;
 /** From the app's death to FerretDB's: the kernel signals it at once; it needs a moment to close. */
@@ -15,8 +15,8 @@ const ORPHAN_BOUND_MS = 10_000;
 /** Readiness (a build first, for `npm start`), then the stop. */
 const TEST_TIMEOUT_MS = 300_000;
 /**
- * How long the sign-in stays in flight after Ctrl-C: past FerretDB's own grace for connected
- * clients (3 s), so a FerretDB that received the Ctrl-C is gone by then; within the drain.
+ * How long the sign-in stays in flight after Ctrl-C: past the grace FerretDB 1.24 gives connected
+ * clients on a stop signal (3 s: internal/util/ctxutil.WithDelay), so a FerretDB that received the Ctrl-C is gone by then; within the drain.
  */
 const IN_FLIGHT_MS = 5_000;
 /** When the app gets its second SIGINT after the first. */

@@ -11,7 +11,7 @@ import { descendants, isAlive, processInfo, ProcessInfo } from './processes';
 const ROOT = join(__dirname, '..', '..');
 /** What `npm start` reads; node_modules and the FerretDB binary are linked, not copied. */
 const COPIED = ['package.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'views', 'public'];
-/** `npm start` builds (nest build) before it starts: tens of seconds on a busy 2-core machine. */
+/** `npm start` builds (nest build) before it starts, slowly on a busy 2-core machine. */
 const READY_TIMEOUT_MS = 240_000;
 const POLL_MS = 250;
 const OUTPUT_TAIL = 3_000;
