@@ -21,7 +21,7 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# A smaller young generation and old-space growth of 1.5x the live heap keep RSS under load near
-# 180 MB instead of ~280 MB, for no throughput we could measure (docs/performance.md). The bench reads these
+# A smaller young generation and old-space growth of 1.5x the live heap keep RSS under load well
+# below Node's defaults, at no throughput cost we could measure (figures: docs/performance.md). The bench reads these
 # flags; `npm run start:prod` must be the same (src/main.spec.ts checks).
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/main.js"]

@@ -33,13 +33,21 @@ async function main(): Promise<void> {
   const { port, shutdownDrainMs } = app.get<AppConfigService>(ConfigService).get('http', { infer: true });
   const logger = app.get(Logger);
   // Not Nest's enableShutdownHooks: it would close the MongoDB client under requests still in flight.
+  let stopping = false;
   const stop = async (signal: string) => {
+    // One stop, however many signals: under `npm start` a terminal's Ctrl-C reaches the app twice (from
+    // the terminal and forwarded by npm), and a repeat must not cut the drain short; the drain has its bound.
+    if (stopping) {
+      logger.log(`${signal} received while shutting down`);
+      return;
+    }
+    stopping = true;
     logger.log(`${signal} received`);
     await app.get(ShutdownService).drain(app.getHttpServer(), shutdownDrainMs);
     await app.close();
     logger.log('Shut down');
   };
-  for (const signal of SHUTDOWN_SIGNALS) process.once(signal, (received) => void stop(received));
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, (received) => void stop(received));
   await app.listen(port);
   const pool = threadIds().filter((thread) => !nodeThreads.has(thread));
   logger.log(`Listening on http://localhost:${port}; ${lowerPriority(pool, THREAD_POOL_NICE)} pool threads at nice ${THREAD_POOL_NICE}`);

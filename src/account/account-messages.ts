@@ -1,6 +1,6 @@
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
-import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
+import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
 
 interface Outcome {
   notice?: string;

@@ -16,7 +16,7 @@ import { MySessionsService } from '../sessions/my-sessions.service';
 import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import { MIN_PASSWORD_LENGTH } from '../users/credential-limits';
+import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
 import { PASSWORD_OUTCOMES, PasswordOutcome, passwordOutcomeOf } from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';

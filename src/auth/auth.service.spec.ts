@@ -1,5 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../../test/helpers/test-app';
+import { connectionOf, useTestApp } from '../../test/helpers/test-app';
 import { createUser, TestUser } from '../../test/helpers/users';
 import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
@@ -8,18 +7,16 @@ import { AuthService } from './auth.service';
 
 /** No HTTP here: the service is called as a job or the CLI would, on a real database. */
 describe('AuthService', () => {
-  let app: NestExpressApplication;
   let sut: AuthService;
   let user: TestUser;
 
+  const ctx = useTestApp({ db: 'auth_service', env: { LOGIN_MAX_FAILURES: '2' } });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('auth_service'), env: { LOGIN_MAX_FAILURES: '2' } });
-    sut = app.get(AuthService);
-    user = await createUser(app);
+    sut = ctx.app.get(AuthService);
+    user = await createUser(ctx.app);
   });
-  afterAll(() => destroyTestApp(app));
 
-  const failures = () => connectionOf(app).collection('session_events').find({ type: 'login.failed' }).toArray();
+  const failures = () => connectionOf(ctx.app).collection('session_events').find({ type: 'login.failed' }).toArray();
 
   it('authenticates outside any request and returns only the public fields and the credential stamp', async () => {
     expect(await sut.authenticate(user.email, user.password)).toEqual({
@@ -40,7 +37,7 @@ describe('AuthService', () => {
   });
 
   it('locks after the configured failures and says so with AUTH_1006 and Retry-After', async () => {
-    const other = await createUser(app);
+    const other = await createUser(ctx.app);
     for (let i = 0; i < 2; i++) await expect(sut.authenticate(other.email, 'wrong')).rejects.toMatchObject({ code: 'AUTH_1001' });
     const locked = await sut.authenticate(other.email, other.password).catch((error: AppException) => error);
     expect(locked).toMatchObject({ code: 'AUTH_1006' });
@@ -48,8 +45,8 @@ describe('AuthService', () => {
   });
 
   it('changes a password, keeping the named session and ending the others', async () => {
-    const owner = await createUser(app);
-    const repository = app.get(SessionsRepository);
+    const owner = await createUser(ctx.app);
+    const repository = ctx.app.get(SessionsRepository);
     const [kept, ended] = ['a', 'b'].map((digit) => digit.repeat(64));
     const now = new Date();
     for (const id of [kept, ended]) {

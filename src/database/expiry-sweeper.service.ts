@@ -9,8 +9,9 @@ export const SWEEP_INTERVAL_MS = 60_000;
 /**
  * Documents read, then deleted, at a time. On FerretDB a delete holds the
  * process-wide write lock (ferretdb-patches.ts) for as long as it runs: one
- * `deleteMany` of 100,000 expired documents held it ~6 s and stalled every
- * other write; a batch of 500 by `_id` holds it ~70 ms.
+ * `deleteMany` of a large backlog holds it for seconds and stalls every other
+ * write; a batch by `_id` holds it briefly, and writes queued behind it go
+ * between batches.
  */
 export const SWEEP_BATCH_SIZE = 500;
 

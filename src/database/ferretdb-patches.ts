@@ -51,10 +51,10 @@ const PATCHES: SourcePatch[] = [
   /**
    * Document-level atomicity of writes. FerretDB 1.24 runs `update`,
    * `findAndModify` and `delete` as a query, a decision made in Go, then a write
-   * by `_id`, with nothing holding the document in between: 30 parallel `$inc`s
+   * by `_id`, with nothing holding the document in between: parallel `$inc`s
    * of one counter lose updates, a conditional update (`points < 5`) lets more
    * than 5 through, and a conditional delete removes a document another writer
-   * has just changed so it no longer matches (all measured here). MongoDB
+   * has just changed so it no longer matches. MongoDB
    * applies each write to a document atomically; the lockout counters and
    * "each session's end recorded once" rely on it. One process-wide lock around
    * the three restores that (SQLite serialises writes anyway).
@@ -66,8 +66,8 @@ const PATCHES: SourcePatch[] = [
    * Lookups by `_id` that use the `_id` index. Every table has a unique index on
    * `_ferretdb_sjson->"_id"`, but reads, updates and deletes by `_id` filter on
    * `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to the index,
-   * so each one scans the table (EXPLAIN QUERY PLAN: SCAN; 360 ms at 100,000
-   * documents). `->'_id'` reads the same value and is the index's expression
+   * so each one scans the table (EXPLAIN QUERY PLAN: SCAN), in time that grows
+   * with the collection. `->'_id'` reads the same value and is the index's expression
    * (SEARCH … USING INDEX), as MongoDB's `_id` index is always used.
    */
   { file: 'internal/backends/sqlite/metadata/metadata.go', find: ID_COLUMN, replace: `IDColumn = DefaultColumn + "->'_id'"` },
@@ -76,7 +76,7 @@ const PATCHES: SourcePatch[] = [
    * reaches SQLite as `WHERE <IDColumn> = ?` / `IN (?, …)`, with other conditions
    * beside it. FerretDB 1.24 pushes down only a filter that is exactly `{ _id }`,
    * so `{ _id, 'session.endedReason': { $exists: false } }` scanned every
-   * document (3–4 s at 50,000), under the write lock above. Narrowing is safe:
+   * document, under the write lock above. Narrowing is safe:
    * a backend may apply a filter partially (internal/backends/collection.go),
    * and update, delete, findAndModify, find, count, distinct and aggregate's
    * $match all re-apply the whole filter in Go to what the query returns.
@@ -86,8 +86,8 @@ const PATCHES: SourcePatch[] = [
    * (`{ email }`, beside anything else) narrows the query the same way,
    * through that field's index when it has one: FerretDB creates an index
    * on `_ferretdb_sjson->"field"`, which `->'field'` matches as it does for
-   * `_id`. A sign-in reads the account by email: with 10,000 users that was
-   * a scan of every account (700 ms) on each sign-in. Documents whose field
+   * `_id`. A sign-in reads the account by email: without this, every sign-in
+   * scanned every account. Documents whose field
    * holds an array are kept too (MongoDB's equality matches an element), so
    * the narrowing never drops a match.
    */

@@ -11,6 +11,10 @@ export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 export const FERRETDB_VERSION = 'v1.24.2';
 const BUILD_PROGRESS_INTERVAL_MS = 15_000;
 const START_TIMEOUT_MS = 20_000;
+/** FerretDB keeps connected clients up to 3 s after SIGTERM (its ctxutil.WithDelay); past this it is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+/** What FerretDB receives when the process that started it dies: its own clean shutdown. */
+const PARENT_DEATH_SIGNAL = 'TERM';
 
 export function ferretDbBinary(embeddedDir: string): string {
   return join(embeddedDir, 'bin', 'ferretdb');
@@ -96,22 +100,51 @@ export interface RunningFerretDb {
   stop(): Promise<void>;
 }
 
+let parentDeathPrefix: Promise<string[] | undefined> | undefined;
+
+/**
+ * The command prefix that ties FerretDB's life to this process's: Linux's
+ * parent-death signal (prctl PR_SET_PDEATHSIG, which Node cannot call), set by
+ * util-linux's `setpriv --pdeathsig` before it execs FerretDB in its own
+ * place. When this process dies, by SIGKILL or a crash included, the kernel
+ * signals FerretDB. The kernel watches the thread that spawned the child, and
+ * Node spawns from its main thread, which lives as long as the process.
+ * Undefined where there is no such setpriv (macOS, busybox): there FerretDB
+ * is stopped on every exit Node sees, but outlives a SIGKILL.
+ */
+function parentDeathSignalPrefix(): Promise<string[] | undefined> {
+  const prefix = ['setpriv', '--pdeathsig', PARENT_DEATH_SIGNAL, '--'];
+  parentDeathPrefix ??=
+    process.platform === 'linux'
+      ? run(prefix[0], [...prefix.slice(1), 'true']).then(
+          () => prefix,
+          () => undefined,
+        )
+      : Promise.resolve(undefined);
+  return parentDeathPrefix;
+}
+
 /** Starts FerretDB (SQLite backend) on 127.0.0.1 with telemetry off, data in `dataDir`. */
 export async function startFerretDb(binary: string, dataDir: string, port: number): Promise<RunningFerretDb> {
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(
-    binary,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${dataDir}`,
-      '--telemetry=disable',
-      '--debug-addr=-',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dataDir}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--state-dir=${dataDir}`,
+    '--telemetry=disable',
+    '--debug-addr=-',
+    '--log-level=error',
+  ];
+  const prefix = await parentDeathSignalPrefix();
+  const [command, ...commandArgs] = prefix ? [...prefix, binary, ...args] : [binary, ...args];
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group, so a terminal's Ctrl-C (sent to the whole foreground group) does not
+    // stop the database under an app still answering its last requests: the app stops it after
+    // them. Only with the parent-death signal: without it, the group is what a group kill reaches.
+    detached: prefix !== undefined,
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -129,9 +162,11 @@ export async function startFerretDb(binary: string, dataDir: string, port: numbe
     process: child,
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
         await exited;
+        clearTimeout(kill);
       }
     },
   };

@@ -66,7 +66,7 @@ export class SessionEventsRepository implements OnModuleInit {
    * session it ended, not its summary.
    */
   async countsByBucket(since: Date, bucket: Bucket): Promise<EventCount[]> {
-    // One accumulator per $group: FerretDB 1.24 computes only the first (measured here).
+    // One accumulator per $group: FerretDB 1.24 computes only the first.
     const events = await this.events
       .aggregate<{ _id: { at: Date; type: SessionEventType; reason?: string; by?: string }; n: number }>([
         { $match: { at: trusted({ $gte: since }), type: trusted({ $ne: 'session.revoked_all' }) } },

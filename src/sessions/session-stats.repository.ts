@@ -37,7 +37,7 @@ export class SessionStatsRepository implements OnModuleInit {
   /**
    * The average of the samples in each hour or day since `since`: a sum and a
    * count, each its own $group (FerretDB 1.24 has no $avg or $max, and computes
-   * only the first accumulator of a $group: measured here).
+   * only the first accumulator of a $group).
    */
   async activeSeries(since: Date, bucket: Bucket): Promise<{ at: Date; active: number }[]> {
     const perBucket = (accumulator: number | string) =>

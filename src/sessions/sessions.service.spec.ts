@@ -1,5 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../../test/helpers/test-app';
+import { connectionOf, useTestApp } from '../../test/helpers/test-app';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
@@ -7,16 +6,14 @@ const MINUTE_MS = 60_000;
 
 /** No HTTP here: sessions ended by a job, an admin tool or a test, on a real database. */
 describe('SessionsService', () => {
-  let app: NestExpressApplication;
   let sut: SessionsService;
   let repository: SessionsRepository;
 
+  const ctx = useTestApp({ db: 'sessions_service' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('sessions_service') });
-    sut = app.get(SessionsService);
-    repository = app.get(SessionsRepository);
+    sut = ctx.app.get(SessionsService);
+    repository = ctx.app.get(SessionsRepository);
   });
-  afterAll(() => destroyTestApp(app));
 
   let counter = 0;
   /** A stored session, last active `idleMinutes` ago (past the 15-minute idle deadline from 15 on). */
@@ -30,7 +27,7 @@ describe('SessionsService', () => {
     return id;
   }
 
-  const events = (type: string, userId: string) => connectionOf(app).collection('session_events').countDocuments({ type, userId });
+  const events = (type: string, userId: string) => connectionOf(ctx.app).collection('session_events').countDocuments({ type, userId });
 
   it('expires a session once, however many callers try at the same moment', async () => {
     const id = await storedSession('user-a', { idleMinutes: 16 });

@@ -1,26 +1,23 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Types } from 'mongoose';
 import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** Rounds of two admins taking each other away at once; each round is one chance for the race. */
 const RACE_ROUNDS = 6;
 
 describe('admin changes: every field absent or of its type, and always an active admin', () => {
-  let app: NestExpressApplication;
   let admin: TestUser;
   let adminAgent: Agent;
 
+  const ctx = useTestApp({ db: 'admin_changes' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('admin_changes') });
-    admin = await createUser(app, { role: 'admin', name: 'First Admin' });
-    adminAgent = await signIn(app, admin);
+    admin = await createUser(ctx.app, { role: 'admin', name: 'First Admin' });
+    adminAgent = await signIn(ctx.app, admin);
   });
-  afterAll(() => destroyTestApp(app));
 
-  const users = () => connectionOf(app).collection('users');
+  const users = () => connectionOf(ctx.app).collection('users');
   const stored = (id: string) => users().findOne({ _id: new Types.ObjectId(id) });
 
   async function patch(agent: Agent, id: string, body: unknown) {
@@ -59,7 +56,7 @@ describe('admin changes: every field absent or of its type, and always an active
     );
 
     it('refuses null for another user’s fields too, and in creation', async () => {
-      const user = await createUser(app);
+      const user = await createUser(ctx.app);
       const before = await stored(user.id);
       for (const field of ['role', 'disabled', 'name']) {
         const response = await patch(adminAgent, user.id, { [field]: null });
@@ -81,7 +78,7 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('refuses null in sign-in forms sent as JSON (LoginFormDto), which were optional', async () => {
-      const agent = newAgent(app);
+      const agent = newAgent(ctx.app);
       const form = (await agent.get('/login').expect(200)).text;
       const response = await agent
         .post('/login')
@@ -92,7 +89,7 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('still takes an absent field as "no change"', async () => {
-      const user = await createUser(app, { name: 'Kept' });
+      const user = await createUser(ctx.app, { name: 'Kept' });
       const response = await patch(adminAgent, user.id, { name: 'Renamed' });
       expect(response.status).toBe(200);
       expect(response.body.user).toMatchObject({ name: 'Renamed', role: 'user', disabled: false });
@@ -145,9 +142,9 @@ describe('admin changes: every field absent or of its type, and always an active
       ];
       const refusals: string[] = [];
       for (let round = 0; round < RACE_ROUNDS; round++) {
-        const [a, b] = [await createUser(app, { role: 'admin' }), await createUser(app, { role: 'admin' })];
+        const [a, b] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
         await onlyActiveAdmins([a, b]);
-        const [agentA, agentB] = [await signIn(app, a), await signIn(app, b)];
+        const [agentA, agentB] = [await signIn(ctx.app, a), await signIn(ctx.app, b)];
         const [tokenA, tokenB] = [await csrfToken(agentA), await csrfToken(agentB)];
         const [changeOfB, changeOfA] = kinds[round % kinds.length];
         const responses = await Promise.all([
@@ -179,9 +176,9 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {
-      const [a, b] = [await createUser(app, { role: 'admin' }), await createUser(app, { role: 'admin' })];
+      const [a, b] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
       await onlyActiveAdmins([a, b]);
-      const [agentA, agentB] = [await signIn(app, a), await signIn(app, b)];
+      const [agentA, agentB] = [await signIn(ctx.app, a), await signIn(ctx.app, b)];
       const [pageA, pageB] = [`/admin/users/${b.id}`, `/admin/users/${a.id}`];
       const [formA, formB] = [(await agentA.get(pageA).expect(200)).text, (await agentB.get(pageB).expect(200)).text];
       const responses = await Promise.all([

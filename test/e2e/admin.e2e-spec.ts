@@ -1,22 +1,19 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const ADMIN_PAGES = ['/admin', '/admin/users', '/admin/sessions', '/admin/events'];
 
 describe('administration', () => {
-  let app: NestExpressApplication;
   let admin: TestUser;
   let adminAgent: Agent;
 
+  const ctx = useTestApp({ db: 'admin' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('admin') });
-    admin = await createUser(app, { role: 'admin' });
-    adminAgent = await signIn(app, admin);
+    admin = await createUser(ctx.app, { role: 'admin' });
+    adminAgent = await signIn(ctx.app, admin);
   });
-  afterAll(() => destroyTestApp(app));
 
   async function patchUser(id: string, body: object) {
     const token = await csrfToken(adminAgent);
@@ -25,7 +22,7 @@ describe('administration', () => {
 
   describe('access', () => {
     it('refuses a plain user with 403 AUTH_1005 in JSON and a 403 page', async () => {
-      const agent = await signIn(app, await createUser(app));
+      const agent = await signIn(ctx.app, await createUser(ctx.app));
       for (const path of ['/api/admin/users', '/api/admin/sessions', '/api/admin/events']) {
         const response = await agent.get(path).expect(403);
         expect(response.body.error.code).toBe('AUTH_1005');
@@ -37,8 +34,8 @@ describe('administration', () => {
     });
 
     it('sends an anonymous visitor to sign in, and answers AUTH_1004 in JSON', async () => {
-      expect((await newAgent(app).get('/admin/users').expect(303)).headers.location).toBe('/login?next=%2Fadmin%2Fusers');
-      expect((await newAgent(app).get('/api/admin/users').expect(401)).body.error.code).toBe('AUTH_1004');
+      expect((await newAgent(ctx.app).get('/admin/users').expect(303)).headers.location).toBe('/login?next=%2Fadmin%2Fusers');
+      expect((await newAgent(ctx.app).get('/api/admin/users').expect(401)).body.error.code).toBe('AUTH_1004');
     });
 
     it('serves every admin page to an admin', async () => {
@@ -56,7 +53,7 @@ describe('administration', () => {
         .expect(201);
       expect(created.body.user).toMatchObject({ id: expect.any(String), email: 'new.person@example.test', role: 'user', disabled: false });
       expect(JSON.stringify(created.body)).not.toMatch(/password/i);
-      await signIn(app, { email: 'new.person@example.test', password: 'a good long passphrase' });
+      await signIn(ctx.app, { email: 'new.person@example.test', password: 'a good long passphrase' });
 
       const weak = await adminAgent
         .post('/api/admin/users')
@@ -67,7 +64,7 @@ describe('administration', () => {
     });
 
     it('searches by email prefix and paginates', async () => {
-      for (let i = 0; i < 3; i++) await createUser(app, { email: `search-${i}@example.test` });
+      for (let i = 0; i < 3; i++) await createUser(ctx.app, { email: `search-${i}@example.test` });
       const page = (await adminAgent.get('/api/admin/users?q=search-&pageSize=2').expect(200)).body;
       expect(page).toMatchObject({ total: 3, page: 1, pageSize: 2 });
       expect(page.items.map((user: { email: string }) => user.email)).toEqual(['search-0@example.test', 'search-1@example.test']);
@@ -76,29 +73,29 @@ describe('administration', () => {
     });
 
     it('disabling ends the user’s live sessions at once and later sign-ins get AUTH_1007', async () => {
-      const user = await createUser(app);
-      const [laptop, phone] = [await signIn(app, user), await signIn(app, user)];
+      const user = await createUser(ctx.app);
+      const [laptop, phone] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
       const response = await patchUser(user.id, { disabled: true });
       expect(response.status).toBe(200);
       expect(response.body.user).toMatchObject({ id: user.id, disabled: true });
       for (const agent of [laptop, phone]) expect((await agent.get('/api/auth/me').expect(401)).body.error.code).toBe('AUTH_1003');
 
-      const agent = newAgent(app);
+      const agent = newAgent(ctx.app);
       const token = await csrfToken(agent);
       const refused = await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe('AUTH_1007');
 
       expect((await patchUser(user.id, { disabled: false })).status).toBe(200);
-      await signIn(app, user);
+      await signIn(ctx.app, user);
     });
 
     it('a role change ends the user’s sessions, so the new role applies from the next sign-in', async () => {
-      const user = await createUser(app);
-      const agent = await signIn(app, user);
+      const user = await createUser(ctx.app);
+      const agent = await signIn(ctx.app, user);
       expect((await patchUser(user.id, { role: 'admin' })).body.user.role).toBe('admin');
       await agent.get('/api/auth/me').expect(401);
-      const again = await signIn(app, user);
+      const again = await signIn(ctx.app, user);
       await again.get('/api/admin/users').expect(200);
     });
 
@@ -120,8 +117,8 @@ describe('administration', () => {
 
   describe('sessions', () => {
     it('lists everyone’s sessions with the owner’s email, filters by user, and ends one', async () => {
-      const user = await createUser(app);
-      const victim = await signIn(app, user);
+      const user = await createUser(ctx.app);
+      const victim = await signIn(ctx.app, user);
       const list = (await adminAgent.get(`/api/admin/sessions?userId=${user.id}`).expect(200)).body;
       expect(list.total).toBe(1);
       expect(list.items[0]).toMatchObject({ userId: user.id, email: user.email, current: false });
@@ -132,8 +129,8 @@ describe('administration', () => {
     });
 
     it('ends all of a user’s sessions', async () => {
-      const user = await createUser(app);
-      const agents = [await signIn(app, user), await signIn(app, user)];
+      const user = await createUser(ctx.app);
+      const agents = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
       const token = await csrfToken(adminAgent);
       await adminAgent.delete(`/api/admin/users/${user.id}/sessions`).set('X-CSRF-Token', token).expect(204);
       for (const agent of agents) await agent.get('/api/auth/me').expect(401);
@@ -141,8 +138,8 @@ describe('administration', () => {
     });
 
     it('ends a session from the user page and comes back to it', async () => {
-      const user = await createUser(app);
-      await signIn(app, user);
+      const user = await createUser(ctx.app);
+      await signIn(ctx.app, user);
       const page = await adminAgent.get(`/admin/users/${user.id}`).expect(200);
       const id = /data-session-id="([0-9a-f]{64})"/.exec(page.text)![1];
       const ended = await adminAgent
@@ -157,8 +154,8 @@ describe('administration', () => {
 
   describe('event log', () => {
     it('records each lifecycle step with correlation id, IP and user agent, and never a password', async () => {
-      const user = await createUser(app);
-      const agent = newAgent(app).set('User-Agent', 'EventTest/1.0');
+      const user = await createUser(ctx.app);
+      const agent = newAgent(ctx.app).set('User-Agent', 'EventTest/1.0');
       let token = await csrfToken(agent);
       await agent
         .post('/api/auth/login')
@@ -172,7 +169,7 @@ describe('administration', () => {
         .send({ email: user.email, password: user.password });
       token = await csrfToken(agent);
       await agent.post('/api/auth/logout').set('X-CSRF-Token', token).set('X-Correlation-ID', 'evt-out').expect(204);
-      const second = await signIn(app, user);
+      const second = await signIn(ctx.app, user);
       const [session] = (await second.get('/api/sessions')).body.items;
       const adminToken = await csrfToken(adminAgent);
       await adminAgent.delete(`/api/admin/sessions/${session.id}`).set('X-CSRF-Token', adminToken).set('X-Correlation-ID', 'evt-revoke');

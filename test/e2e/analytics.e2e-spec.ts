@@ -1,32 +1,27 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const IDLE_MS = 1_200;
 
 describe('session analytics', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('analytics'),
-      env: {
-        TRUST_PROXY: '1',
-        LOGIN_MAX_FAILURES: '2',
-        SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000),
-        SESSION_SWEEP_SECONDS: '0.5',
-      },
-    });
+  const ctx = useTestApp({
+    db: 'analytics',
+    env: {
+      TRUST_PROXY: '1',
+      LOGIN_MAX_FAILURES: '2',
+      SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000),
+      SESSION_SWEEP_SECONDS: '0.5',
+    },
   });
-  afterAll(() => destroyTestApp(app));
 
   it('counts sign-ins, failures, locks, a sign-out and an abandoned session exactly, per hour and in total', async () => {
-    const [leaver, abandoner, guessed] = await Promise.all([createUser(app), createUser(app), createUser(app)]);
-    const leaving = await signIn(app, leaver, newAgent(app).set('X-Forwarded-For', '198.51.100.1'));
+    const [leaver, abandoner, guessed] = await Promise.all([createUser(ctx.app), createUser(ctx.app), createUser(ctx.app)]);
+    const leaving = await signIn(ctx.app, leaver, newAgent(ctx.app).set('X-Forwarded-For', '198.51.100.1'));
     const leavingToken = await csrfToken(leaving);
     await leaving.post('/api/auth/logout').set('X-CSRF-Token', leavingToken).expect(204);
-    await signIn(app, abandoner, newAgent(app).set('X-Forwarded-For', '198.51.100.2'));
-    const attacker = newAgent(app).set('X-Forwarded-For', '203.0.113.66').set('User-Agent', 'guesser/1.0');
+    await signIn(ctx.app, abandoner, newAgent(ctx.app).set('X-Forwarded-For', '198.51.100.2'));
+    const attacker = newAgent(ctx.app).set('X-Forwarded-For', '203.0.113.66').set('User-Agent', 'guesser/1.0');
     for (const expected of [401, 401, 429]) {
       const token = await csrfToken(attacker);
       const response = await attacker.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: guessed.email, password: 'guess' });
@@ -35,8 +30,8 @@ describe('session analytics', () => {
     // The abandoned session passes its idle deadline; the expiry pass (every 0.5 s) records its end.
     await sleep(IDLE_MS + 1_500);
 
-    const admin = await createUser(app, { role: 'admin' });
-    const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', '198.51.100.9'));
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = await signIn(ctx.app, admin, newAgent(ctx.app).set('X-Forwarded-For', '198.51.100.9'));
     const { body } = await agent.get('/api/admin/analytics?range=24h').expect(200);
 
     expect(body.totals.signIns).toEqual({ succeeded: 3, failed: 2, locked: 1 });
@@ -58,9 +53,10 @@ describe('session analytics', () => {
   });
 
   it('counts an emergency sign-out as that many revoked sessions, by an admin', async () => {
-    const before = (await (await signIn(app, await createUser(app, { role: 'admin' }))).get('/api/admin/analytics').expect(200)).body;
-    const admin = await createUser(app, { role: 'admin' });
-    const agent = await signIn(app, admin);
+    const before = (await (await signIn(ctx.app, await createUser(ctx.app, { role: 'admin' }))).get('/api/admin/analytics').expect(200))
+      .body;
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = await signIn(ctx.app, admin);
     const token = await csrfToken(agent);
     const { ended } = (await agent.delete('/api/admin/sessions').set('X-CSRF-Token', token).expect(200)).body;
     expect(ended).toBeGreaterThanOrEqual(1);
@@ -70,8 +66,8 @@ describe('session analytics', () => {
   });
 
   it('offers 7 and 30 days by day, refuses other ranges, and downloads the same series as CSV', async () => {
-    const admin = await createUser(app, { role: 'admin' });
-    const agent = await signIn(app, admin);
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = await signIn(ctx.app, admin);
     expect((await agent.get('/api/admin/analytics?range=7d').expect(200)).body).toMatchObject({ range: '7d', bucket: 'day' });
     expect((await agent.get('/api/admin/analytics?range=30d').expect(200)).body.series.signIns.length).toBeGreaterThanOrEqual(30);
     expect((await agent.get('/api/admin/analytics?range=1y').expect(400)).body.error.code).toBe('VAL_2001');
@@ -84,7 +80,7 @@ describe('session analytics', () => {
   });
 
   it('is for admins only', async () => {
-    const agent = await signIn(app, await createUser(app));
+    const agent = await signIn(ctx.app, await createUser(ctx.app));
     expect((await agent.get('/api/admin/analytics').expect(403)).body.error.code).toBe('AUTH_1005');
   });
 });

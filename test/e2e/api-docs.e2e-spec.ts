@@ -1,9 +1,8 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { newAgent } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -14,8 +13,8 @@ const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN
 const DOCS_PATHS = ['/api/docs', '/api/docs/swagger-ui-init.js', '/api/docs-json', '/api/docs-yaml'];
 
 /**
- * NODE_ENV reaches the app only through validateEnvironment, which
- * createTestApp calls with these variables: production is tested in-process.
+ * NODE_ENV reaches the app only through validateEnvironment, which the
+ * test app (createTestApp) calls with these variables: production is tested in-process.
  */
 describe.each([
   ['production, API_DOCS unset', PRODUCTION, false],
@@ -24,23 +23,19 @@ describe.each([
   ['development, API_DOCS unset', { NODE_ENV: 'development' }, true],
   ['development, API_DOCS=false', { NODE_ENV: 'development', API_DOCS: 'false' }, false],
 ])('API docs with %s', (_mode, env, served) => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('api_docs'), env });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'api_docs', env });
 
   if (served) {
     it('serves the page and the document', async () => {
-      const page = await newAgent(app).get('/api/docs').expect(200);
+      const page = await newAgent(ctx.app).get('/api/docs').expect(200);
       expect(page.text).toContain('swagger-ui');
-      const { body: document } = await newAgent(app).get('/api/docs-json').expect(200);
+      const { body: document } = await newAgent(ctx.app).get('/api/docs-json').expect(200);
       expect(document.paths['/api/auth/login']).toBeDefined();
     });
   } else {
     it('answers every docs path 404 RES_3001, exactly like an unknown route, in parallel', async () => {
-      const unknown = await newAgent(app).get('/api/no-such-route');
-      const responses = await Promise.all(DOCS_PATHS.map((path) => newAgent(app).get(path)));
+      const unknown = await newAgent(ctx.app).get('/api/no-such-route');
+      const responses = await Promise.all(DOCS_PATHS.map((path) => newAgent(ctx.app).get(path)));
       for (const response of responses) {
         expect(response.status).toBe(unknown.status);
         expect(response.body.error.code).toBe('RES_3001');

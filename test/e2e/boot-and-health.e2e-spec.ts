@@ -1,9 +1,8 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { newAgent } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -28,15 +27,11 @@ describe('boot and health', () => {
   });
 
   describe('probes', () => {
-    let app: NestExpressApplication;
-    beforeAll(async () => {
-      app = await createTestApp({ db: uniqueDatabaseName('health') });
-    });
-    afterAll(() => destroyTestApp(app));
+    const ctx = useTestApp({ db: 'health' });
 
     it('answers live and ready while MongoDB is up', async () => {
-      expect((await newAgent(app).get('/health/live').expect(200)).body).toEqual({ status: 'ok' });
-      expect((await newAgent(app).get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await newAgent(ctx.app).get('/health/live').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await newAgent(ctx.app).get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
     });
   });
 });

@@ -1,8 +1,7 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { burstOfSignIns, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { watchCommands } from '../helpers/commands';
 import { metricValue } from '../helpers/metrics';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const BURST = 30;
@@ -15,29 +14,25 @@ const statuses = (responses: { status: number }[]) =>
   responses.reduce<Record<number, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
 
 describe('protections under parallel requests', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('concurrency'),
-      env: {
-        LOGIN_MAX_FAILURES: String(MAX_FAILURES),
-        LOGIN_MAX_FAILURES_PER_IP: String(MAX_FAILURES),
-        LOGIN_LOCK_MINUTES: '1',
-        TRUST_PROXY: '1',
-        SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000),
-        // Room in the hash queue for a whole burst: these tests are about the lockout, not about shedding (sign-in-storm).
-        SIGN_IN_QUEUE_MAX: String(BURST),
-      },
-    });
+  const ctx = useTestApp({
+    db: 'concurrency',
+    env: {
+      LOGIN_MAX_FAILURES: String(MAX_FAILURES),
+      LOGIN_MAX_FAILURES_PER_IP: String(MAX_FAILURES),
+      LOGIN_LOCK_MINUTES: '1',
+      TRUST_PROXY: '1',
+      SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000),
+      // Room in the hash queue for a whole burst: these tests are about the lockout, not about shedding (sign-in-storm).
+      SIGN_IN_QUEUE_MAX: String(BURST),
+    },
   });
-  afterAll(() => destroyTestApp(app));
 
   it(`checks at most ${MAX_FAILURES} passwords of a burst of ${BURST} against one account; the rest get 429`, async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const attempts = Array.from({ length: BURST }, (_, i) => ({ email: user.email, password: `wrong ${i}`, ip: freshIp() }));
     // The right password in the middle of the burst is refused like the rest once the budget is spent.
     attempts[BURST - 1] = { ...attempts[BURST - 1], password: user.password };
-    const responses = await burstOfSignIns(app, attempts);
+    const responses = await burstOfSignIns(ctx.app, attempts);
     const counts = statuses(responses);
     const checked = (counts[401] ?? 0) + (counts[200] ?? 0);
     expect(checked).toBeLessThanOrEqual(MAX_FAILURES);
@@ -50,28 +45,28 @@ describe('protections under parallel requests', () => {
 
   it(`checks at most ${MAX_FAILURES} passwords of a burst from one IP across many accounts`, async () => {
     const ip = freshIp();
-    const users = await Promise.all(Array.from({ length: 10 }, () => createUser(app)));
+    const users = await Promise.all(Array.from({ length: 10 }, () => createUser(ctx.app)));
     const attempts = Array.from({ length: BURST }, (_, i) => ({ email: users[i % users.length].email, password: 'wrong', ip }));
-    const counts = statuses(await burstOfSignIns(app, attempts));
+    const counts = statuses(await burstOfSignIns(ctx.app, attempts));
     expect(counts[401]).toBeLessThanOrEqual(MAX_FAILURES);
     expect(counts[429]).toBe(BURST - counts[401]);
   });
 
   it('gives a successful sign-in its points back, so only failures add up', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const ip = freshIp();
     for (let i = 0; i < MAX_FAILURES * 2; i++) {
-      const [response] = await burstOfSignIns(app, [{ email: user.email, password: user.password, ip }]);
+      const [response] = await burstOfSignIns(ctx.app, [{ email: user.email, password: user.password, ip }]);
       expect(response.status).toBe(200);
     }
   });
 
   it('records the end of an expired session once, however many requests find it expired', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
-    const before = await metricValue(app, 'sessions_expired_total', { reason: 'inactivity' });
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
+    const before = await metricValue(ctx.app, 'sessions_expired_total', { reason: 'inactivity' });
     await sleep(INACTIVITY_MS + 300);
-    const commands = watchCommands(app);
+    const commands = watchCommands(ctx.app);
     const responses = await Promise.all(Array.from({ length: 10 }, () => agent.get('/api/auth/me')));
     commands.stop();
     const codes = responses.map((response) => `${response.status} ${response.body.error?.code}`);
@@ -79,9 +74,9 @@ describe('protections under parallel requests', () => {
     // delete finds no session at all (AUTH_1003). None succeeds, none fails otherwise.
     expect(codes).toContain('401 AUTH_1002');
     expect(codes.filter((code) => code !== '401 AUTH_1002' && code !== '401 AUTH_1003')).toEqual([]);
-    const events = await connectionOf(app).collection('session_events').countDocuments({ type: 'session.expired', userId: user.id });
+    const events = await connectionOf(ctx.app).collection('session_events').countDocuments({ type: 'session.expired', userId: user.id });
     expect(events).toBe(1);
-    expect((await metricValue(app, 'sessions_expired_total', { reason: 'inactivity' })) - before).toBe(1);
+    expect((await metricValue(ctx.app, 'sessions_expired_total', { reason: 'inactivity' })) - before).toBe(1);
     // One delete per request that found the session expired (one of them removed it); none deletes twice.
     expect(commands.seen().filter((command) => command === 'delete sessions')).toHaveLength(
       codes.filter((code) => code === '401 AUTH_1002').length,
@@ -89,23 +84,23 @@ describe('protections under parallel requests', () => {
   });
 
   it('signs out once under parallel sign-outs: every answer is 204, one logout event', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
     const token = await csrfToken(agent);
     const responses = await Promise.all(Array.from({ length: 8 }, () => agent.post('/api/auth/logout').set('X-CSRF-Token', token)));
     expect(responses.map((response) => response.status)).toEqual(Array(8).fill(204));
-    expect(await connectionOf(app).collection('session_events').countDocuments({ type: 'logout', userId: user.id })).toBe(1);
+    expect(await connectionOf(ctx.app).collection('session_events').countDocuments({ type: 'logout', userId: user.id })).toBe(1);
   });
 
   it('signs in from a known browser with 4 database operations: count and read the account, insert, re-read and give back, record', async () => {
-    const user = await createUser(app);
-    const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+    const user = await createUser(ctx.app);
+    const agent = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
     // A first sign-in leaves this browser the account's device cookie; a new browser also records login.new_device.
-    await signIn(app, user, agent);
+    await signIn(ctx.app, user, agent);
     const signedInToken = await csrfToken(agent);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', signedInToken).expect(204);
     const token = await csrfToken(agent);
-    const commands = watchCommands(app);
+    const commands = watchCommands(ctx.app);
     await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);
     commands.stop();
     // The device's counter is on the account: counting the attempt reads the password hash, and the credential
@@ -115,10 +110,10 @@ describe('protections under parallel requests', () => {
   });
 
   it('signs in from a new browser with 6: both counters, the account, giving the points back, insert, re-read, record', async () => {
-    const user = await createUser(app);
-    const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+    const user = await createUser(ctx.app);
+    const agent = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
     const token = await csrfToken(agent);
-    const commands = watchCommands(app);
+    const commands = watchCommands(ctx.app);
     await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);
     commands.stop();
     expect(commands.seen()).toEqual([
@@ -133,10 +128,10 @@ describe('protections under parallel requests', () => {
   });
 
   it('creates and deletes sessions with majority write concern, so a replica-set failover cannot undo either', async () => {
-    const agent = newAgent(app).set('X-Forwarded-For', freshIp());
-    const user = await createUser(app);
-    const commands = watchCommands(app);
-    await signIn(app, user, agent);
+    const agent = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
+    const user = await createUser(ctx.app);
+    const commands = watchCommands(ctx.app);
+    await signIn(ctx.app, user, agent);
     const token = await csrfToken(agent);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
     commands.stop();
@@ -146,9 +141,9 @@ describe('protections under parallel requests', () => {
   });
 
   it('serves a signed-in request with one database operation: the session, which carries its user', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
-    const commands = watchCommands(app);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
+    const commands = watchCommands(ctx.app);
     await agent.get('/api/auth/me').expect(200);
     commands.stop();
     expect(commands.seen()).toEqual(['find sessions']);

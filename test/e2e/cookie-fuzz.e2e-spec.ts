@@ -1,7 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { signIn, sentCookie } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const COOKIE_NAMES = ['session_token', 'csrf', '__Host-csrf', 'device', '__Host-device', '__proto__', 'constructor'];
@@ -54,11 +53,7 @@ const ROUTES: [method: 'get' | 'post', path: string][] = [
 ];
 
 describe('malformed cookies are never a 5xx', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('cookie_fuzz') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'cookie_fuzz' });
 
   it(`answers ${COOKIE_NAMES.length} names × ${COOKIE_VALUES.length} values × ${ROUTES.length} routes below 500`, async () => {
     const failures: string[] = [];
@@ -67,7 +62,7 @@ describe('malformed cookies are never a 5xx', () => {
         const cookie = `${name}=${value}`;
         const responses = await Promise.all(
           ROUTES.map(([method, path]) => {
-            const server = request(app.getHttpServer());
+            const server = request(ctx.app.getHttpServer());
             const sent = method === 'post' ? server.post(path).send({ email: 'a@b.c', password: 'x' }) : server.get(path);
             return sent.set('Cookie', cookie);
           }),
@@ -81,7 +76,7 @@ describe('malformed cookies are never a 5xx', () => {
   });
 
   it('treats a JSON-looking session cookie as an invalid session: AUTH_1003 for the API, the plain form for /login', async () => {
-    const server = app.getHttpServer();
+    const server = ctx.app.getHttpServer();
     const me = await request(server).get('/api/auth/me').set('Cookie', 'session_token=j:{"a":1}').expect(401);
     expect(me.body.error.code).toBe('AUTH_1003');
     await request(server).get('/login').set('Cookie', 'session_token=j:{"a":1}').expect(200);
@@ -89,8 +84,8 @@ describe('malformed cookies are never a 5xx', () => {
   });
 
   it('keeps a valid session valid next to a hostile cookie of another name', async () => {
-    const agent = await signIn(app, await createUser(app));
+    const agent = await signIn(ctx.app, await createUser(ctx.app));
     const session = sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token');
-    await request(app.getHttpServer()).get('/api/auth/me').set('Cookie', `csrf=j:{"x":1}; ${session}`).expect(200);
+    await request(ctx.app.getHttpServer()).get('/api/auth/me').set('Cookie', `csrf=j:{"x":1}; ${session}`).expect(200);
   });
 });

@@ -1,20 +1,17 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, signIn } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 describe('CSRF protection', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
 
+  const ctx = useTestApp({ db: 'csrf' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('csrf') });
-    user = await createUser(app);
+    user = await createUser(ctx.app);
   });
-  afterAll(() => destroyTestApp(app));
 
   it('refuses a forged JSON logout with AUTH_1008 and the session survives', async () => {
-    const victim = await signIn(app, user);
+    const victim = await signIn(ctx.app, user);
     const forged = await victim.post('/api/auth/logout').expect(403);
     expect(forged.body.error.code).toBe('AUTH_1008');
     expect(forged.headers['set-cookie']).toBeUndefined();
@@ -22,21 +19,21 @@ describe('CSRF protection', () => {
   });
 
   it('refuses sign-in without a token (login CSRF)', async () => {
-    const response = await newAgent(app).post('/api/auth/login').send({ email: user.email, password: user.password }).expect(403);
+    const response = await newAgent(ctx.app).post('/api/auth/login').send({ email: user.email, password: user.password }).expect(403);
     expect(response.body.error.code).toBe('AUTH_1008');
   });
 
   it('refuses a token without its cookie, and a token from another browser', async () => {
-    const attacker = newAgent(app);
+    const attacker = newAgent(ctx.app);
     const attackerToken = await csrfToken(attacker);
-    const victim = await signIn(app, user);
+    const victim = await signIn(ctx.app, user);
     const response = await victim.post('/api/auth/logout').set('X-CSRF-Token', attackerToken).expect(403);
     expect(response.body.error.code).toBe('AUTH_1008');
     await victim.get('/api/auth/me').expect(200);
   });
 
   it('binds tokens to the session: the pre-sign-in token no longer works after sign-in', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     const anonymousToken = await csrfToken(agent);
     await agent
       .post('/api/auth/login')
@@ -49,7 +46,7 @@ describe('CSRF protection', () => {
   });
 
   it('refuses a cross-site request that carries no Origin but says it is cross-site', async () => {
-    const victim = await signIn(app, user);
+    const victim = await signIn(ctx.app, user);
     const token = await csrfToken(victim);
     await victim.post('/api/auth/logout').set('X-CSRF-Token', token).set('Sec-Fetch-Site', 'cross-site').expect(403);
     await victim.post('/api/auth/logout').set('X-CSRF-Token', token).set('Origin', 'null').expect(403);

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, newAgent } from '../helpers/agents';
 import { watchCommands } from '../helpers/commands';
 import { ANOTHER_DEVICE, BROWSERS, copiedUserAgent, DeviceHeaders, SAME_DEVICE } from '../helpers/devices';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const BURST = 8;
@@ -24,19 +24,15 @@ async function signInWith(app: NestExpressApplication, user: TestUser, headers: 
 }
 
 describe('device binding (User-Agent and Client Hints)', () => {
-  let app: NestExpressApplication;
-  const events = (filter: Record<string, unknown>) => connectionOf(app).collection('session_events').find(filter).toArray();
-  const storedSession = (user: TestUser) => connectionOf(app).collection('sessions').findOne({ 'session.userId': user.id });
+  const events = (filter: Record<string, unknown>) => connectionOf(ctx.app).collection('session_events').find(filter).toArray();
+  const storedSession = (user: TestUser) => connectionOf(ctx.app).collection('sessions').findOne({ 'session.userId': user.id });
 
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('device_binding') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'device_binding' });
 
   describe('one device in another mode keeps its session', () => {
     it.each(SAME_DEVICE)('$name', async ({ signedIn, now }) => {
-      const user = await createUser(app);
-      const agent = await signInWith(app, user, signedIn);
+      const user = await createUser(ctx.app);
+      const agent = await signInWith(ctx.app, user, signedIn);
       await agent.get('/api/auth/me').set(now).expect(200);
       await agent.get('/api/auth/me').set(signedIn).expect(200);
       expect(await events({ type: 'session.anomaly', userId: user.id })).toEqual([]);
@@ -45,8 +41,8 @@ describe('device binding (User-Agent and Client Hints)', () => {
 
   describe('another browser or OS ends the session (AUTH_1010)', () => {
     it.each(ANOTHER_DEVICE)('$name', async ({ signedIn, now }) => {
-      const user = await createUser(app);
-      const agent = await signInWith(app, user, signedIn);
+      const user = await createUser(ctx.app);
+      const agent = await signInWith(ctx.app, user, signedIn);
       const used = await agent.get('/api/auth/me').set(now);
       expect(used.status).toBe(401);
       expect(used.body.error.code).toBe('AUTH_1010');
@@ -57,8 +53,8 @@ describe('device binding (User-Agent and Client Hints)', () => {
   });
 
   it('records both devices, User-Agent family and hints, in the session.anomaly event', async () => {
-    const user = await createUser(app);
-    const agent = await signInWith(app, user, BROWSERS.chromeOnWindows);
+    const user = await createUser(ctx.app);
+    const agent = await signInWith(ctx.app, user, BROWSERS.chromeOnWindows);
     const thief = copiedUserAgent('chromeOnWindows', 'chromeOnAndroid');
     await agent.get('/api/auth/me').set(thief).expect(401);
     const [anomaly] = await events({ type: 'session.anomaly', userId: user.id });
@@ -74,13 +70,13 @@ describe('device binding (User-Agent and Client Hints)', () => {
   });
 
   it('stores no oversized or malformed hint, and judges one later as none: the User-Agent decides', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const forged = {
       'Sec-CH-UA': `"Chromium";v="126", "${'B'.repeat(TEN_KB)}";v="1"`,
       'Sec-CH-UA-Platform': `"${'Android'.repeat(ONE_KB / 7)}"`,
       'Sec-CH-UA-Mobile': '?1',
     };
-    const agent = await signInWith(app, user, { ...BROWSERS.chromeOnAndroid, ...forged });
+    const agent = await signInWith(ctx.app, user, { ...BROWSERS.chromeOnAndroid, ...forged });
     expect((await storedSession(user))?.session.device).toEqual({
       browser: 'Chrome',
       os: 'Android',
@@ -103,10 +99,10 @@ describe('device binding (User-Agent and Client Hints)', () => {
   });
 
   it('keeps a session whose toggles arrive in parallel, and ends one a thief uses in parallel exactly once', async () => {
-    const user = await createUser(app);
-    const agent = await signInWith(app, user, BROWSERS.chromeOnAndroid);
+    const user = await createUser(ctx.app);
+    const agent = await signInWith(ctx.app, user, BROWSERS.chromeOnAndroid);
     const modes = [BROWSERS.chromeOnAndroid, BROWSERS.chromeOnAndroidDesktopSite];
-    const commands = watchCommands(app);
+    const commands = watchCommands(ctx.app);
     const toggles = await Promise.all(Array.from({ length: BURST }, (_, i) => agent.get('/api/auth/me').set(modes[i % 2])));
     commands.stop();
     expect(toggles.map((response) => response.status)).toEqual(Array(BURST).fill(200));

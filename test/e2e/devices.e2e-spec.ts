@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, csrfToken, newAgent, sentCookie, signIn, tokenOf } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 import { sessionStorageId } from '../../src/sessions/session-id';
 
@@ -18,17 +18,12 @@ async function mySessions(agent: Agent) {
 }
 
 describe('my sessions (devices)', () => {
-  let app: NestExpressApplication;
-
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('devices') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'devices' });
 
   it('lists every active session with browser, OS, IP and times, marking this one', async () => {
-    const user = await createUser(app);
-    const laptop = await signInAs(app, user, FIREFOX);
-    await signInAs(app, user, IPHONE);
+    const user = await createUser(ctx.app);
+    const laptop = await signInAs(ctx.app, user, FIREFOX);
+    await signInAs(ctx.app, user, IPHONE);
     const list = await mySessions(laptop);
     expect(list).toMatchObject({ total: 2, page: 1, pageSize: 20 });
     const current = list.items.find((item: { current: boolean }) => item.current);
@@ -40,8 +35,8 @@ describe('my sessions (devices)', () => {
   });
 
   it('shows ids that are not tokens: the id of this session is a hash of its cookie token', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
     const token = tokenOf(sentCookie(await agent.get('/api/auth/me'), 'session_token'));
     const [item] = (await mySessions(agent)).items;
     expect(item.id).toBe(sessionStorageId(token));
@@ -49,9 +44,9 @@ describe('my sessions (devices)', () => {
   });
 
   it('ends one other session: its cookie gets AUTH_1003 at once', async () => {
-    const user = await createUser(app);
-    const laptop = await signInAs(app, user, FIREFOX);
-    const phone = await signInAs(app, user, IPHONE);
+    const user = await createUser(ctx.app);
+    const laptop = await signInAs(ctx.app, user, FIREFOX);
+    const phone = await signInAs(ctx.app, user, IPHONE);
     const other = (await mySessions(laptop)).items.find((item: { current: boolean }) => !item.current);
     const token = await csrfToken(laptop);
     await laptop.delete(`/api/sessions/${other.id}`).set('X-CSRF-Token', token).expect(204);
@@ -60,9 +55,9 @@ describe('my sessions (devices)', () => {
   });
 
   it('ends all other sessions and keeps this one', async () => {
-    const user = await createUser(app);
-    const keep = await signIn(app, user);
-    const others = [await signIn(app, user), await signIn(app, user)];
+    const user = await createUser(ctx.app);
+    const keep = await signIn(ctx.app, user);
+    const others = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
     const token = await csrfToken(keep);
     await keep.delete('/api/sessions').set('X-CSRF-Token', token).expect(204);
     for (const agent of others) await agent.get('/api/auth/me').expect(401);
@@ -70,8 +65,8 @@ describe('my sessions (devices)', () => {
   });
 
   it('answers 404 for another user’s session id and leaves it alone', async () => {
-    const alice = await signIn(app, await createUser(app));
-    const bob = await signIn(app, await createUser(app));
+    const alice = await signIn(ctx.app, await createUser(ctx.app));
+    const bob = await signIn(ctx.app, await createUser(ctx.app));
     const bobsId = (await mySessions(bob)).items[0].id;
     const token = await csrfToken(alice);
     const response = await alice.delete(`/api/sessions/${bobsId}`).set('X-CSRF-Token', token).expect(404);
@@ -81,7 +76,7 @@ describe('my sessions (devices)', () => {
   });
 
   it('refuses malformed ids with VAL_2001', async () => {
-    const agent = await signIn(app, await createUser(app));
+    const agent = await signIn(ctx.app, await createUser(ctx.app));
     const token = await csrfToken(agent);
     for (const id of ['not-an-id', '0'.repeat(63), `${'g'.repeat(64)}`, '%24gt']) {
       const response = await agent.delete(`/api/sessions/${id}`).set('X-CSRF-Token', token);
@@ -91,9 +86,9 @@ describe('my sessions (devices)', () => {
   });
 
   it('bounds pages: at most 100 items, and pageSize above 100 is refused', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
-    for (let i = 0; i < 4; i++) await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
+    for (let i = 0; i < 4; i++) await signIn(ctx.app, user);
     const page = (await agent.get('/api/sessions?page=2&pageSize=2').expect(200)).body;
     expect(page).toMatchObject({ total: 5, page: 2, pageSize: 2 });
     expect(page.items).toHaveLength(2);
@@ -102,9 +97,9 @@ describe('my sessions (devices)', () => {
   });
 
   it('shows the sessions page with "This device" and working end buttons', async () => {
-    const user = await createUser(app);
-    const laptop = await signInAs(app, user, FIREFOX);
-    const phone = await signInAs(app, user, IPHONE);
+    const user = await createUser(ctx.app);
+    const laptop = await signInAs(ctx.app, user, FIREFOX);
+    const phone = await signInAs(ctx.app, user, IPHONE);
     const page = await laptop.get('/account/sessions').expect(200);
     expect(page.text).toContain('This device');
     expect(page.text).toContain('Firefox 128 on Windows 10');

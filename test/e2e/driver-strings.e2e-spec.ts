@@ -1,8 +1,7 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Types } from 'mongoose';
 import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** Strings MongoDB's driver refuses (a NUL in a regular expression or a field name) or silently alters (a lone surrogate). */
@@ -13,18 +12,16 @@ const UNSAFE = [
 ] as const;
 
 describe('strings the database driver refuses: 400 VAL_2001 naming the field, never a 500', () => {
-  let app: NestExpressApplication;
   let admin: TestUser;
   let adminAgent: Agent;
 
+  const ctx = useTestApp({ db: 'driver_strings', env: { TRUST_PROXY: '1' } });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('driver_strings'), env: { TRUST_PROXY: '1' } });
-    admin = await createUser(app, { role: 'admin' });
-    adminAgent = await signIn(app, admin);
+    admin = await createUser(ctx.app, { role: 'admin' });
+    adminAgent = await signIn(ctx.app, admin);
   });
-  afterAll(() => destroyTestApp(app));
 
-  const users = () => connectionOf(app).collection('users');
+  const users = () => connectionOf(ctx.app).collection('users');
 
   async function send(method: 'post' | 'patch', path: string, body: object, agent = adminAgent) {
     const token = await csrfToken(agent);
@@ -57,7 +54,7 @@ describe('strings the database driver refuses: 400 VAL_2001 naming the field, ne
   });
 
   it.each(UNSAFE)('%s in a JSON field is refused and nothing is stored', async (_name, unsafe) => {
-    const user = await createUser(app, { name: 'Before' });
+    const user = await createUser(ctx.app, { name: 'Before' });
     expectRefused(await send('patch', `/api/admin/users/${user.id}`, { name: unsafe }), 'name');
     expect((await users().findOne({ _id: new Types.ObjectId(user.id) }))?.name).toBe('Before');
 
@@ -67,13 +64,13 @@ describe('strings the database driver refuses: 400 VAL_2001 naming the field, ne
   });
 
   it('names a nested field or a field name that holds one', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     expectRefused(await send('patch', `/api/admin/users/${user.id}`, { name: ['ok', 'x\u0000'] }), 'name.1');
     expectRefused(await send('patch', `/api/admin/users/${user.id}`, { ['na\u0000me']: 'x' }), 'na\uFFFDme');
   });
 
   it('sign-in refuses them before any lookup: JSON API and the form page', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     expectRefused(await send('post', '/api/auth/login', { email: `${admin.email}\u0000`, password: admin.password }, agent), 'email');
     expectRefused(await send('post', '/api/auth/login', { email: admin.email, password: `${admin.password}\uD800` }, agent), 'password');
 
@@ -96,7 +93,7 @@ describe('strings the database driver refuses: 400 VAL_2001 naming the field, ne
   });
 
   it('ordinary non-ASCII text, paired surrogates included, is still accepted', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const response = await send('patch', `/api/admin/users/${user.id}`, { name: 'Zoë 例え 😀' });
     expect(response.status).toBe(200);
     expect(response.body.user.name).toBe('Zoë 例え 😀');

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
 import { metricValue } from '../helpers/metrics';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const IDLE_MS = 1_200;
@@ -83,19 +83,15 @@ describe('the expiry pass: every ended session recorded once', () => {
 });
 
 describe('the expiry pass on its timer', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('expiry_timer'),
-      env: { SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000), SESSION_SWEEP_SECONDS: '0.5' },
-    });
+  const ctx = useTestApp({
+    db: 'expiry_timer',
+    env: { SESSION_INACTIVITY_MINUTES: String(IDLE_MS / 60_000), SESSION_SWEEP_SECONDS: '0.5' },
   });
-  afterAll(() => destroyTestApp(app));
 
   it('ends a session nobody comes back to, a few passes after its deadline', async () => {
-    const user = await createUser(app);
-    await signIn(app, user);
-    const expired = () => connectionOf(app).collection('session_events').find({ type: 'session.expired', userId: user.id }).toArray();
+    const user = await createUser(ctx.app);
+    await signIn(ctx.app, user);
+    const expired = () => connectionOf(ctx.app).collection('session_events').find({ type: 'session.expired', userId: user.id }).toArray();
     // Passes every 0.5 s, each waiting at least 19× its own length (busy machines stretch that): 10 s is ample.
     const giveUpAt = Date.now() + IDLE_MS + 10_000;
     while ((await expired()).length === 0 && Date.now() < giveUpAt) await sleep(200);

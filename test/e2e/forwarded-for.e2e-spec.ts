@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, signIn } from '../helpers/agents';
 import { captureLogs } from '../helpers/logs';
 import { eventsOf } from '../helpers/steps';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** X-Forwarded-For entries that are no address a proxy could have seen a client connect from. */
@@ -29,9 +29,6 @@ const ADDRESSES = ['::ffff:1.2.3.4', '::ffff:c000:0201', '2001:db8::7', '203.0.1
 const PARALLEL = 30;
 const WARNING = /X-Forwarded-For entry .* is not an IP address/;
 
-// One database for the file; each describe's app drops it when done and the next starts afresh.
-const db = uniqueDatabaseName('forwarded_for');
-
 async function signInFrom(app: NestExpressApplication, forwardedFor: string, user: TestUser, password = user.password) {
   const agent = newAgent(app).set('X-Forwarded-For', forwardedFor);
   const token = await csrfToken(agent);
@@ -55,66 +52,64 @@ async function ipCounters(app: NestExpressApplication): Promise<Map<string, numb
 }
 
 describe('X-Forwarded-For behind one trusted proxy (TRUST_PROXY=1)', () => {
-  let app: NestExpressApplication;
   /** The proxy's address, as the app sees the connection. */
   let proxy: string;
   const { destination, lines } = captureLogs();
 
+  const ctx = useTestApp({
+    db: 'forwarded_for',
+    // Room in the hash queue for the whole burst: which address is counted is the subject, not shedding.
+    env: {
+      TRUST_PROXY: '1',
+      LOG_LEVEL: 'warn',
+      LOGIN_MAX_FAILURES: '1000',
+      LOGIN_MAX_FAILURES_PER_IP: '1000',
+      SIGN_IN_QUEUE_MAX: '1000',
+    },
+    logDestination: destination,
+  });
   beforeAll(async () => {
-    app = await createTestApp({
-      db,
-      // Room in the hash queue for the whole burst: which address is counted is the subject, not shedding.
-      env: {
-        TRUST_PROXY: '1',
-        LOG_LEVEL: 'warn',
-        LOGIN_MAX_FAILURES: '1000',
-        LOGIN_MAX_FAILURES_PER_IP: '1000',
-        SIGN_IN_QUEUE_MAX: '1000',
-      },
-      logDestination: destination,
-    });
     // Without the header the client is the socket's peer: here, the proxy.
-    const user = await createUser(app);
-    await signIn(app, user);
-    proxy = (await recordedIps(app, user)).session;
+    const user = await createUser(ctx.app);
+    await signIn(ctx.app, user);
+    proxy = (await recordedIps(ctx.app, user)).session;
     expect(proxy).toMatch(/127\.0\.0\.1$/);
   });
-  afterAll(() => destroyTestApp(app));
 
   it.each(NOT_ADDRESSES.map((entry) => [entry.length > 40 ? `${entry.slice(0, 12)}… (${entry.length} chars)` : entry, entry]))(
     'takes the proxy, not %j, as the client: session, lockout counter and events',
     async (_label, entry) => {
-      const user = await createUser(app);
-      const before = (await ipCounters(app)).get(`ip:${proxy}`) ?? 0;
-      expect((await signInFrom(app, `203.0.113.1, ${entry}`, user, 'wrong')).status).toBe(401);
-      expect((await ipCounters(app)).get(`ip:${proxy}`)).toBe(before + 1);
-      expect((await signInFrom(app, entry, user)).status).toBe(200);
-      expect(await recordedIps(app, user)).toEqual({ session: proxy, events: [proxy, proxy] });
+      const user = await createUser(ctx.app);
+      const before = (await ipCounters(ctx.app)).get(`ip:${proxy}`) ?? 0;
+      expect((await signInFrom(ctx.app, `203.0.113.1, ${entry}`, user, 'wrong')).status).toBe(401);
+      expect((await ipCounters(ctx.app)).get(`ip:${proxy}`)).toBe(before + 1);
+      expect((await signInFrom(ctx.app, entry, user)).status).toBe(200);
+      expect(await recordedIps(ctx.app, user)).toEqual({ session: proxy, events: [proxy, proxy] });
     },
   );
 
   it.each(ADDRESSES)('takes %s as given', async (address) => {
-    const user = await createUser(app);
-    expect((await signInFrom(app, address, user, 'wrong')).status).toBe(401);
-    expect((await ipCounters(app)).get(`ip:${address}`)).toBe(1);
-    expect((await signInFrom(app, `6.6.6.6, ${address}`, user)).status).toBe(200);
-    expect(await recordedIps(app, user)).toEqual({ session: address, events: [address, address] });
+    const user = await createUser(ctx.app);
+    expect((await signInFrom(ctx.app, address, user, 'wrong')).status).toBe(401);
+    expect((await ipCounters(ctx.app)).get(`ip:${address}`)).toBe(1);
+    expect((await signInFrom(ctx.app, `6.6.6.6, ${address}`, user)).status).toBe(200);
+    expect(await recordedIps(ctx.app, user)).toEqual({ session: address, events: [address, address] });
   });
 
   it('never keys a counter by an entry that is not an address', async () => {
-    const keys = [...(await ipCounters(app)).keys()].map((key) => key.slice('ip:'.length));
+    const keys = [...(await ipCounters(ctx.app)).keys()].map((key) => key.slice('ip:'.length));
     expect(keys.sort()).toEqual([proxy, ...ADDRESSES].sort());
   });
 
   it(`counts a parallel burst of ${PARALLEL} such sign-ins on the proxy, and warns once in all`, async () => {
-    const user = await createUser(app);
-    const before = (await ipCounters(app)).get(`ip:${proxy}`) ?? 0;
+    const user = await createUser(ctx.app);
+    const before = (await ipCounters(ctx.app)).get(`ip:${proxy}`) ?? 0;
     const responses = await Promise.all(
-      Array.from({ length: PARALLEL }, (_, i) => signInFrom(app, NOT_ADDRESSES[i % NOT_ADDRESSES.length], user, 'wrong')),
+      Array.from({ length: PARALLEL }, (_, i) => signInFrom(ctx.app, NOT_ADDRESSES[i % NOT_ADDRESSES.length], user, 'wrong')),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(PARALLEL).fill(401));
-    expect((await ipCounters(app)).get(`ip:${proxy}`)).toBe(before + PARALLEL);
-    expect((await recordedIps(app, user)).events).toEqual(Array(PARALLEL).fill(proxy));
+    expect((await ipCounters(ctx.app)).get(`ip:${proxy}`)).toBe(before + PARALLEL);
+    expect((await recordedIps(ctx.app, user)).events).toEqual(Array(PARALLEL).fill(proxy));
 
     const warnings = lines().filter((line) => WARNING.test(String(line.msg)));
     expect(warnings).toHaveLength(1);
@@ -124,16 +119,14 @@ describe('X-Forwarded-For behind one trusted proxy (TRUST_PROXY=1)', () => {
 });
 
 describe('X-Forwarded-For behind two trusted proxies (TRUST_PROXY=2: an edge, then a load balancer)', () => {
-  let app: NestExpressApplication;
   let balancer: string;
 
+  const ctx = useTestApp({ db: 'forwarded_for', env: { TRUST_PROXY: '2', LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' } });
   beforeAll(async () => {
-    app = await createTestApp({ db, env: { TRUST_PROXY: '2', LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' } });
-    const user = await createUser(app);
-    await signIn(app, user);
-    balancer = (await recordedIps(app, user)).session;
+    const user = await createUser(ctx.app);
+    await signIn(ctx.app, user);
+    balancer = (await recordedIps(ctx.app, user)).session;
   });
-  afterAll(() => destroyTestApp(app));
 
   /** What the app gets: what the client claimed, what the edge saw connect to it, what the balancer saw (the edge). */
   const chain = (claimed: string, seenByEdge: string, seenByBalancer: string) => `${claimed}, ${seenByEdge}, ${seenByBalancer}`;
@@ -144,11 +137,11 @@ describe('X-Forwarded-For behind two trusted proxies (TRUST_PROXY=2: an edge, th
     ['the balancer, whatever lies beyond a bad entry', chain('198.51.100.4', 'x'.repeat(5_000), '<script>'), () => balancer],
     ['the client the edge saw, past a forged entry', chain('not-an-ip', '198.51.100.4', '10.0.0.7'), () => '198.51.100.4'],
   ])('takes %s', async (_who, forwardedFor, expected) => {
-    const user = await createUser(app);
-    expect((await signInFrom(app, forwardedFor, user, 'wrong')).status).toBe(401);
-    expect((await ipCounters(app)).has(`ip:${expected()}`)).toBe(true);
-    expect((await signInFrom(app, forwardedFor, user)).status).toBe(200);
-    expect(await recordedIps(app, user)).toEqual({ session: expected(), events: [expected(), expected()] });
+    const user = await createUser(ctx.app);
+    expect((await signInFrom(ctx.app, forwardedFor, user, 'wrong')).status).toBe(401);
+    expect((await ipCounters(ctx.app)).has(`ip:${expected()}`)).toBe(true);
+    expect((await signInFrom(ctx.app, forwardedFor, user)).status).toBe(200);
+    expect(await recordedIps(ctx.app, user)).toEqual({ session: expected(), events: [expected(), expected()] });
   });
 });
 
@@ -157,17 +150,15 @@ describe.each([
   { trust: 'loopback', peer: 'a trusted peer', answers: { https: 200, 'https, http': 200, 'http, https': 403, http: 403 } },
   { trust: '10.0.0.0/8', peer: 'a peer TRUST_PROXY does not name', answers: { https: 403, 'https, http': 403 } },
 ])('X-Forwarded-Proto from $peer (TRUST_PROXY=$trust, COOKIE_SECURE)', ({ trust, answers }) => {
-  let app: NestExpressApplication;
   let user: TestUser;
+  const ctx = useTestApp({ db: 'forwarded_for', env: { TRUST_PROXY: trust, COOKIE_SECURE: 'true' } });
   beforeAll(async () => {
-    app = await createTestApp({ db, env: { TRUST_PROXY: trust, COOKIE_SECURE: 'true' } });
-    user = await createUser(app);
+    user = await createUser(ctx.app);
   });
-  afterAll(() => destroyTestApp(app));
 
   it.each(Object.entries(answers))('X-Forwarded-Proto: %s → sign-in %i', async (proto, status) => {
-    const issued = await newAgent(app).get('/api/auth/csrf').set('X-Forwarded-Proto', proto).expect(200);
-    const response = await newAgent(app)
+    const issued = await newAgent(ctx.app).get('/api/auth/csrf').set('X-Forwarded-Proto', proto).expect(200);
+    const response = await newAgent(ctx.app)
       .post('/api/auth/login')
       .set('X-Forwarded-Proto', proto)
       .set(

@@ -1,7 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const REGISTRY_CODE = /\b(AUTH_10\d\d|VAL_200\d|RES_3001)\b/;
@@ -84,11 +83,10 @@ const CASES: Case[] = [
 ];
 
 describe('hostile input', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
 
   async function snapshot() {
-    const db = connectionOf(app);
+    const db = connectionOf(ctx.app);
     const users = await db
       .collection('users')
       .find({}, { sort: { _id: 1 } })
@@ -100,21 +98,20 @@ describe('hostile input', () => {
     return JSON.stringify({ users, sessions });
   }
 
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('hostile'),
-      env: { LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' },
-    });
-    user = await createUser(app);
-    await signIn(app, user); // a live session that must come through untouched
+  const ctx = useTestApp({
+    db: 'hostile',
+    env: { LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' },
   });
-  afterAll(() => destroyTestApp(app));
+  beforeAll(async () => {
+    user = await createUser(ctx.app);
+    await signIn(ctx.app, user); // a live session that must come through untouched
+  });
 
   it.each(CASES.map((c) => [c.name, c] as const))(
     '%s: a 4xx with a registry code, no redirect off-site, nothing changed',
     async (_name, hostile) => {
       const before = await snapshot();
-      const agent = newAgent(app);
+      const agent = newAgent(ctx.app);
       const token = hostile.method === 'get' ? '' : await csrfToken(agent);
       const formToken = hostile.path === '/login' ? formCsrfToken((await agent.get('/login')).text) : '';
       let request = agent[hostile.method](hostile.path).set('X-CSRF-Token', token);
@@ -174,8 +171,8 @@ describe('hostile input', () => {
     ];
 
     it.each(ADMIN_CASES.map((c) => [c.name, c] as const))('%s: a 4xx with a registry code, nothing changed', async (_name, hostile) => {
-      const admin = await createUser(app, { role: 'admin' });
-      const agent = await signIn(app, admin);
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const agent = await signIn(ctx.app, admin);
       const before = await snapshot();
       const token = await csrfToken(agent);
       const method = hostile.method as 'get' | 'patch' | 'delete';
@@ -191,7 +188,7 @@ describe('hostile input', () => {
 
   it('renders the login page for an off-site next without the value and without redirecting', async () => {
     for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
-      const response = await newAgent(app)
+      const response = await newAgent(ctx.app)
         .get(`/login?next=${encodeURIComponent(next)}`)
         .expect(200);
       expect(response.text).not.toContain('evil.example');

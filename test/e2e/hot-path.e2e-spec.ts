@@ -1,28 +1,22 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SESSION_READ_CACHE_MS } from '../../src/sessions/session.constants';
 import { SessionExpiryPolicy } from '../../src/sessions/session-expiry-policy';
 import { signIn, sleep } from '../helpers/agents';
 import { watchCommands } from '../helpers/commands';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const BURST = 20;
 
 /** What a burst of one session's requests costs the database. */
 describe('the signed-in hot path under a burst', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    // Activity is written at most every 600 ms (a tenth of the 6-s inactivity window).
-    app = await createTestApp({ db: uniqueDatabaseName('hot_path'), env: { SESSION_INACTIVITY_MINUTES: '0.1' } });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'hot_path', env: { SESSION_INACTIVITY_MINUTES: '0.1' } });
 
   it('reads the session once and writes its activity once, however many requests arrive together', async () => {
-    expect(app.get(SessionExpiryPolicy).activityWriteIntervalMs).toBe(600);
-    const agent = await signIn(app, await createUser(app));
+    expect(ctx.app.get(SessionExpiryPolicy).activityWriteIntervalMs).toBe(600);
+    const agent = await signIn(ctx.app, await createUser(ctx.app));
     // Past both the read cache and the activity write interval: the burst must read and write afresh.
     await sleep(Math.max(SESSION_READ_CACHE_MS, 600) + 100);
-    const commands = watchCommands(app);
+    const commands = watchCommands(ctx.app);
     const burst = await Promise.all(Array.from({ length: BURST }, () => agent.get('/api/auth/me')));
     await sleep(100);
     commands.stop();

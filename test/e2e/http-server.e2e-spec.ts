@@ -1,22 +1,16 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import request from 'supertest';
 import { newAgent, signIn } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 describe('the HTTP server', () => {
-  let app: NestExpressApplication;
-
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('http_server') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'http_server' });
 
   /** The prototypes of the next request and response as the server made them, before Express saw them. */
   function nextPrototypesAsCreated(): Promise<[object, object]> {
-    const server = app.getHttpServer() as Server;
+    const server = ctx.app.getHttpServer() as Server;
     return new Promise((resolve) =>
       server.prependOnceListener('request', (req: IncomingMessage, res: ServerResponse) =>
         resolve([Object.getPrototypeOf(req) as object, Object.getPrototypeOf(res) as object]),
@@ -26,16 +20,16 @@ describe('the HTTP server', () => {
 
   it("creates requests and responses with Express's prototypes, so Express never swaps them", async () => {
     const created = nextPrototypesAsCreated();
-    await newAgent(app).get('/health/live').expect(200);
+    await newAgent(ctx.app).get('/health/live').expect(200);
     const [requestPrototype, responsePrototype] = await created;
-    const express = app.getHttpAdapter().getInstance() as Express;
+    const express = ctx.app.getHttpAdapter().getInstance() as Express;
     expect(requestPrototype).toBe(express.request);
     expect(responsePrototype).toBe(express.response);
   });
 
   it('serves pages, JSON and a signed-in session through them', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
     const me = await agent.get('/api/auth/me').expect(200);
     expect(me.body.user.email).toBe(user.email);
     const page = await agent.get('/dashboard').expect(200);
@@ -44,9 +38,9 @@ describe('the HTTP server', () => {
   });
 
   it('keeps each request to itself in a burst where they all share shapes', async () => {
-    const [alice, bob] = [await createUser(app), await createUser(app)];
-    const agents = { alice: await signIn(app, alice), bob: await signIn(app, bob) };
-    const server = app.getHttpServer();
+    const [alice, bob] = [await createUser(ctx.app), await createUser(ctx.app)];
+    const agents = { alice: await signIn(ctx.app, alice), bob: await signIn(ctx.app, bob) };
+    const server = ctx.app.getHttpServer();
     const burst = Array.from({ length: 40 }, (_, i) => {
       const correlationId = `burst-${i}`;
       const kind = (['alice', 'bob', 'anonymous', 'tampered'] as const)[i % 4];

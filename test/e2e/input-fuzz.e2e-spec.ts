@@ -1,16 +1,15 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
 import { Agent, csrfToken, signIn } from '../helpers/agents';
 import { AppRoute, appRoutes } from '../helpers/routes';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** Hostile requests per route; `FUZZ_RUNS=500 FUZZ_SEED=7 npx jest … input-fuzz` searches longer. */
 const DEFAULT_RUNS = 20;
 const RUNS = Number(process.env.FUZZ_RUNS ?? DEFAULT_RUNS);
 const SEED = Number(process.env.FUZZ_SEED ?? 17);
-/** About 20 s at the default runs on a quiet 2-core machine; the budget grows with the runs. */
+/** Several times what the default runs take on a quiet 2-core machine; the budget grows with the runs. */
 const TIMEOUT_MS = 150_000 * Math.max(1, RUNS / DEFAULT_RUNS);
 
 /** Inputs no controller metadata names: an interface-typed query, and the routes SwaggerModule mounts itself. */
@@ -152,7 +151,6 @@ interface FuzzRequest {
 }
 
 describe('input fuzz: hostile parameters, headers and fields on every route never get a 5xx', () => {
-  let app: NestExpressApplication;
   let admin: TestUser;
   let victim: TestUser;
   let routes: AppRoute[];
@@ -160,22 +158,21 @@ describe('input fuzz: hostile parameters, headers and fields on every route neve
   let token: string;
 
   async function freshSession(): Promise<void> {
-    agent = await signIn(app, admin);
+    agent = await signIn(ctx.app, admin);
     token = await csrfToken(agent);
   }
 
+  const ctx = useTestApp({
+    db: 'input_fuzz',
+    env: { TRUST_PROXY: '1', LOGIN_MAX_FAILURES: '1000000', LOGIN_MAX_FAILURES_PER_IP: '1000000' },
+  });
   beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('input_fuzz'),
-      env: { TRUST_PROXY: '1', LOGIN_MAX_FAILURES: '1000000', LOGIN_MAX_FAILURES_PER_IP: '1000000' },
-    });
-    admin = await createUser(app, { role: 'admin' });
-    victim = await createUser(app);
-    await signIn(app, victim);
-    routes = [...appRoutes(app).map((route) => ({ ...route, ...ROUTE_SUPPLEMENTS[`${route.method} ${route.path}`] })), ...EXTRA_ROUTES];
+    admin = await createUser(ctx.app, { role: 'admin' });
+    victim = await createUser(ctx.app);
+    await signIn(ctx.app, victim);
+    routes = [...appRoutes(ctx.app).map((route) => ({ ...route, ...ROUTE_SUPPLEMENTS[`${route.method} ${route.path}`] })), ...EXTRA_ROUTES];
     await freshSession();
   });
-  afterAll(() => destroyTestApp(app));
 
   /** Ids that exist, so some requests get past "not found" into the handlers' own work. */
   const realId = () => fc.constantFrom(admin.id, victim.id, '0123456789abcdef01234567', 'f'.repeat(64));

@@ -1,9 +1,8 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MongoNetworkError, ObjectId } from 'mongodb';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, newAgent, signIn, sleep } from '../helpers/agents';
 import { send } from '../helpers/steps';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /**
@@ -17,26 +16,24 @@ let nextIp = 1;
 const freshIp = () => `198.51.100.${nextIp++}`;
 
 describe('known browsers', () => {
-  let app: NestExpressApplication;
   let admin: Agent;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('known_browsers'),
-      env: {
-        TRUST_PROXY: '1',
-        LOGIN_MAX_FAILURES: '5',
-        LOGIN_MAX_FAILURES_PER_IP: String(MAX_PER_IP),
-        LOGIN_LOCK_MINUTES: String(LOCK_MS / 60_000),
-      },
-    });
-    admin = await signIn(app, await createUser(app, { role: 'admin' }), newAgent(app).set('X-Forwarded-For', freshIp()));
+  const ctx = useTestApp({
+    db: 'known_browsers',
+    env: {
+      TRUST_PROXY: '1',
+      LOGIN_MAX_FAILURES: '5',
+      LOGIN_MAX_FAILURES_PER_IP: String(MAX_PER_IP),
+      LOGIN_LOCK_MINUTES: String(LOCK_MS / 60_000),
+    },
   });
-  afterAll(() => destroyTestApp(app));
+  beforeAll(async () => {
+    admin = await signIn(ctx.app, await createUser(ctx.app, { role: 'admin' }), newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+  });
   afterEach(() => jest.restoreAllMocks());
 
   /** A browser that signed in as `user` once and signed out: it keeps the account's device cookie. */
   async function knownBrowser(user: TestUser, ip = freshIp()): Promise<Agent> {
-    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', ip));
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', ip));
     await send(agent, 'post', '/api/auth/logout').then((response) => expect(response.status).toBe(204));
     return agent;
   }
@@ -46,34 +43,34 @@ describe('known browsers', () => {
 
   const deviceCounters = async (user: TestUser) =>
     (
-      await connectionOf(app)
+      await connectionOf(ctx.app)
         .collection('users')
         .findOne({ _id: new ObjectId(user.id) })
     )?.signInDevices ?? {};
 
   it('lets a known browser in while its shared IP is over LOGIN_MAX_FAILURES_PER_IP, and refuses a stranger on that IP', async () => {
     const office = freshIp();
-    const owner = await createUser(app);
+    const owner = await createUser(ctx.app);
     const known = await knownBrowser(owner, office);
     for (let i = 0; i < MAX_PER_IP; i++) {
-      const guess = await login(newAgent(app).set('X-Forwarded-For', office), await createUser(app), 'a guess');
+      const guess = await login(newAgent(ctx.app).set('X-Forwarded-For', office), await createUser(ctx.app), 'a guess');
       expect(guess.status).toBe(401);
     }
-    const stranger = await login(newAgent(app).set('X-Forwarded-For', office), await createUser(app));
+    const stranger = await login(newAgent(ctx.app).set('X-Forwarded-For', office), await createUser(ctx.app));
     expect(stranger.status).toBe(429);
     expect(stranger.body.error.code).toBe('AUTH_1006');
 
     const response = await login(known, owner);
     expect(response.status).toBe(200);
     // The known browser's attempt added nothing to the IP's counter.
-    const ipCounter = await connectionOf(app)
+    const ipCounter = await connectionOf(ctx.app)
       .collection('login_failures')
       .findOne({ _id: `ip:${office}` as never });
     expect(ipCounter?.points).toBe(MAX_PER_IP);
   });
 
   it('checks at most its budget of a parallel burst of wrong passwords, refuses the right one until the count lapses, then starts over', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const known = await knownBrowser(user);
     const burst = await Promise.all(Array.from({ length: 10 }, () => login(known, user, 'wrong guess')));
     const statuses = burst.map((response) => response.status).sort();
@@ -84,7 +81,7 @@ describe('known browsers', () => {
 
     expect((await login(known, user)).status).toBe(429);
     // Another browser is counted on the account's counter, which this browser's failures did not touch.
-    expect((await login(newAgent(app).set('X-Forwarded-For', freshIp()), user)).status).toBe(200);
+    expect((await login(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), user)).status).toBe(200);
 
     await sleep(LOCK_MS + 500);
     expect((await login(known, user, 'wrong again')).status).toBe(401);
@@ -93,7 +90,7 @@ describe('known browsers', () => {
   });
 
   it('starts the count over on a success: two wrong, the right one, then three wrong are all checked', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const known = await knownBrowser(user);
     for (let i = 0; i < DEVICE_BUDGET - 1; i++) expect((await login(known, user, 'wrong')).status).toBe(401);
     expect((await login(known, user)).status).toBe(200);
@@ -102,10 +99,10 @@ describe('known browsers', () => {
   });
 
   it('gives the point back when the session cannot be issued after the password was proved (the database fails in between)', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const known = await knownBrowser(user);
     jest
-      .spyOn(app.get(UsersService), 'currentCredentials')
+      .spyOn(ctx.app.get(UsersService), 'currentCredentials')
       .mockRejectedValueOnce(new MongoNetworkError('injected: connection to MongoDB lost'));
     const failed = await login(known, user);
     expect(failed.status).toBe(503);
@@ -115,7 +112,7 @@ describe('known browsers', () => {
   });
 
   it('gives the point back to a known browser whose password is right but whose account is disabled', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const known = await knownBrowser(user);
     await send(admin, 'patch', `/api/admin/users/${user.id}`, { disabled: true }).then((response) => expect(response.status).toBe(200));
     for (let i = 0; i < DEVICE_BUDGET + 1; i++) {
@@ -127,10 +124,10 @@ describe('known browsers', () => {
   });
 
   it('counts a device cookie whose account is gone like a stranger: the account and IP counters, and the same answer', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const ip = freshIp();
     const known = await knownBrowser(user, ip);
-    await connectionOf(app)
+    await connectionOf(ctx.app)
       .collection('users')
       .deleteOne({ _id: new ObjectId(user.id) });
     const response = await login(known, user);
@@ -138,7 +135,7 @@ describe('known browsers', () => {
     expect(response.body.error.code).toBe('AUTH_1001');
     expect(
       (
-        await connectionOf(app)
+        await connectionOf(ctx.app)
           .collection('login_failures')
           .findOne({ _id: `ip:${ip}` as never })
       )?.points,
@@ -146,7 +143,7 @@ describe('known browsers', () => {
   });
 
   it('never shows device counters through the admin API', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const known = await knownBrowser(user);
     expect((await login(known, user, 'wrong')).status).toBe(401);
     expect(Object.keys(await deviceCounters(user))).toHaveLength(1);

@@ -1,28 +1,25 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { once } from 'node:events';
 import { AddressInfo, connect } from 'node:net';
 import { csrfToken, newAgent, sentCookie, signIn, sleep, tokenOf } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { captureLogs } from '../helpers/logs';
 import { createUser, TestUser } from '../helpers/users';
 
 describe('structured logs', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
   const { destination, raw, lines } = captureLogs();
 
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('logging'),
-      env: { LOG_LEVEL: 'info', SESSION_INACTIVITY_MINUTES: '0.02' },
-      logDestination: destination,
-    });
-    user = await createUser(app);
+  const ctx = useTestApp({
+    db: 'logging',
+    env: { LOG_LEVEL: 'info', SESSION_INACTIVITY_MINUTES: '0.02' },
+    logDestination: destination,
   });
-  afterAll(() => destroyTestApp(app));
+  beforeAll(async () => {
+    user = await createUser(ctx.app);
+  });
 
   it('writes one line per request with method, path, status, duration, correlation and user ids', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     await agent.get('/api/auth/me?x=1').set('X-Correlation-ID', 'log-test-1').expect(200);
     await sleep(50);
     const requestLines = lines().filter((line) => line.correlationId === 'log-test-1' && line.res);
@@ -36,11 +33,11 @@ describe('structured logs', () => {
   });
 
   it('logs session events naming the session by a short hash, never by its token', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const token = tokenOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
     const csrf = await csrfToken(agent);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', csrf).expect(204);
-    const expiring = await signIn(app, user);
+    const expiring = await signIn(ctx.app, user);
     await sleep(1_500);
     await expiring.get('/api/auth/me').expect(401);
     await sleep(50);
@@ -53,10 +50,10 @@ describe('structured logs', () => {
   });
 
   it('never logs passwords, cookies or CSRF tokens', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     const csrf = await csrfToken(agent);
     await agent.post('/api/auth/login').set('X-CSRF-Token', csrf).send({ email: user.email, password: 'wrong-but-secret-42' });
-    await signIn(app, user);
+    await signIn(ctx.app, user);
     await sleep(50);
     const all = raw.join('\n');
     expect(all).not.toContain('wrong-but-secret-42');
@@ -66,7 +63,7 @@ describe('structured logs', () => {
   });
 
   it('gives a body the parser refuses its correlation id, response time and line', async () => {
-    const response = await newAgent(app)
+    const response = await newAgent(ctx.app)
       .post('/api/auth/login')
       .set('X-Correlation-ID', 'refused-body-1')
       .set('Content-Type', 'application/json')
@@ -80,8 +77,8 @@ describe('structured logs', () => {
   });
 
   it('logs a request the client abandoned before the answer, with its correlation id', async () => {
-    await app.listen(0, '127.0.0.1');
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    await ctx.app.listen(0, '127.0.0.1');
+    const { port } = ctx.app.getHttpServer().address() as AddressInfo;
     const socket = connect(port, '127.0.0.1');
     await once(socket, 'connect');
     // Headers and half a body, then the client goes away.

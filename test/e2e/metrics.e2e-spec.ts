@@ -1,7 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { csrfToken, newAgent, signIn } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -13,33 +12,31 @@ function valueOf(text: string, series: string): number {
 
 describe('/metrics', () => {
   describe('with METRICS_TOKEN', () => {
-    let app: NestExpressApplication;
     let user: TestUser;
+    const ctx = useTestApp({ db: 'metrics', env: { METRICS_TOKEN: TOKEN, CORS_ORIGINS: 'https://app.example' } });
     beforeAll(async () => {
-      app = await createTestApp({ db: uniqueDatabaseName('metrics'), env: { METRICS_TOKEN: TOKEN, CORS_ORIGINS: 'https://app.example' } });
-      user = await createUser(app);
+      user = await createUser(ctx.app);
     });
-    afterAll(() => destroyTestApp(app));
 
-    const scrape = async () => (await newAgent(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200)).text;
+    const scrape = async () => (await newAgent(ctx.app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200)).text;
 
     it('refuses a scrape without the token or with a wrong one', async () => {
-      const missing = await newAgent(app).get('/metrics').expect(403);
+      const missing = await newAgent(ctx.app).get('/metrics').expect(403);
       expect(missing.body.error.code).toBe('AUTH_1005');
-      await newAgent(app).get('/metrics').set('Authorization', 'Bearer wrong-token-wrong-token').expect(403);
-      await newAgent(app).get('/metrics').set('Authorization', TOKEN).expect(403);
+      await newAgent(ctx.app).get('/metrics').set('Authorization', 'Bearer wrong-token-wrong-token').expect(403);
+      await newAgent(ctx.app).get('/metrics').set('Authorization', TOKEN).expect(403);
     });
 
     it('counts a sign-in and a failure, logouts, revocations and session durations', async () => {
       const before = await scrape();
-      const agent = await signIn(app, user);
-      const failing = newAgent(app);
+      const agent = await signIn(ctx.app, user);
+      const failing = newAgent(ctx.app);
       const token = await csrfToken(failing);
       await failing.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: 'wrong password' }).expect(401);
       const logoutToken = await csrfToken(agent);
       await agent.post('/api/auth/logout').set('X-CSRF-Token', logoutToken).expect(204);
-      const keep = await signIn(app, user);
-      await signIn(app, user);
+      const keep = await signIn(ctx.app, user);
+      await signIn(ctx.app, user);
       const keepToken = await csrfToken(keep);
       await keep.delete('/api/sessions').set('X-CSRF-Token', keepToken).expect(204);
 
@@ -56,8 +53,8 @@ describe('/metrics', () => {
 
     it('counts CORS preflights by whether the origin is allowed', async () => {
       const before = await scrape();
-      await newAgent(app).options('/api/auth/login').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'POST');
-      await newAgent(app).options('/api/auth/login').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+      await newAgent(ctx.app).options('/api/auth/login').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'POST');
+      await newAgent(ctx.app).options('/api/auth/login').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
       const after = await scrape();
       for (const allowed of ['true', 'false']) {
         const series = `cors_preflight_requests_total{allowed="${allowed}"}`;
@@ -67,20 +64,16 @@ describe('/metrics', () => {
   });
 
   describe('without METRICS_TOKEN', () => {
-    let app: NestExpressApplication;
-    beforeAll(async () => {
-      app = await createTestApp({ db: uniqueDatabaseName('metrics_open'), env: { TRUST_PROXY: '1' } });
-    });
-    afterAll(() => destroyTestApp(app));
+    const ctx = useTestApp({ db: 'metrics_open', env: { TRUST_PROXY: '1' } });
 
     it('answers a loopback client', async () => {
-      const response = await request(app.getHttpServer()).get('/metrics').expect(200);
+      const response = await request(ctx.app.getHttpServer()).get('/metrics').expect(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       expect(response.text).toContain('auth_sign_ins_total');
     });
 
     it('refuses a request relayed by a proxy, whatever address it claims', async () => {
-      const relayed = await request(app.getHttpServer()).get('/metrics').set('X-Forwarded-For', '127.0.0.1').expect(403);
+      const relayed = await request(ctx.app.getHttpServer()).get('/metrics').set('X-Forwarded-For', '127.0.0.1').expect(403);
       expect(relayed.body.error.code).toBe('AUTH_1005');
     });
   });

@@ -1,17 +1,12 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ERROR_CATALOGUE } from '../../src/common/errors/error-codes';
 import { newAgent } from '../helpers/agents';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 describe('OpenAPI document', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('openapi') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'openapi' });
 
   it('describes the JSON API with cookie auth and the registry’s error schema, and no pages', async () => {
-    const { body: document } = await newAgent(app).get('/api/docs-json').expect(200);
+    const { body: document } = await newAgent(ctx.app).get('/api/docs-json').expect(200);
     const paths = Object.keys(document.paths);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -34,7 +29,7 @@ describe('OpenAPI document', () => {
   });
 
   it('serves the documentation page under the strict CSP', async () => {
-    const page = await newAgent(app).get('/api/docs').expect(200);
+    const page = await newAgent(ctx.app).get('/api/docs').expect(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.text).toContain('swagger-ui');
   });

@@ -1,7 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, newAgent, setCookie, signIn } from '../helpers/agents';
 import { formCsrfToken, submitLoginForm } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 import { watchCommands } from '../helpers/commands';
 
@@ -20,30 +19,28 @@ async function follow(agent: Agent, path: string) {
 }
 
 describe('HTML pages', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
 
+  const ctx = useTestApp({ db: 'pages' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('pages') });
-    user = await createUser(app, { name: 'Grace Hopper' });
+    user = await createUser(ctx.app, { name: 'Grace Hopper' });
   });
-  afterAll(() => destroyTestApp(app));
 
   it('sends / to the login page or the dashboard', async () => {
-    expect((await newAgent(app).get('/').expect(303)).headers.location).toBe('/login');
-    const agent = await signIn(app, user);
+    expect((await newAgent(ctx.app).get('/').expect(303)).headers.location).toBe('/login');
+    const agent = await signIn(ctx.app, user);
     expect((await agent.get('/').expect(303)).headers.location).toBe('/dashboard');
   });
 
   it('redirects a protected page once to /login?next=… and the login page does not redirect', async () => {
-    const { hops, final } = await follow(newAgent(app), '/dashboard');
+    const { hops, final } = await follow(newAgent(ctx.app), '/dashboard');
     expect(hops).toEqual([{ status: 303, location: '/login?next=%2Fdashboard' }]);
     expect(final.status).toBe(200);
     expect(final.text).toContain('name="next" value="/dashboard"');
   });
 
   it('shows the login form, not a redirect, for a tampered cookie: no loop', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     agent.set('Cookie', 'session_token=s%3Aforged.signature');
     const { hops, final } = await follow(agent, '/dashboard');
     expect(hops).toHaveLength(1);
@@ -52,7 +49,7 @@ describe('HTML pages', () => {
   });
 
   it('signs in with the form and lands on the dashboard with the session facts', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     const response = await submitLoginForm(agent, { email: user.email, password: user.password });
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/dashboard');
@@ -65,7 +62,7 @@ describe('HTML pages', () => {
   });
 
   it('shows the form again with 401, the message and the email kept on a failed sign-in', async () => {
-    const response = await submitLoginForm(newAgent(app), { email: user.email, password: 'wrong password!' });
+    const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: 'wrong password!' });
     expect(response.status).toBe(401);
     expect(response.text).toContain('Invalid email or password');
     expect(response.text).toContain(`value="${user.email}"`);
@@ -73,26 +70,26 @@ describe('HTML pages', () => {
   });
 
   it('goes to a same-site next path after sign-in', async () => {
-    const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password, next: '/dashboard?tab=1' });
+    const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: user.password, next: '/dashboard?tab=1' });
     expect(response.headers.location).toBe('/dashboard?tab=1');
   });
 
   it.each(['//evil.example', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)', '/login'])(
     'ignores next=%s and goes to the dashboard',
     async (next) => {
-      const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password, next });
+      const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: user.password, next });
       expect(response.status).toBe(303);
       expect(response.headers.location).toBe('/dashboard');
     },
   );
 
   it('does not put an off-site next into the login form', async () => {
-    const page = await newAgent(app).get('/login?next=%2F%2Fevil.example').expect(200);
+    const page = await newAgent(ctx.app).get('/login?next=%2F%2Fevil.example').expect(200);
     expect(page.text).not.toContain('evil.example');
   });
 
   it('logs out with the form: 303 to the logged-out message, cookie cleared, back button gets the login page', async () => {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     await submitLoginForm(agent, { email: user.email, password: user.password });
     const dashboard = await agent.get('/dashboard').expect(200);
     const logout = await agent
@@ -112,18 +109,18 @@ describe('HTML pages', () => {
     ['inactivity', 'Your session has expired due to inactivity. Please log in again.'],
     ['absolute', 'Your session has expired. Please log in again.'],
   ])('shows the %s expiry message', async (reason, message) => {
-    const page = await newAgent(app).get(`/login?expired=${reason}`).expect(200);
+    const page = await newAgent(ctx.app).get(`/login?expired=${reason}`).expect(200);
     expect(page.text).toContain(message);
   });
 
   it('sends a signed-in visitor from /login to the dashboard', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     expect((await agent.get('/login').expect(303)).headers.location).toBe('/dashboard');
   });
 
   it('marks the login page and error pages no-store', async () => {
     for (const path of ['/login', '/no-such-page']) {
-      const response = await newAgent(app).get(path);
+      const response = await newAgent(ctx.app).get(path);
       expect(response.headers['cache-control']).toBe(NO_STORE);
       expect(response.headers.pragma).toBe('no-cache');
       expect(response.headers.expires).toBe('0');
@@ -131,14 +128,14 @@ describe('HTML pages', () => {
   });
 
   it('renders unknown pages as an HTML error page with RES_3001 and no internals', async () => {
-    const response = await newAgent(app).get('/no-such-page').expect(404);
+    const response = await newAgent(ctx.app).get('/no-such-page').expect(404);
     expect(response.headers['content-type']).toMatch(/text\/html/);
     expect(response.text).toContain('RES_3001');
     expect(response.text).toContain(response.headers['x-correlation-id']);
   });
 
   it('refuses a form post without its CSRF token with AUTH_1008 and keeps the session', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const forged = await agent.post('/logout').type('form').send({});
     expect(forged.status).toBe(403);
     expect(forged.text).toContain('AUTH_1008');
@@ -146,14 +143,14 @@ describe('HTML pages', () => {
   });
 
   it('serves the stylesheet without touching sessions', async () => {
-    const response = await newAgent(app).get('/css/app.css').expect(200);
+    const response = await newAgent(ctx.app).get('/css/app.css').expect(200);
     expect(response.headers['content-type']).toMatch(/text\/css/);
     expect(setCookie(response.headers, 'session_token')).toBeUndefined();
   });
 
   it('serves a favicon from the static files, with no database work even for a signed-in browser', async () => {
-    const agent = await signIn(app, user);
-    const commands = watchCommands(app);
+    const agent = await signIn(ctx.app, user);
+    const commands = watchCommands(ctx.app);
     const ico = await agent.get('/favicon.ico').expect(200);
     const svg = await agent.get('/favicon.svg').expect(200);
     commands.stop();

@@ -1,8 +1,7 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { BODY_MAX_DEPTH } from '../../src/bootstrap';
 import { csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 /** The attack from issue 17: about 6 KB of JSON, 3,000 levels deep. */
@@ -21,14 +20,10 @@ const deepObjects = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(
 const bracketedKey = (name: string, levels: number) => `${name}${'[a]'.repeat(levels)}`;
 
 describe('parser limits', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('parser_limits') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'parser_limits' });
 
   async function anonymousPost(path: string, type: string, body: string | Buffer) {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     const token = await csrfToken(agent);
     // As is: supertest would otherwise serialize a Buffer sent as JSON into `{"type":"Buffer",…}`.
     return agent
@@ -53,7 +48,7 @@ describe('parser limits', () => {
     it('a burst of 20 deep bodies at once: every one 400 VAL_2001, and the service stays live', async () => {
       const prepared = await Promise.all(
         Array.from({ length: BURST }, async () => {
-          const agent = newAgent(app);
+          const agent = newAgent(ctx.app);
           return { agent, token: await csrfToken(agent) };
         }),
       );
@@ -63,7 +58,7 @@ describe('parser limits', () => {
         ),
       );
       expect(responses.map((response) => `${response.status} ${response.body.error?.code}`)).toEqual(Array(BURST).fill('400 VAL_2001'));
-      await newAgent(app).get('/health/live').expect(200);
+      await newAgent(ctx.app).get('/health/live').expect(200);
     });
 
     it('the deepest body the size limit allows (100 kB of brackets): 400 VAL_2001', async () => {
@@ -93,7 +88,7 @@ describe('parser limits', () => {
     });
 
     it('on a signed-in route: 400 VAL_2001, and the session lives on', async () => {
-      const agent = await signIn(app, await createUser(app));
+      const agent = await signIn(ctx.app, await createUser(ctx.app));
       const token = await csrfToken(agent);
       const response = await agent
         .post('/api/auth/password')
@@ -116,8 +111,8 @@ describe('parser limits', () => {
     });
 
     it('an ordinary sign-in still works', async () => {
-      const user = await createUser(app);
-      await signIn(app, user);
+      const user = await createUser(ctx.app);
+      await signIn(ctx.app, user);
     });
   });
 
@@ -131,7 +126,7 @@ describe('parser limits', () => {
     });
 
     it('a form field bracketed 3,000 deep on the sign-in page: 400 with VAL_2001', async () => {
-      const agent = newAgent(app);
+      const agent = newAgent(ctx.app);
       const token = formCsrfToken((await agent.get('/login').expect(200)).text);
       const response = await agent
         .post('/login')
@@ -142,7 +137,7 @@ describe('parser limits', () => {
     });
 
     it('a query parameter bracketed 3,000 deep on a signed-in route: 400 VAL_2001 naming the flat key', async () => {
-      const agent = await signIn(app, await createUser(app));
+      const agent = await signIn(ctx.app, await createUser(ctx.app));
       const key = bracketedKey('page', ATTACK_DEPTH);
       const response = await agent.get(`/api/sessions?${key}=1`);
       expect(response.status).toBe(400);
@@ -151,7 +146,7 @@ describe('parser limits', () => {
     });
 
     it('a query parameter bracketed 3,000 deep without signing in: the sign-in page, untouched', async () => {
-      const response = await newAgent(app).get(`/login?${bracketedKey('next', ATTACK_DEPTH)}=%2Fadmin`);
+      const response = await newAgent(ctx.app).get(`/login?${bracketedKey('next', ATTACK_DEPTH)}=%2Fadmin`);
       expect(response.status).toBe(200);
       expect(response.text).toContain('name="_csrf"');
     });

@@ -1,25 +1,20 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MongoNetworkError } from 'mongodb';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
 
 describe('changing the password', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('password') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'password' });
 
   it('ends the user’s other sessions, keeps this one, and only the new password signs in', async () => {
-    const user = await createUser(app);
-    const here = await signIn(app, user);
-    const elsewhere = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    const elsewhere = await signIn(ctx.app, user);
     const token = await csrfToken(here);
     await here
       .post('/api/auth/password')
@@ -29,16 +24,16 @@ describe('changing the password', () => {
 
     expect((await elsewhere.get('/api/auth/me').expect(401)).body.error.code).toBe('AUTH_1003');
     await here.get('/api/auth/me').expect(200);
-    await signIn(app, { email: user.email, password: NEW_PASSWORD });
-    const agent = newAgent(app);
+    await signIn(ctx.app, { email: user.email, password: NEW_PASSWORD });
+    const agent = newAgent(ctx.app);
     const loginToken = await csrfToken(agent);
     await agent.post('/api/auth/login').set('X-CSRF-Token', loginToken).send({ email: user.email, password: user.password }).expect(401);
   });
 
   it('refuses a wrong current password (AUTH_1001) and a weak new one (VAL_2001), changing nothing', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
-    const other = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
+    const other = await signIn(ctx.app, user);
     const token = await csrfToken(agent);
     const wrong = await agent
       .post('/api/auth/password')
@@ -53,12 +48,12 @@ describe('changing the password', () => {
     expect(weak.status).toBe(400);
     expect(weak.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { newPassword: expect.any(String) } } });
     await other.get('/api/auth/me').expect(200);
-    await signIn(app, user);
+    await signIn(ctx.app, user);
   });
 
   it('works from the account page and reports the outcome there', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
     let page = await agent.get('/account/sessions').expect(200);
     const wrong = await agent
       .post('/account/password')
@@ -78,8 +73,8 @@ describe('changing the password', () => {
   });
 
   it('gives this session a new id: a new cookie, the old one refused, the sign-in time kept', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user);
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user);
     const before = await agent.get('/api/auth/me').expect(200);
     const oldCookie = sentCookie(before, 'session_token');
     const token = await csrfToken(agent);
@@ -93,18 +88,14 @@ describe('changing the password', () => {
     const after = await agent.get('/api/auth/me').expect(200);
     expect(sentCookie(after, 'session_token')).not.toBe(oldCookie);
     expect(after.body.session.createdAt).toBe(before.body.session.createdAt);
-    const replay = await newAgent(app).get('/api/auth/me').set('Cookie', oldCookie).expect(401);
+    const replay = await newAgent(ctx.app).get('/api/auth/me').set('Cookie', oldCookie).expect(401);
     expect(replay.body.error.code).toBe('AUTH_1003');
   });
 });
 
 describe('a password change interrupted by a database failure', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('password_faults') });
-  });
+  const ctx = useTestApp({ db: 'password_faults' });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
   const outage = () => new MongoNetworkError('injected: connection to MongoDB lost');
 
@@ -114,7 +105,7 @@ describe('a password change interrupted by a database failure', () => {
   }
 
   async function passwordWorks(email: string, password: string): Promise<boolean> {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     const token = await csrfToken(agent);
     return (await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email, password })).status === 200;
   }
@@ -126,9 +117,9 @@ describe('a password change interrupted by a database failure', () => {
   }
 
   it('leaves the old password in force when saving the new hash fails, with the other sessions already ended', async () => {
-    const user = await createUser(app);
-    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
-    jest.spyOn(app.get(UsersService), 'setPassword').mockRejectedValueOnce(outage());
+    const user = await createUser(ctx.app);
+    const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
+    jest.spyOn(ctx.app.get(UsersService), 'setPassword').mockRejectedValueOnce(outage());
     const response = await changePassword(here, user);
     expect(response.status).toBe(503);
     expect(response.body.error.code).toBe('SYS_9002');
@@ -138,18 +129,18 @@ describe('a password change interrupted by a database failure', () => {
   });
 
   it('changes nothing when ending the other sessions fails', async () => {
-    const user = await createUser(app);
-    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
-    jest.spyOn(app.get(SessionsService), 'revokeStale').mockRejectedValueOnce(outage());
+    const user = await createUser(ctx.app);
+    const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeStale').mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
   });
 
   it('has every other session ended when the failure comes after the new hash is saved', async () => {
-    const user = await createUser(app);
-    const [here, attacker] = [await signIn(app, user), await signIn(app, user)];
-    const sessions = app.get(SessionsService);
+    const user = await createUser(ctx.app);
+    const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
+    const sessions = ctx.app.get(SessionsService);
     const revoke = sessions.revokeStale.bind(sessions);
     jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
@@ -158,13 +149,13 @@ describe('a password change interrupted by a database failure', () => {
   });
 
   it('also ends a session signed in with the old password while the change was under way', async () => {
-    const user = await createUser(app);
-    const here = await signIn(app, user);
-    const users = app.get(UsersService);
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    const users = ctx.app.get(UsersService);
     const setPassword = users.setPassword.bind(users);
     let racer: Agent | undefined;
     jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
-      racer = await signIn(app, user);
+      racer = await signIn(ctx.app, user);
       return setPassword(...args);
     });
     expect((await changePassword(here, user)).status).toBe(204);

@@ -1,27 +1,24 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, sessionCookieName, setCookie } from '../helpers/agents';
 import { submitLoginForm } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { captureLogs } from '../helpers/logs';
 import { createUser, TestUser } from '../helpers/users';
 
 describe('Secure cookies over a connection the app does not see as HTTPS', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
   const { destination, lines } = captureLogs();
 
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('plain_http'),
-      env: { COOKIE_SECURE: 'true', LOG_LEVEL: 'warn' },
-      logDestination: destination,
-    });
-    user = await createUser(app);
+  const ctx = useTestApp({
+    db: 'plain_http',
+    env: { COOKIE_SECURE: 'true', LOG_LEVEL: 'warn' },
+    logDestination: destination,
   });
-  afterAll(() => destroyTestApp(app));
+  beforeAll(async () => {
+    user = await createUser(ctx.app);
+  });
 
   async function jsonSignIn(forwardedProto?: string) {
-    const agent = newAgent(app);
+    const agent = newAgent(ctx.app);
     if (forwardedProto) agent.set('X-Forwarded-Proto', forwardedProto);
     const token = await csrfToken(agent);
     return agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password });
@@ -33,7 +30,7 @@ describe('Secure cookies over a connection the app does not see as HTTPS', () =>
     expect(response.body.error.code).toBe('AUTH_1011');
     expect(response.body.error.message).toMatch(/TRUST_PROXY/);
     expect(response.body.error.message).toMatch(/COOKIE_SECURE/);
-    expect(setCookie(response.headers, sessionCookieName(app))).toBeUndefined();
+    expect(setCookie(response.headers, sessionCookieName(ctx.app))).toBeUndefined();
   });
 
   it('does not believe X-Forwarded-Proto without TRUST_PROXY', async () => {
@@ -41,7 +38,7 @@ describe('Secure cookies over a connection the app does not see as HTTPS', () =>
   });
 
   it('refuses the form sign-in too, with the code on the page', async () => {
-    const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password });
+    const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: user.password });
     expect(response.status).toBe(403);
     expect(response.text).toContain('AUTH_1011');
   });

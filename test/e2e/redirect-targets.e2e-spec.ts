@@ -1,7 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { newAgent } from '../helpers/agents';
 import { submitLoginForm } from '../helpers/forms';
-import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** Where the app itself is, for resolving Location headers as a browser on it would. */
@@ -51,16 +50,14 @@ const ON_SITE: [next: string, expected: string][] = [
 ];
 
 describe('post-sign-in redirect targets, judged as a browser resolves them', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
+  const ctx = useTestApp({ db: 'redirects', env: { LOGIN_MAX_FAILURES_PER_IP: '1000' } });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('redirects'), env: { LOGIN_MAX_FAILURES_PER_IP: '1000' } });
-    user = await createUser(app);
+    user = await createUser(ctx.app);
   });
-  afterAll(() => destroyTestApp(app));
 
   async function locationAfterSignIn(next: string): Promise<URL> {
-    const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password, next });
+    const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: user.password, next });
     expect(response.status).toBe(303);
     return new URL(response.headers.location, OUR_ORIGIN);
   }
@@ -75,7 +72,7 @@ describe('post-sign-in redirect targets, judged as a browser resolves them', () 
   });
 
   it('refuses a next holding a NUL as any input the database would refuse: 400 VAL_2001, no redirect', async () => {
-    const response = await submitLoginForm(newAgent(app), { email: user.email, password: user.password, next: '/\u0000/evil.example' });
+    const response = await submitLoginForm(newAgent(ctx.app), { email: user.email, password: user.password, next: '/\u0000/evil.example' });
     expect(response.status).toBe(400);
     expect(response.headers.location).toBeUndefined();
     expect(response.text).toContain('VAL_2001');

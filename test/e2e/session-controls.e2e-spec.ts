@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Agent, csrfToken, newAgent, setCookie, signIn, sleep } from '../helpers/agents';
+import { Agent, attemptSignIn, csrfToken, newAgent, setCookie, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -16,32 +16,23 @@ const freshIp = () => `192.0.2.${nextIp++}`;
 const events = (app: NestExpressApplication, filter: Record<string, unknown>) =>
   connectionOf(app).collection('session_events').find(filter).sort({ at: 1 }).toArray();
 
-async function attempt(app: NestExpressApplication, agent: Agent, email: string, password: string) {
-  const token = await csrfToken(agent);
-  return agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email, password });
-}
-
 describe('session controls', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('session_controls'),
-      env: {
-        TRUST_PROXY: '1',
-        LOGIN_MAX_FAILURES: String(MAX_FAILURES),
-        LOGIN_LOCK_MINUTES: '1',
-        REAUTH_MINUTES: String(REAUTH_MS / 60_000),
-        SESSION_MAX_PER_USER: '2',
-      },
-    });
+  const ctx = useTestApp({
+    db: 'session_controls',
+    env: {
+      TRUST_PROXY: '1',
+      LOGIN_MAX_FAILURES: String(MAX_FAILURES),
+      LOGIN_LOCK_MINUTES: '1',
+      REAUTH_MINUTES: String(REAUTH_MS / 60_000),
+      SESSION_MAX_PER_USER: '2',
+    },
   });
-  afterAll(() => destroyTestApp(app));
 
   describe('device cookies', () => {
     it('are signed, HttpOnly, SameSite=Lax, long-lived, name no one in clear, and survive sign-out', async () => {
-      const user = await createUser(app);
-      const agent = newAgent(app).set('X-Forwarded-For', freshIp());
-      const login = await attempt(app, agent, user.email, user.password);
+      const user = await createUser(ctx.app);
+      const agent = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
+      const login = await attemptSignIn(agent, user.email, user.password);
       const cookie = setCookie(login.headers, 'device')!;
       const attributes = cookie.split(';').map((part) => part.trim().toLowerCase());
       expect(attributes).toEqual(expect.arrayContaining(['httponly', 'samesite=lax', 'path=/']));
@@ -54,30 +45,32 @@ describe('session controls', () => {
     });
 
     it('let the owner’s known browser sign in while a flood from elsewhere keeps the account locked', async () => {
-      const user = await createUser(app);
-      const owner = newAgent(app).set('X-Forwarded-For', freshIp());
-      await attempt(app, owner, user.email, user.password).then((response) => expect(response.status).toBe(200));
+      const user = await createUser(ctx.app);
+      const owner = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
+      await attemptSignIn(owner, user.email, user.password).then((response) => expect(response.status).toBe(200));
       const token = await csrfToken(owner);
       await owner.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
 
-      for (let i = 0; i < MAX_FAILURES + 2; i++) await attempt(app, newAgent(app).set('X-Forwarded-For', freshIp()), user.email, 'guess');
-      const stranger = await attempt(app, newAgent(app).set('X-Forwarded-For', freshIp()), user.email, user.password);
+      for (let i = 0; i < MAX_FAILURES + 2; i++)
+        await attemptSignIn(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), user.email, 'guess');
+      const stranger = await attemptSignIn(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), user.email, user.password);
       expect(stranger.status).toBe(429);
 
-      const known = await attempt(app, owner, user.email, user.password);
+      const known = await attemptSignIn(owner, user.email, user.password);
       expect(known.status).toBe(200);
-      const succeeded = await events(app, { type: 'login.succeeded', userId: user.id });
+      const succeeded = await events(ctx.app, { type: 'login.succeeded', userId: user.id });
       expect(succeeded.map((event) => event.reason)).toEqual(['new_device', 'trusted_device']);
     });
 
     it('treat a tampered device cookie as none: locked like any stranger', async () => {
-      const user = await createUser(app);
-      const owner = newAgent(app).set('X-Forwarded-For', freshIp());
-      const login = await attempt(app, owner, user.email, user.password);
+      const user = await createUser(ctx.app);
+      const owner = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
+      const login = await attemptSignIn(owner, user.email, user.password);
       const [name, value] = setCookie(login.headers, 'device')!.split(';')[0].split('=');
       const tampered = `${name}=${value.slice(0, -2)}${value.endsWith('AA') ? 'BB' : 'AA'}`;
-      for (let i = 0; i < MAX_FAILURES + 1; i++) await attempt(app, newAgent(app).set('X-Forwarded-For', freshIp()), user.email, 'guess');
-      const forger = newAgent(app).set('X-Forwarded-For', freshIp()).set('Cookie', tampered);
+      for (let i = 0; i < MAX_FAILURES + 1; i++)
+        await attemptSignIn(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), user.email, 'guess');
+      const forger = newAgent(ctx.app).set('X-Forwarded-For', freshIp()).set('Cookie', tampered);
       const token = await csrfToken(forger);
       const response = await forger
         .post('/api/auth/login')
@@ -88,13 +81,13 @@ describe('session controls', () => {
     });
 
     it('give each known browser its own small budget, after which its cookie is refused too', async () => {
-      const user = await createUser(app);
-      const owner = newAgent(app).set('X-Forwarded-For', freshIp());
-      await attempt(app, owner, user.email, user.password);
+      const user = await createUser(ctx.app);
+      const owner = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
+      await attemptSignIn(owner, user.email, user.password);
       const token = await csrfToken(owner);
       await owner.post('/api/auth/logout').set('X-CSRF-Token', token).expect(204);
-      for (let i = 0; i < 3; i++) expect((await attempt(app, owner, user.email, 'wrong')).status).toBe(401);
-      expect((await attempt(app, owner, user.email, user.password)).status).toBe(429);
+      for (let i = 0; i < 3; i++) expect((await attemptSignIn(owner, user.email, 'wrong')).status).toBe(401);
+      expect((await attemptSignIn(owner, user.email, user.password)).status).toBe(429);
     });
   });
 
@@ -102,10 +95,10 @@ describe('session controls', () => {
     let admin: TestUser;
     let agent: Agent;
     beforeAll(async () => {
-      admin = await createUser(app, { role: 'admin' });
+      admin = await createUser(ctx.app, { role: 'admin' });
     });
     beforeEach(async () => {
-      agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
+      agent = await signIn(ctx.app, admin, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     });
 
     async function patchRole(userId: string, role: string) {
@@ -114,7 +107,7 @@ describe('session controls', () => {
     }
 
     it('lets a sensitive action through right after sign-in, then asks for the password again (AUTH_1009)', async () => {
-      const subject = await createUser(app);
+      const subject = await createUser(ctx.app);
       await patchRole(subject.id, 'admin').then((response) => expect(response.status).toBe(200));
       await sleep(REAUTH_MS + 200);
       const refused = await patchRole(subject.id, 'user');
@@ -127,12 +120,12 @@ describe('session controls', () => {
       expect(wrong.body.error.code).toBe('AUTH_1001');
       await agent.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: admin.password }).expect(204);
       await patchRole(subject.id, 'user').then((response) => expect(response.status).toBe(200));
-      expect(await events(app, { type: 'reauth.succeeded', userId: admin.id })).toHaveLength(1);
+      expect(await events(ctx.app, { type: 'reauth.succeeded', userId: admin.id })).toHaveLength(1);
     });
 
     it('checks at most the budget of a parallel burst of wrong re-authentication passwords', async () => {
-      const user = await createUser(app);
-      const own = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+      const user = await createUser(ctx.app);
+      const own = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
       const token = await csrfToken(own);
       const burst = await Promise.all(
         Array.from({ length: 12 }, () => own.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: 'wrong' })),
@@ -143,7 +136,7 @@ describe('session controls', () => {
     });
 
     it('sends a page back to the dashboard, not to another site, when the Referer is foreign or malformed', async () => {
-      const subject = await createUser(app);
+      const subject = await createUser(ctx.app);
       const page = await agent.get(`/admin/users/${subject.id}`).expect(200);
       await sleep(REAUTH_MS + 200);
       for (const referer of ['https://evil.example/admin/users', 'http://[::1', 'javascript:alert(1)']) {
@@ -158,8 +151,8 @@ describe('session controls', () => {
     });
 
     it('counts wrong re-authentication passwords toward the lockout', async () => {
-      const user = await createUser(app);
-      const own = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+      const user = await createUser(ctx.app);
+      const own = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
       const token = await csrfToken(own);
       for (let i = 0; i < MAX_FAILURES; i++) await own.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: 'wrong' });
       const locked = await own.post('/api/auth/reauth').set('X-CSRF-Token', token).send({ password: user.password });
@@ -186,7 +179,7 @@ describe('session controls', () => {
     });
 
     it('sends a page to /reauth and back to where the action was', async () => {
-      const subject = await createUser(app);
+      const subject = await createUser(ctx.app);
       const page = await agent.get(`/admin/users/${subject.id}`).expect(200);
       await sleep(REAUTH_MS + 200);
       const disable = await agent
@@ -208,56 +201,56 @@ describe('session controls', () => {
   });
 
   it('ends everyone else’s sessions in an emergency, with one event saying how many and who', async () => {
-    const admin = await createUser(app, { role: 'admin' });
+    const admin = await createUser(ctx.app, { role: 'admin' });
     const others = await Promise.all(
-      [1, 2].map(async () => signIn(app, await createUser(app), newAgent(app).set('X-Forwarded-For', freshIp()))),
+      [1, 2].map(async () => signIn(ctx.app, await createUser(ctx.app), newAgent(ctx.app).set('X-Forwarded-For', freshIp()))),
     );
-    const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const agent = await signIn(ctx.app, admin, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const token = await csrfToken(agent);
     const response = await agent.delete('/api/admin/sessions').set('X-CSRF-Token', token).expect(200);
     expect(response.body.ended).toBeGreaterThanOrEqual(2);
     for (const other of others) await other.get('/api/auth/me').expect(401);
     await agent.get('/api/auth/me').expect(200);
-    const [event] = await events(app, { type: 'session.revoked_all', actorId: admin.id });
+    const [event] = await events(ctx.app, { type: 'session.revoked_all', actorId: admin.id });
     expect(event).toMatchObject({ count: response.body.ended, actorId: admin.id });
   });
 
   it('keeps at most SESSION_MAX_PER_USER sessions: the least recently active ends, and the dashboard says so', async () => {
-    const user = await createUser(app);
-    const first = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const second = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const third = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const user = await createUser(ctx.app);
+    const first = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const second = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const third = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     await first.get('/api/auth/me').expect(401);
     await second.get('/api/auth/me').expect(200);
     expect((await third.get('/dashboard').expect(200)).text).toContain('data-notice="session-limit"');
-    expect(await events(app, { type: 'session.revoked', userId: user.id, reason: 'limit' })).toHaveLength(1);
+    expect(await events(ctx.app, { type: 'session.revoked', userId: user.id, reason: 'limit' })).toHaveLength(1);
   });
 
   describe('device changes', () => {
     it('end the session when another browser family or OS uses it (AUTH_1010), but not on a version update', async () => {
-      const user = await createUser(app);
-      const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()).set('User-Agent', FIREFOX));
+      const user = await createUser(ctx.app);
+      const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()).set('User-Agent', FIREFOX));
       await agent.get('/api/auth/me').set('User-Agent', FIREFOX_UPDATED).expect(200);
       const stolen = await agent.get('/api/auth/me').set('User-Agent', CHROME_ON_MAC);
       expect(stolen.status).toBe(401);
       expect(stolen.body.error.code).toBe('AUTH_1010');
       expect(setCookie(stolen.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
       await agent.get('/api/auth/me').set('User-Agent', FIREFOX).expect(401);
-      const [anomaly] = await events(app, { type: 'session.anomaly', userId: user.id });
+      const [anomaly] = await events(ctx.app, { type: 'session.anomaly', userId: user.id });
       expect(anomaly).toMatchObject({ signedInUserAgent: FIREFOX, userAgent: CHROME_ON_MAC });
     });
 
     it('send a page to /login?expired=device with its message', async () => {
-      const user = await createUser(app);
-      const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()).set('User-Agent', FIREFOX));
+      const user = await createUser(ctx.app);
+      const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()).set('User-Agent', FIREFOX));
       const page = await agent.get('/dashboard').set('User-Agent', CHROME_ON_MAC).expect(303);
       expect(page.headers.location).toBe('/login?next=%2Fdashboard&expired=device');
-      expect((await newAgent(app).get(page.headers.location).expect(200)).text).toContain('used from another browser or device');
+      expect((await newAgent(ctx.app).get(page.headers.location).expect(200)).text).toContain('used from another browser or device');
     });
 
     it('show the last sign-in from a new browser on the dashboard', async () => {
-      const user = await createUser(app);
-      const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', '203.0.113.7').set('User-Agent', FIREFOX));
+      const user = await createUser(ctx.app);
+      const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', '203.0.113.7').set('User-Agent', FIREFOX));
       const dashboard = (await agent.get('/dashboard').expect(200)).text;
       expect(dashboard).toMatch(/New sign-in from Firefox on Windows, \d\d:\d\d UTC, 203\.0\.113\.7/);
     });
@@ -265,14 +258,10 @@ describe('session controls', () => {
 });
 
 describe('SESSION_BIND_USER_AGENT=false', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('unbound'), env: { SESSION_BIND_USER_AGENT: 'false' } });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'unbound', env: { SESSION_BIND_USER_AGENT: 'false' } });
 
   it('lets the session be used from another browser', async () => {
-    const agent = await signIn(app, await createUser(app), newAgent(app).set('User-Agent', FIREFOX));
+    const agent = await signIn(ctx.app, await createUser(ctx.app), newAgent(ctx.app).set('User-Agent', FIREFOX));
     await agent.get('/api/auth/me').set('User-Agent', CHROME_ON_MAC).expect(200);
   });
 });

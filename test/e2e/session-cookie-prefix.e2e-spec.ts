@@ -1,4 +1,3 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AddressInfo, connect } from 'node:net';
 import request from 'supertest';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
@@ -6,7 +5,7 @@ import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { sessionCookieName, setCookie } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { eventsOf } from '../helpers/steps';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /** What the trusted proxy says of a TLS connection: the app sets Secure cookies on it. */
@@ -25,29 +24,24 @@ const MODES = [
   { mode: 'without COOKIE_SECURE', env: { COOKIE_SECURE: 'false' }, name: 'session_token', other: '__Host-session_token' },
 ];
 
-// One database for the file; each mode's app drops it when done and the next starts afresh.
-const db = uniqueDatabaseName('session_cookie_prefix');
-
 describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
-  let app: NestExpressApplication;
   let store: HashedMongoStore;
   let pair: Pair;
 
+  const ctx = useTestApp({ db: 'session_cookie_prefix', env: { ...env, TRUST_PROXY: '1' } });
   beforeAll(async () => {
-    app = await createTestApp({ db, env: { ...env, TRUST_PROXY: '1' } });
-    store = app.get<HashedMongoStore>(SESSION_STORE);
+    store = ctx.app.get<HashedMongoStore>(SESSION_STORE);
   });
   // Fresh sessions for each test: what one test does to a session (or fails to) cannot make another pass.
   beforeEach(async () => {
     pair = {
-      victim: await signedIn(await createUser(app)),
-      attacker: await signedIn(await createUser(app)),
+      victim: await signedIn(await createUser(ctx.app)),
+      attacker: await signedIn(await createUser(ctx.app)),
     };
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
-  const server = () => request(app.getHttpServer());
+  const server = () => request(ctx.app.getHttpServer());
 
   /** A CSRF token with its cookie, over HTTPS: Secure cookies are carried by hand, as a browser on https:// would. */
   async function csrf(cookie?: string) {
@@ -99,7 +93,7 @@ describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
   }
 
   it(`is ${name}: HttpOnly, SameSite=Lax, Path=/, no Domain`, async () => {
-    const response = await jsonSignIn(await createUser(app));
+    const response = await jsonSignIn(await createUser(ctx.app));
     expect(response.status).toBe(200);
     const attributes = setCookie(response.headers, name)!
       .split(';')
@@ -130,7 +124,7 @@ describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
 
   /** A request written by hand: supertest (Node's client) would join two Cookie headers into one line itself. */
   async function rawGet(path: string, headerLines: string[]): Promise<string> {
-    const http = app.getHttpServer();
+    const http = ctx.app.getHttpServer();
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = http.address() as AddressInfo;
@@ -177,7 +171,7 @@ describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
   });
 
   it('refuses a sign-in that carries two session cookies (JSON and form) before checking the password', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const both = `${pair.attacker.cookie}; ${pair.victim.cookie}`;
     expectRefusedAndCleared(await jsonSignIn(user, both));
 
@@ -194,8 +188,8 @@ describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
     expect(form.headers.location).toBe('/login');
     expect(setCookie(form.headers, name)).toMatch(CLEARED);
 
-    expect(await eventsOf(app, { userId: user.id })).toEqual([]);
-    expect(await connectionOf(app).collection('sessions').countDocuments({ 'session.userId': user.id })).toBe(0);
+    expect(await eventsOf(ctx.app, { userId: user.id })).toEqual([]);
+    expect(await connectionOf(ctx.app).collection('sessions').countDocuments({ 'session.userId': user.id })).toBe(0);
   });
 
   it('sends a page with two session cookies to the sign-in form once, and shows the form itself', async () => {
@@ -220,6 +214,6 @@ describe.each(MODES)('the session cookie $mode', ({ env, name, other }) => {
   it('names the cookie in the OpenAPI security scheme', async () => {
     const document = (await server().get('/api/docs-json').expect(200)).body;
     expect(document.components.securitySchemes.cookie).toMatchObject({ in: 'cookie', name });
-    expect(sessionCookieName(app)).toBe(name);
+    expect(sessionCookieName(ctx.app)).toBe(name);
   });
 });

@@ -1,6 +1,5 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { csrfToken, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 // 3 s of inactivity, 7.2 s absolute: short windows through configuration, as an operator would set them.
@@ -8,20 +7,18 @@ const IDLE_MS = 3_000;
 const STEP_MS = 1_000;
 
 describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
-  let app: NestExpressApplication;
   let user: TestUser;
 
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('expiry'),
-      env: { SESSION_INACTIVITY_MINUTES: '0.05', SESSION_EXPIRE_MINUTES: '0.12' },
-    });
-    user = await createUser(app);
+  const ctx = useTestApp({
+    db: 'expiry',
+    env: { SESSION_INACTIVITY_MINUTES: '0.05', SESSION_EXPIRE_MINUTES: '0.12' },
   });
-  afterAll(() => destroyTestApp(app));
+  beforeAll(async () => {
+    user = await createUser(ctx.app);
+  });
 
   it('ends an idle session with AUTH_1002 reason inactivity, clears the cookie, and never revives it', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const cookie = sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token');
     await sleep(IDLE_MS + 500);
 
@@ -30,13 +27,13 @@ describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
     expect(setCookie(expired.headers, 'session_token')).toMatch(/Expires=Thu, 01 Jan 1970/);
 
     await agent.get('/api/auth/me').expect(401); // the agent dropped the cookie: AUTH_1004
-    const replay = await newAgent(app).get('/api/auth/me').set('Cookie', cookie).expect(401);
+    const replay = await newAgent(ctx.app).get('/api/auth/me').set('Cookie', cookie).expect(401);
     expect(replay.body.error.code).toBe('AUTH_1003');
-    expect(await connectionOf(app).collection('sessions').countDocuments({ 'session.userId': user.id })).toBe(0);
+    expect(await connectionOf(ctx.app).collection('sessions').countDocuments({ 'session.userId': user.id })).toBe(0);
   });
 
   it('rolls the idle deadline forward while the user is active', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     for (let elapsed = 0; elapsed < IDLE_MS * 1.7; elapsed += STEP_MS) {
       await sleep(STEP_MS);
       await agent.get('/api/auth/me').expect(200);
@@ -46,7 +43,7 @@ describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
   });
 
   it('does not count 4xx responses or the status endpoint as activity', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const token = await csrfToken(agent);
     await sleep(100); // the token request counted as activity; let its write land before the baseline
     const { body: initial } = await agent.get('/api/auth/session').expect(200);
@@ -63,7 +60,7 @@ describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
   });
 
   it('ends the session at the absolute lifetime despite constant activity', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const started = Date.now();
     let response = await agent.get('/api/auth/me');
     while (response.status === 200 && Date.now() - started < 10_000) {
@@ -75,7 +72,7 @@ describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
   });
 
   it('sends an expired page visit once to the login page with the inactivity message', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     await sleep(IDLE_MS + 500);
     const redirect = await agent.get('/dashboard').expect(303);
     expect(redirect.headers.location).toBe('/login?next=%2Fdashboard&expired=inactivity');
@@ -84,7 +81,7 @@ describe('session expiry (inactivity 3 s, absolute 7.2 s)', () => {
   });
 
   it('lets "stay signed in" extend the session without other activity', async () => {
-    const agent = await signIn(app, user);
+    const agent = await signIn(ctx.app, user);
     const token = await csrfToken(agent);
     for (let elapsed = 0; elapsed < IDLE_MS * 1.5; elapsed += STEP_MS) {
       await sleep(STEP_MS);

@@ -8,7 +8,7 @@ import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 let nextIp = 1;
@@ -21,19 +21,15 @@ async function cookieOf(agent: Agent) {
   return sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token');
 }
 describe('the expiry pass and the owner’s request between its mark and its read-back', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('review_a'),
-      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: '3600' },
-    });
+  const ctx = useTestApp({
+    db: 'review_a',
+    env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: '3600' },
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
   it('records the end once when the owner is told AUTH_1002 while the pass is between its mark and its read-back', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const id = publicIdOf(await cookieOf(agent));
     await sleep(3_300);
     // Hold the pass's read-back (find by _id and session.endedBy), i.e. after its updateMany marked the session.
@@ -51,15 +47,15 @@ describe('the expiry pass and the owner’s request between its mark and its rea
       }
       return (originalFind as (...a: unknown[]) => unknown).apply(this, args) as never;
     });
-    const pass = app.get(SessionExpiryPass).run();
+    const pass = ctx.app.get(SessionExpiryPass).run();
     await arrived;
     const told = await agent.get('/api/auth/me');
     expect(told.status).toBe(401);
     expect(told.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
     release();
     const endedByPass = await pass;
-    const endings = await eventsOf(app, { sessionId: id, type: { $in: ['session.expired', 'logout', 'session.revoked'] } });
-    const doc = await connectionOf(app)
+    const endings = await eventsOf(ctx.app, { sessionId: id, type: { $in: ['session.expired', 'logout', 'session.revoked'] } });
+    const doc = await connectionOf(ctx.app)
       .collection('sessions')
       .findOne({ _id: id as never });
     // The marked document stays (the TTL index or the sweep removes it a day later), so the pass finds its mark.
@@ -72,26 +68,22 @@ describe('the expiry pass and the owner’s request between its mark and its rea
 });
 
 describe('SESSION_MAX_PER_USER with a re-authentication racing a sign-in', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('review_b'), env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
-  });
+  const ctx = useTestApp({ db: 'review_b', env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
   it('keeps the limit when a sign-in runs while a rotation’s old id is gone and its new one not yet inserted', async () => {
-    const user = await createUser(app);
-    const a = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const user = await createUser(ctx.app);
+    const a = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     await sleep(20);
-    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    const held = holdNextCall(app.get<HashedMongoStore>(SESSION_STORE), 'insert');
+    await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const held = holdNextCall(ctx.app.get<HashedMongoStore>(SESSION_STORE), 'insert');
     const reauth = send(a, 'post', '/api/auth/reauth', { password: user.password });
     await held.arrived; // A's old session deleted, its new one not yet inserted
-    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     held.release();
     expect((await reauth).status).toBe(204);
     const now = new Date(Date.now() + 24 * 60 * 60_000);
-    const live = await connectionOf(app)
+    const live = await connectionOf(ctx.app)
       .collection('sessions')
       .countDocuments({ 'session.userId': user.id, 'session.endedReason': { $exists: false }, expires: { $gt: now } });
     expect(live).toBeLessThanOrEqual(2);
@@ -215,20 +207,15 @@ describe('a password change failing after the hash is saved, with a sign-in that
 
 describe('an expiry pass that fails between marking sessions and recording them', () => {
   const PASS_INTERVAL_MS = 2_000;
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    // The timer's passes are rare (the interval starts at boot): the test runs its own.
-    app = await createTestApp({
-      db: uniqueDatabaseName('review_pass_failure'),
-      env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: String(PASS_INTERVAL_MS / 1000) },
-    });
+  const ctx = useTestApp({
+    db: 'review_pass_failure',
+    env: { TRUST_PROXY: '1', SESSION_INACTIVITY_MINUTES: String(3_000 / 60_000), SESSION_SWEEP_SECONDS: String(PASS_INTERVAL_MS / 1000) },
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
   it('records, in a later pass, the end a pass marked and then failed to record', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const id = publicIdOf(await cookieOf(agent));
     await sleep(3_300);
     const originalFind = Collection.prototype.find;
@@ -242,20 +229,20 @@ describe('an expiry pass that fails between marking sessions and recording them'
       return (originalFind as (...a: unknown[]) => unknown).apply(this, args) as never;
     });
     // This pass, or the timer's if it came first, meets the failure.
-    await app
+    await ctx.app
       .get(SessionExpiryPass)
       .run()
       .catch(() => undefined);
     expect(failed).toBe(true);
     jest.restoreAllMocks();
-    const recorded = () => eventsOf(app, { sessionId: id, type: 'session.expired' });
+    const recorded = () => eventsOf(ctx.app, { sessionId: id, type: 'session.expired' });
     // A mark older than one pass interval is a failed pass's: a later pass takes it over and records it, once.
     const giveUpAt = Date.now() + PASS_INTERVAL_MS + 10_000;
     while ((await recorded()).length === 0 && Date.now() < giveUpAt) {
       await sleep(200);
-      await app.get(SessionExpiryPass).run();
+      await ctx.app.get(SessionExpiryPass).run();
     }
-    await app.get(SessionExpiryPass).run();
-    expect(await eventsOf(app, { sessionId: id, type: 'session.expired' })).toHaveLength(1);
+    await ctx.app.get(SessionExpiryPass).run();
+    expect(await eventsOf(ctx.app, { sessionId: id, type: 'session.expired' })).toHaveLength(1);
   });
 });

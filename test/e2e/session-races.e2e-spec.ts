@@ -5,7 +5,7 @@ import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.servic
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
@@ -179,64 +179,60 @@ describe('one owner of a session’s life, under races', () => {
 
 describe('endings under expiry, and the session limit', () => {
   const INACTIVITY_MS = 3_000;
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('session_races_expiry'),
-      env: {
-        TRUST_PROXY: '1',
-        SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000),
-        SESSION_MAX_PER_USER: '2',
-        // Attempts count before their password is checked: 6 at once against a limit of 5 may meet a full counter.
-        LOGIN_MAX_FAILURES: '10',
-      },
-    });
+  const ctx = useTestApp({
+    db: 'session_races_expiry',
+    env: {
+      TRUST_PROXY: '1',
+      SESSION_INACTIVITY_MINUTES: String(INACTIVITY_MS / 60_000),
+      SESSION_MAX_PER_USER: '2',
+      // Attempts count before their password is checked: 6 at once against a limit of 5 may meet a full counter.
+      LOGIN_MAX_FAILURES: '10',
+    },
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => destroyTestApp(app));
 
   it('keeps a session ended when its activity write lands after the expiry pass ended it', async () => {
-    const user = await createUser(app);
-    const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const id = publicIdOf(sentCookie(await agent.get('/api/auth/session').expect(200), 'session_token'));
     // A request a second before the idle deadline: its activity write is held until the pass has ended the
     // session. Were the write to land, it would move the deadline two seconds past now.
     await sleep(INACTIVITY_MS - 1_000);
-    const held = holdNextCall(app.get(SessionsRepository), 'recordActivity');
+    const held = holdNextCall(ctx.app.get(SessionsRepository), 'recordActivity');
     await agent.get('/api/auth/me').expect(200);
     await held.arrived;
     await sleep(1_300);
-    expect(await app.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(1);
+    expect(await ctx.app.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(1);
     held.release();
     await sleep(50);
     const after = await agent.get('/api/auth/me');
     expect(after.status).toBe(401);
     expect(after.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'inactivity' } });
     await post(agent, '/api/auth/logout').then((response) => expect(response.status).toBe(204));
-    const endings = await endingEventsOf(app, id);
+    const endings = await endingEventsOf(ctx.app, id);
     expect(endings.map((event) => event.type)).toEqual(['session.expired']);
   });
 
   it('counts only live sessions in an emergency sign-out: an expired one is neither ended again nor recorded', async () => {
-    const [admin, user] = [await createUser(app, { role: 'admin' }), await createUser(app)];
-    await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const [admin, user] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app)];
+    await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     await sleep(INACTIVITY_MS + 200);
-    await app.get(SessionExpiryPass).run();
-    const agent = await signIn(app, admin, newAgent(app).set('X-Forwarded-For', freshIp()));
+    await ctx.app.get(SessionExpiryPass).run();
+    const agent = await signIn(ctx.app, admin, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const response = await send(agent, 'delete', '/api/admin/sessions');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ended: 0 });
-    expect(await eventsOf(app, { userId: user.id, type: 'session.revoked' })).toEqual([]);
+    expect(await eventsOf(ctx.app, { userId: user.id, type: 'session.revoked' })).toEqual([]);
   });
 
   it(`keeps SESSION_MAX_PER_USER under parallel sign-ins; the others end as 'limit', once each`, async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const responses = await Promise.all(
-      Array.from({ length: 6 }, () => signInResponse(app, user, newAgent(app).set('X-Forwarded-For', freshIp()))),
+      Array.from({ length: 6 }, () => signInResponse(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()))),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
-    expect(await liveSessionsOf(app, user.id)).toHaveLength(2);
-    const limited = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'limit' });
+    expect(await liveSessionsOf(ctx.app, user.id)).toHaveLength(2);
+    const limited = await eventsOf(ctx.app, { userId: user.id, type: 'session.revoked', reason: 'limit' });
     expect(limited).toHaveLength(4);
     expect(new Set(limited.map((event) => event.sessionId)).size).toBe(4);
   });

@@ -1,4 +1,3 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
@@ -7,21 +6,17 @@ import type { Cookie, SessionData } from 'express-session';
 import { promisify } from 'node:util';
 import { sessionStorageId } from '../../src/sessions/session-id';
 import { sentCookie, signIn, tokenOf } from '../helpers/agents';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 describe('session storage', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('storage') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'storage' });
 
   it('uses a TTL index where the server has them and the sweep where it does not (FerretDB)', async () => {
-    const db = connectionOf(app).db!;
+    const db = connectionOf(ctx.app).db!;
     const buildInfo = await db.admin().command({ buildInfo: 1 });
     const isFerretDb = typeof buildInfo.ferretdbVersion === 'string';
-    expect(app.get(SessionsRepository).expiresNatively).toBe(!isFerretDb);
+    expect(ctx.app.get(SessionsRepository).expiresNatively).toBe(!isFerretDb);
     const indexes = await db.collection('sessions').indexes();
     const onExpires = indexes.find((index) => index.key.expires === 1);
     expect(onExpires).toBeDefined();
@@ -30,10 +25,10 @@ describe('session storage', () => {
   });
 
   it('finds a session by its _id through the _id index, on either engine', async () => {
-    const db = connectionOf(app).db!;
+    const db = connectionOf(ctx.app).db!;
     const explained = await db.command({ explain: { find: 'sessions', filter: { _id: 'a'.repeat(64) } } });
     const plan = JSON.stringify(explained.queryPlanner);
-    if (app.get(SessionsRepository).expiresNatively) {
+    if (ctx.app.get(SessionsRepository).expiresNatively) {
       // MongoDB: an _id lookup is IDHACK (or EXPRESS_IXSCAN from 8.0), never a collection scan.
       expect(plan).toMatch(/IDHACK|EXPRESS_IXSCAN|IXSCAN/);
       expect(plan).not.toMatch(/COLLSCAN/);
@@ -45,12 +40,12 @@ describe('session storage', () => {
   });
 
   it('sweeps documents past their TTL date where there is no TTL index, and keeps live ones', async () => {
-    const user = await createUser(app);
-    await signIn(app, user);
-    const sessions = connectionOf(app).collection<{ _id: string; expires: Date }>('sessions');
+    const user = await createUser(ctx.app);
+    await signIn(ctx.app, user);
+    const sessions = connectionOf(ctx.app).collection<{ _id: string; expires: Date }>('sessions');
     await sessions.insertOne({ _id: 'stale-session', expires: new Date(Date.now() - 1_000) });
-    const deleted = await app.get(ExpirySweeper).sweep();
-    if (app.get(SessionsRepository).expiresNatively) {
+    const deleted = await ctx.app.get(ExpirySweeper).sweep();
+    if (ctx.app.get(SessionsRepository).expiresNatively) {
       // MongoDB: the TTL index removes it (within a minute); the app sweeps nothing itself.
       expect(deleted).toBe(0);
     } else {
@@ -62,28 +57,26 @@ describe('session storage', () => {
 });
 
 describe('nothing writes a deleted session back', () => {
-  let app: NestExpressApplication;
   let store: HashedMongoStore;
+  const ctx = useTestApp({ db: 'no_resurrection' });
   beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('no_resurrection') });
-    store = app.get<HashedMongoStore>(SESSION_STORE);
+    store = ctx.app.get<HashedMongoStore>(SESSION_STORE);
   });
-  afterAll(() => destroyTestApp(app));
 
   /** A signed-in session's token and its stored data, then the document deleted (sign-out elsewhere). */
   async function deletedSession(): Promise<{ token: string; data: SessionData & { cookie: Cookie } }> {
-    const agent = await signIn(app, await createUser(app));
+    const agent = await signIn(ctx.app, await createUser(ctx.app));
     const token = tokenOf(sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token'));
     const data = await promisify(store.get.bind(store))(token);
     expect(data).toBeTruthy();
-    await connectionOf(app)
+    await connectionOf(ctx.app)
       .collection('sessions')
       .deleteOne({ _id: sessionStorageId(token) } as never);
     return { token, data: data as SessionData & { cookie: Cookie } };
   }
 
   const stored = (token: string) =>
-    connectionOf(app)
+    connectionOf(ctx.app)
       .collection('sessions')
       .findOne({ _id: sessionStorageId(token) } as never);
 
@@ -99,20 +92,16 @@ describe('nothing writes a deleted session back', () => {
 
   it('an activity write from a request still in flight does not re-create it', async () => {
     const { token, data } = await deletedSession();
-    await app.get(SessionsRepository).recordActivity(sessionStorageId(token), data.createdAt, new Date());
+    await ctx.app.get(SessionsRepository).recordActivity(sessionStorageId(token), data.createdAt, new Date());
     expect(await stored(token)).toBeNull();
   });
 });
 
 describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({ db: uniqueDatabaseName('indexes') });
-  });
-  afterAll(() => destroyTestApp(app));
+  const ctx = useTestApp({ db: 'indexes' });
 
   async function keysOf(collection: string): Promise<string[]> {
-    const indexes = await connectionOf(app).db!.collection(collection).indexes();
+    const indexes = await connectionOf(ctx.app).db!.collection(collection).indexes();
     return indexes.map((index) => JSON.stringify(index.key));
   }
 

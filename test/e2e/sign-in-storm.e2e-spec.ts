@@ -1,9 +1,8 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { burstOfSignIns, newAgent, sleep } from '../helpers/agents';
 import { watchCommands } from '../helpers/commands';
 import { formCsrfToken } from '../helpers/forms';
 import { metricValue } from '../helpers/metrics';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 /**
@@ -16,29 +15,25 @@ let nextIp = 1;
 const freshIp = () => `203.0.113.${nextIp++}`;
 
 describe('a storm of sign-ins', () => {
-  let app: NestExpressApplication;
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('sign_in_storm'),
-      realPasswordHashing: true,
-      env: { TRUST_PROXY: '1', PASSWORD_HASH_CONCURRENCY: '1', SIGN_IN_QUEUE_MAX: '2' },
-    });
+  const ctx = useTestApp({
+    db: 'sign_in_storm',
+    realPasswordHashing: true,
+    env: { TRUST_PROXY: '1', PASSWORD_HASH_CONCURRENCY: '1', SIGN_IN_QUEUE_MAX: '2' },
   });
-  afterAll(() => destroyTestApp(app));
 
   /** One after another: creating an account hashes its password through the same queue. */
   async function users(): Promise<TestUser[]> {
     const list: TestUser[] = [];
-    for (let i = 0; i < BURST; i++) list.push(await createUser(app));
+    for (let i = 0; i < BURST; i++) list.push(await createUser(ctx.app));
     return list;
   }
   const attempts = (list: TestUser[]) => list.map((user) => ({ email: user.email, password: user.password, ip: freshIp() }));
 
   it('sheds a burst beyond the queue at once: 503 SYS_9003 with Retry-After, no database work, nothing counted, nothing lost', async () => {
     const list = await users();
-    const shedBefore = await metricValue(app, 'sign_ins_shed_total');
-    const commands = watchCommands(app);
-    const responses = await burstOfSignIns(app, attempts(list));
+    const shedBefore = await metricValue(ctx.app, 'sign_ins_shed_total');
+    const commands = watchCommands(ctx.app);
+    const responses = await burstOfSignIns(ctx.app, attempts(list));
     commands.stop();
 
     const signedIn = responses.filter((response) => response.status === 200);
@@ -56,18 +51,18 @@ describe('a storm of sign-ins', () => {
     expect(seen.filter((command) => command === 'insert sessions')).toHaveLength(signedIn.length);
     expect(seen.filter((command) => command === 'update login_failures')).toHaveLength(2 * signedIn.length);
     expect(seen.filter((command) => command === 'find users')).toHaveLength(2 * signedIn.length);
-    expect(await metricValue(app, 'sign_ins_shed_total')).toBe(shedBefore + shed.length);
-    expect(await metricValue(app, 'sign_in_queue_depth')).toBe(0);
+    expect(await metricValue(ctx.app, 'sign_ins_shed_total')).toBe(shedBefore + shed.length);
+    expect(await metricValue(ctx.app, 'sign_in_queue_depth')).toBe(0);
 
     // Nothing was counted against the refused accounts, and each gets in when it tries again.
     const refused = list.filter((_, i) => responses[i].status === 503);
-    const counters = await connectionOf(app)
+    const counters = await connectionOf(ctx.app)
       .collection('login_failures')
       .countDocuments({ points: { $gt: 0 } });
     expect(counters).toBe(0);
     await sleep(Math.max(...shed.map((response) => Number(response.headers['retry-after']))) * 1000);
     for (const user of refused) {
-      const [retried] = await burstOfSignIns(app, attempts([user]));
+      const [retried] = await burstOfSignIns(ctx.app, attempts([user]));
       expect(retried.status).toBe(200);
     }
   });
@@ -76,7 +71,7 @@ describe('a storm of sign-ins', () => {
     const list = await users();
     const forms = await Promise.all(
       list.map(async (user) => {
-        const agent = newAgent(app).set('X-Forwarded-For', freshIp());
+        const agent = newAgent(ctx.app).set('X-Forwarded-For', freshIp());
         const page = await agent.get('/login').expect(200);
         return { agent, user, csrf: formCsrfToken(page.text) };
       }),
@@ -97,6 +92,6 @@ describe('a storm of sign-ins', () => {
   });
 
   it('counts the hashes in password_hash_duration_seconds', async () => {
-    expect(await metricValue(app, 'password_hash_duration_seconds_count')).toBeGreaterThan(0);
+    expect(await metricValue(ctx.app, 'password_hash_duration_seconds_count')).toBeGreaterThan(0);
   });
 });

@@ -3,7 +3,7 @@ import { AnyBulkWriteOperation, Collection, MongoNetworkError } from 'mongodb';
 import { RequestContext } from '../../src/common/context/request-context';
 import { createHash } from 'node:crypto';
 import { burstOfSignIns, SignInAttempt, sleep } from '../helpers/agents';
-import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 /**
@@ -32,24 +32,22 @@ interface CounterDocument {
 const signInOnce = async (app: NestExpressApplication, attempt: SignInAttempt) => (await burstOfSignIns(app, [attempt]))[0];
 
 describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account, ${PER_IP} per IP)`, () => {
-  let app: NestExpressApplication;
-
-  const counters = () => connectionOf(app).collection<CounterDocument>('login_failures');
+  const counters = () => connectionOf(ctx.app).collection<CounterDocument>('login_failures');
   const counter = (key: string) => counters().findOne({ _id: key });
   const pointsOf = async (key: string) => (await counter(key))?.points;
-  const lockedEvents = () => connectionOf(app).collection('session_events').countDocuments({ type: 'login.locked' });
+  const lockedEvents = () => connectionOf(ctx.app).collection('session_events').countDocuments({ type: 'login.locked' });
 
   /** Spends an IP's whole budget on wrong passwords for unknown emails. */
   async function exhaustIp(ip: string) {
-    for (let i = 0; i < PER_IP; i++) expect((await signInOnce(app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
+    for (let i = 0; i < PER_IP; i++) expect((await signInOnce(ctx.app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
     expect(await pointsOf(ipKey(ip))).toBe(PER_IP);
   }
 
   /** An account at its limit, locked by failures from addresses used for nothing else. */
   async function lockedAccount() {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     for (let i = 0; i < PER_ACCOUNT; i++) {
-      expect((await signInOnce(app, { email: user.email, password: 'wrong', ip: freshIp() })).status).toBe(401);
+      expect((await signInOnce(ctx.app, { email: user.email, password: 'wrong', ip: freshIp() })).status).toBe(401);
     }
     expect(await pointsOf(accountKey(user.email))).toBe(PER_ACCOUNT);
     return user;
@@ -58,37 +56,34 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
   /** An address whose counter holds one failure (against an unknown email). */
   async function ipWithOneFailure() {
     const ip = freshIp();
-    expect((await signInOnce(app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
+    expect((await signInOnce(ctx.app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
     expect(await pointsOf(ipKey(ip))).toBe(1);
     return ip;
   }
 
-  beforeAll(async () => {
-    app = await createTestApp({
-      db: uniqueDatabaseName('throttle_races'),
-      env: {
-        LOGIN_MAX_FAILURES: String(PER_ACCOUNT),
-        LOGIN_MAX_FAILURES_PER_IP: String(PER_IP),
-        // Long enough that nothing lapses during a test unless the test says so.
-        LOGIN_LOCK_MINUTES: '2',
-        TRUST_PROXY: '1',
-      },
-    });
+  const ctx = useTestApp({
+    db: 'throttle_races',
+    env: {
+      LOGIN_MAX_FAILURES: String(PER_ACCOUNT),
+      LOGIN_MAX_FAILURES_PER_IP: String(PER_IP),
+      // Long enough that nothing lapses during a test unless the test says so.
+      LOGIN_LOCK_MINUTES: '2',
+      TRUST_PROXY: '1',
+    },
   });
-  afterAll(() => destroyTestApp(app));
   afterEach(() => jest.restoreAllMocks());
 
   it('an IP past its limit adds nothing to any account counter, and the owner still signs in from elsewhere', async () => {
     const ip = freshIp();
     await exhaustIp(ip);
-    const victim = await createUser(app);
+    const victim = await createUser(ctx.app);
     const others = [ghost(), ghost(), ghost(), ghost()];
     // More than the account's budget against the victim, plus a few other accounts, all at once.
     const attempts = [
       ...Array.from({ length: PER_ACCOUNT + 4 }, (_, i) => ({ email: victim.email, password: `wrong ${i}`, ip })),
       ...others.map((email) => ({ email, password: 'wrong', ip })),
     ];
-    const responses = await burstOfSignIns(app, attempts);
+    const responses = await burstOfSignIns(ctx.app, attempts);
     expect(responses.map((response) => `${response.status} ${response.body.error?.code}`)).toEqual(
       Array(attempts.length).fill('429 AUTH_1006'),
     );
@@ -96,7 +91,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     expect(await counter(accountKey(victim.email))).toBeNull();
     for (const email of others) expect(await counter(accountKey(email))).toBeNull();
     expect(await pointsOf(ipKey(ip))).toBe(PER_IP);
-    expect((await signInOnce(app, { email: victim.email, password: victim.password, ip: freshIp() })).status).toBe(200);
+    expect((await signInOnce(ctx.app, { email: victim.email, password: victim.password, ip: freshIp() })).status).toBe(200);
   });
 
   /**
@@ -142,10 +137,10 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     // Several rounds: a race that loses one sign-in in ten bursts must still show (on MongoDB parallel
     // first upserts of one counter collide; FerretDB's write lock serialises them).
     for (let round = 0; round < 3; round++) {
-      const user = await createUser(app);
+      const user = await createUser(ctx.app);
       const lockedBefore = await lockedEvents();
       const responses = await burstOfSignIns(
-        app,
+        ctx.app,
         Array.from({ length: PARALLEL }, () => ({ email: user.email, password: user.password, ip: freshIp() })),
       );
       expect(responses.map((response) => `${response.status} ${response.body.error?.code ?? ''}`)).toEqual(Array(PARALLEL).fill('200 '));
@@ -156,13 +151,13 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
   });
 
   it(`lets ${PARALLEL} parallel correct sign-ins through when each one's account count meets contention for 3 rounds`, async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     const contention = contendedFor(3);
     injectContention('account', contention.refuse);
     const lockedBefore = await lockedEvents();
     const ips = Array.from({ length: PARALLEL }, () => freshIp());
     const responses = await burstOfSignIns(
-      app,
+      ctx.app,
       ips.map((ip) => ({ email: user.email, password: user.password, ip })),
     );
     jest.restoreAllMocks();
@@ -175,13 +170,13 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
   });
 
   it('lets parallel correct sign-ins from one address through when its IP count meets contention for 3 rounds', async () => {
-    const users = await Promise.all(Array.from({ length: PER_IP - 1 }, () => createUser(app)));
+    const users = await Promise.all(Array.from({ length: PER_IP - 1 }, () => createUser(ctx.app)));
     const ip = await ipWithOneFailure();
     const contention = contendedFor(3);
     injectContention('ip', contention.refuse);
     const lockedBefore = await lockedEvents();
     const responses = await burstOfSignIns(
-      app,
+      ctx.app,
       users.map((user) => ({ email: user.email, password: user.password, ip })),
     );
     jest.restoreAllMocks();
@@ -196,20 +191,20 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
     const victim = await lockedAccount();
     const ip = await ipWithOneFailure();
     const attempts = Array.from({ length: 6 }, (_, i) => ({ email: victim.email, password: i % 2 ? victim.password : 'wrong', ip }));
-    const responses = await burstOfSignIns(app, attempts);
+    const responses = await burstOfSignIns(ctx.app, attempts);
     expect(responses.map((response) => `${response.status} ${response.body.error?.code}`)).toEqual(Array(6).fill('429 AUTH_1006'));
     for (const response of responses) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
     expect(await pointsOf(ipKey(ip))).toBe(1);
     expect(await pointsOf(accountKey(victim.email))).toBe(PER_ACCOUNT);
     // The IP still has the rest of its budget: PER_IP - 1 more failures are checked, then it is locked.
-    for (let i = 1; i < PER_IP; i++) expect((await signInOnce(app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
-    expect((await signInOnce(app, { email: ghost(), password: 'wrong', ip })).status).toBe(429);
+    for (let i = 1; i < PER_IP; i++) expect((await signInOnce(ctx.app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
+    expect((await signInOnce(ctx.app, { email: ghost(), password: 'wrong', ip })).status).toBe(429);
   });
 
   it('re-reads a refused counter from the primary (a secondary may lag)', async () => {
     const victim = await lockedAccount();
     const find = jest.spyOn(Collection.prototype, 'find');
-    expect((await signInOnce(app, { email: victim.email, password: 'wrong', ip: freshIp() })).status).toBe(429);
+    expect((await signInOnce(ctx.app, { email: victim.email, password: 'wrong', ip: freshIp() })).status).toBe(429);
     const rereads = find.mock.contexts
       .map((collection, index) => ({ collection: (collection as Collection).collectionName, options: find.mock.calls[index][1] }))
       .filter(({ collection }) => collection === 'login_failures');
@@ -228,7 +223,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
      * the lapsed counter is removed. `meanwhile` runs in that gap.
      */
     async function withGapAfterIpCounted(meanwhile: (key: string) => Promise<void>) {
-      const user = await createUser(app);
+      const user = await createUser(ctx.app);
       const key = accountKey(user.email);
       await counters().insertOne({ _id: key, points: PER_ACCOUNT, expire: new Date(Date.now() - 1) });
       const deleteOne = Collection.prototype.deleteOne;
@@ -254,10 +249,10 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
       const { user, key, gaps } = await withGapAfterIpCounted(async (accountCounter) => {
         // Meanwhile: the account is locked by attempts elsewhere, and this IP fails once more on another account.
         await counters().updateOne({ _id: accountCounter }, { $set: { points: PER_ACCOUNT, expire: new Date(Date.now() + 60_000) } });
-        expect((await signInOnce(app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
+        expect((await signInOnce(ctx.app, { email: ghost(), password: 'wrong', ip })).status).toBe(401);
       });
       const lockedBefore = await lockedEvents();
-      const response = await signInOnce(app, { email: user.email, password: user.password, ip });
+      const response = await signInOnce(ctx.app, { email: user.email, password: user.password, ip });
       expect(gaps()).toBe(1);
       expect(response.status).toBe(429);
       expect(response.body.error.code).toBe('AUTH_1006');
@@ -273,7 +268,7 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
         throw new MongoNetworkError('injected: connection to MongoDB lost');
       });
       const lockedBefore = await lockedEvents();
-      const response = await signInOnce(app, { email: user.email, password: user.password, ip });
+      const response = await signInOnce(ctx.app, { email: user.email, password: user.password, ip });
       expect(gaps()).toBe(1);
       expect(response.status).toBe(503);
       expect(response.body.error.code).toBe('SYS_9002');
@@ -287,15 +282,15 @@ describe(`sign-in throttle under races and failures (${PER_ACCOUNT} per account,
   });
 
   it('contention that never settles is an outage (503 SYS_9002), not a lock: no Retry-After, no locked event, no counter charged', async () => {
-    const user = await createUser(app);
+    const user = await createUser(ctx.app);
     // The account's counter exists (one failure from elsewhere), so no try can be the one that creates it.
-    expect((await signInOnce(app, { email: user.email, password: 'wrong', ip: freshIp() })).status).toBe(401);
+    expect((await signInOnce(ctx.app, { email: user.email, password: 'wrong', ip: freshIp() })).status).toBe(401);
     const ip = await ipWithOneFailure();
     // Every try meets contention; the account's counter never reaches its limit.
     let tries = 0;
     injectContention('account', () => ++tries > 0);
     const lockedBefore = await lockedEvents();
-    const response = await signInOnce(app, { email: user.email, password: user.password, ip });
+    const response = await signInOnce(ctx.app, { email: user.email, password: user.password, ip });
     jest.restoreAllMocks();
     expect(`${response.status} ${response.body.error?.code}`).toBe('503 SYS_9002');
     expect(response.headers['retry-after']).toBeUndefined();

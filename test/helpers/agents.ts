@@ -29,6 +29,17 @@ export async function signIn(app: NestExpressApplication, user: Pick<TestUser, '
   return agent;
 }
 
+/** A new agent whose requests say they come from `ip` (`X-Forwarded-For`, believed with TRUST_PROXY). */
+export function agentFrom(app: NestExpressApplication, ip: string): Agent {
+  return newAgent(app).set('X-Forwarded-For', ip);
+}
+
+/** One sign-in through the JSON API (a fresh CSRF token, then the POST), whatever it answers; signIn expects a 200. */
+export async function attemptSignIn(agent: Agent, email: string, password: string) {
+  const token = await csrfToken(agent);
+  return agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email, password });
+}
+
 /** One sign-in attempt of a burst, from its own client address (`X-Forwarded-For`, with TRUST_PROXY). */
 export interface SignInAttempt {
   email: string;

@@ -70,3 +70,48 @@ export async function destroyTestApp(app: NestExpressApplication | undefined): P
   await connectionOf(app).dropDatabase();
   await app.close();
 }
+
+/** What `useTestApp` builds: the app once the describe block's beforeAll has run, and its database's name. */
+export interface TestAppHandle {
+  /** The app. Read it inside hooks and tests: it does not exist while the describe block is being defined. */
+  readonly app: NestExpressApplication;
+  /** The database's name: the prefix given and a random suffix. */
+  readonly db: string;
+}
+
+export type UseTestAppOptions = Omit<TestAppOptions, 'db'> & {
+  /** Prefix of the database's name, one per describe block; a random suffix keeps files and reruns apart. */
+  db: string;
+};
+
+/**
+ * The real app for the current describe block: built in a beforeAll (after the
+ * hooks registered before this call, before those registered after it), its
+ * database dropped and the app closed in an afterAll. Options given as a
+ * function are read when the app is built, for values earlier hooks set.
+ *
+ *     const ctx = useTestApp({ db: 'concurrency', env: { TRUST_PROXY: '1' } });
+ *     it('…', () => request(ctx.app.getHttpServer()).get('/health/live').expect(200));
+ */
+export function useTestApp(options: UseTestAppOptions | (() => UseTestAppOptions)): TestAppHandle {
+  let app: NestExpressApplication | undefined;
+  let db: string | undefined;
+  beforeAll(async () => {
+    const { db: prefix, ...rest } = typeof options === 'function' ? options() : options;
+    db = uniqueDatabaseName(prefix);
+    app = await createTestApp({ ...rest, db });
+  });
+  afterAll(() => destroyTestApp(app));
+  const built = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestApp: the app is built in beforeAll; read it inside hooks and tests');
+    return value;
+  };
+  return {
+    get app() {
+      return built(app);
+    },
+    get db() {
+      return built(db);
+    },
+  };
+}

@@ -30,7 +30,7 @@ import { RACE_ENV, Violation, World } from './world';
 /** The CI run: a fixed seed and as many runs as fit in about a minute on 2 cores. */
 const DEFAULT_SEED = 20_240_611;
 const DEFAULT_RUNS = 20;
-/** A quiet run takes 1–5 s (sleeps included); 60 s means something hangs. */
+/** Many times what a quiet run takes, sleeps included: past it, something hangs. */
 const RUN_TIMEOUT_MS = 60_000;
 /** Once a run failed, shrinking goes on for at most this long (then the smallest failure so far is reported). */
 const SHRINK_BUDGET_MS = Number(process.env.RACES_SHRINK_SECONDS ?? 60) * 1_000;

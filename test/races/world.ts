@@ -27,7 +27,7 @@ export const RACE_ENV: Record<string, string> = {
   SESSION_SWEEP_SECONDS: '3600',
 };
 
-/** One request answers in tens of milliseconds here; a minute means something hangs. */
+/** Far beyond what one request takes: past it, something hangs. */
 const REQUEST_TIMEOUT_MS = 60_000;
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 export const SESSION_COOKIE = 'session_token';

@@ -17,11 +17,12 @@ export interface BodyLimits {
 
 /**
  * JSON and form bodies up to `limit`, in one layer. Most requests have no
- * body; they pass without entering the parsers, which cost a GET about 3% of
- * the anonymous pipeline (measured with --cpu-prof).
+ * body; they pass without entering the parsers, whose checks showed in a
+ * CPU profile (--cpu-prof) of the anonymous pipeline's GETs.
  *
  * Nesting: the validation pipe (class-transformer) recurses once per level and
- * overflows the stack, and JSON.parse of 100 kB of brackets takes about 6 ms.
+ * overflows the stack, and JSON.parse of a body that is all brackets takes
+ * long enough that a flood of them stalls every other request.
  * So UTF-8 JSON is measured from its bytes before parsing; other charsets
  * (UTF-16, UTF-32), whose bytes are not ASCII's, once parsed, by a walk.
  * Forms are parsed without `extended`: `a[b][c]=1` stays the flat key

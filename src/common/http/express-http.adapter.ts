@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
  * and responses that already have Express's prototypes. Express otherwise
  * swaps the prototype of both on every request (`Object.setPrototypeOf`),
  * and V8 then builds fresh hidden classes for every property any middleware
- * adds to them: about 1 KB and a slow store per property, every request
+ * adds to them: memory and a slow store per property, every request
  * (expressjs/express#5998). With the prototype already in place the swap
  * does nothing and the objects share their shapes.
  */

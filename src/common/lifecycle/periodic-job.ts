@@ -7,9 +7,9 @@ export const BACKGROUND_SHARE = 0.05;
 
 /**
  * A background job run every `intervalMs`, one run at a time, backing off when
- * runs are slow. On MongoDB our jobs take milliseconds and keep their
- * interval; on a database that scans (FerretDB counts 100,000 sessions in
- * ~6 s) they run less often instead of taking a core away from requests.
+ * runs are slow. On MongoDB our jobs are index lookups and keep their
+ * interval; on a database that scans (FerretDB counts by reading every
+ * document) they run less often instead of taking a core away from requests.
  */
 export class PeriodicJob {
   private timer?: NodeJS.Timeout;
