@@ -2,6 +2,7 @@
  * A sign-in storm against the password hash's own ceiling, in one run on this
  * machine. Usage:
  *   npm run bench:storm -- [--duration 20] [--clients 48] [--users 200] [--connections 10] [--me-rate 200] [--in-flight 8]
+ *                          [--hash-concurrency N]  (the app's PASSWORD_HASH_CONCURRENCY; default: its own)
  * (MONGODB_URI when set, else an embedded database). It measures, in turn:
  * 1. the ceiling: argon2id verifications per second at the app's cost with
  *    `--in-flight` at once, in this process, the app idle;
@@ -39,7 +40,7 @@ const TARGET = { throughput: 0.6, maxSignInMs: 5_000, meP99Ratio: 3, commandsPer
 const COMMAND_SAMPLE = 20;
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 /** The storm's clients yield the CPU to the server they measure (see storm-clients.ts). */
-const CLIENTS_NICE = 10;
+const CLIENTS_NICE = 19;
 
 const { values: options } = parseArgs({
   options: {
@@ -49,6 +50,7 @@ const { values: options } = parseArgs({
     connections: { type: 'string', default: '10' },
     'me-rate': { type: 'string', default: '200' },
     'in-flight': { type: 'string', default: '8' },
+    'hash-concurrency': { type: 'string' },
   },
 });
 
@@ -95,6 +97,16 @@ async function meP99(url: string, cookie: string, seconds: number): Promise<{ p9
   await once(child, 'exit');
   const result = JSON.parse(output) as { latency: { p99: number }; requests: { average: number }; errors: number; non2xx: number };
   return { p99: result.latency.p99, rps: Math.round(result.requests.average), errors: result.errors + result.non2xx };
+}
+
+/** The app's own view of its event loop and garbage collection (prom-client's default metrics). */
+async function runtimeFigures(url: string): Promise<{ loopP99Ms: number; gcSeconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    loopP99Ms: Math.round(value(/^nodejs_eventloop_lag_p99_seconds (\S+)/m) * 1000),
+    gcSeconds: [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0),
+  };
 }
 
 async function commandsSoFar(url: string): Promise<number> {
@@ -163,6 +175,7 @@ async function main(): Promise<void> {
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
         LOG_LEVEL: 'warn',
+        ...(options['hash-concurrency'] ? { PASSWORD_HASH_CONCURRENCY: options['hash-concurrency'] } : {}),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -188,10 +201,15 @@ async function main(): Promise<void> {
     process.stdout.write(`   p99 ${alone.p99} ms, ${alone.rps} req/s\n`);
 
     process.stdout.write(`3. Storm: ${stormEmails.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
+    const gcBefore = (await runtimeFigures(url)).gcSeconds;
     const storm = clients.ask({ type: 'storm', seconds });
     const beside = await meP99(url, cookie, seconds);
     const stormed = await storm;
     const signIns = stormed.type === 'stormed' ? stormed.results : [];
+    const runtime = await runtimeFigures(url);
+    process.stdout.write(
+      `   the app's event loop: p99 lag ${runtime.loopP99Ms} ms; garbage collection: ${(runtime.gcSeconds - gcBefore).toFixed(2)} s of the ${seconds} s\n`,
+    );
 
     const succeeded = signIns.filter((result) => result.status === 200);
     const shed = signIns.filter((result) => result.code === 'SYS_9003').length;
