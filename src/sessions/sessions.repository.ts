@@ -109,7 +109,8 @@ export class SessionsRepository implements OnModuleInit {
         },
       ),
     );
-    return result.modifiedCount === 1;
+    // Matched is what says live: a write carrying the moment another just wrote changes nothing, and the session is still live.
+    return result.matchedCount === 1;
   }
 
   /**

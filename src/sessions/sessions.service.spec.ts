@@ -78,6 +78,14 @@ describe('SessionsService', () => {
     expect(await events('session.revoked', 'user-e')).toBe(0);
   });
 
+  it('counts a live session live when two activity writes carry the same moment (the second changes nothing)', async () => {
+    const id = await storedSession('user-same-moment');
+    const createdAt = (await repository.findById(id))!.session.createdAt;
+    const at = new Date();
+    expect(await repository.recordActivity(id, new Date(createdAt), at)).toBe(true);
+    expect(await repository.recordActivity(id, new Date(createdAt), at)).toBe(true);
+  });
+
   it('records each session once when expiry passes race over the same batch', async () => {
     const ids = await Promise.all(Array.from({ length: 20 }, () => storedSession('user-g', { idleMinutes: 16 })));
     const due = ids.map((id) => ({ session: { id, userId: 'user-g' }, reason: 'inactivity' as const }));
