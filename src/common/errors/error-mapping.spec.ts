@@ -42,6 +42,17 @@ describe('mapError', () => {
     expect(mapError(new Error('wrapped', { cause: named('MongoNetworkError') }))).toMatchObject({ code: 'SYS_9002' });
   });
 
+  it('finds an unavailable database behind a bulk write that never reached it (its errorResponse)', () => {
+    const bulk = Object.assign(named('MongoBulkWriteError'), { writeErrors: [], errorResponse: named('MongoNetworkError') });
+    expect(mapError(bulk)).toMatchObject({ code: 'SYS_9002', status: 503 });
+  });
+
+  it('maps a socket the server closed mid-command (EPIPE, as the driver lets it through) to SYS_9002', () => {
+    const closed = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(mapError(closed)).toMatchObject({ code: 'SYS_9002', status: 503 });
+    expect(mapError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toMatchObject({ code: 'SYS_9002' });
+  });
+
   it('hides anything else behind SYS_9001 with the registry message only', () => {
     const mapped = mapError(new TypeError('secret internal detail at /srv/app.js:1'));
     expect(mapped).toMatchObject({ code: 'SYS_9001', status: 500, unexpected: true });

@@ -27,12 +27,22 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
 /** body-parser / http-errors types that mean the client sent something unusable. */
 const TOO_LARGE_TYPES = new Set(['entity.too.large']);
 
+/**
+ * Socket errors the driver lets through as they are when the server goes away
+ * mid-command (e.g. "This socket has been ended by the other party", EPIPE).
+ * The app opens no other connections whose errors reach a handler.
+ */
+const UNAVAILABLE_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (UNAVAILABLE_ERROR_NAMES.has(current.name)) return true;
+    if (UNAVAILABLE_SOCKET_CODES.has(String((current as { code?: unknown }).code))) return true;
     // mongoose with bufferCommands off reports a dropped connection this way
     if (current.name === 'MongooseError' && /connection|connect/i.test(current.message)) return true;
-    current = (current as { cause?: unknown }).cause;
+    // A bulk write that never reached the server wraps the driver's own error as its errorResponse.
+    const { cause, errorResponse } = current as { cause?: unknown; errorResponse?: unknown };
+    current = cause ?? (errorResponse instanceof Error ? errorResponse : undefined);
   }
   return false;
 }
