@@ -192,7 +192,7 @@ async function main(): Promise<number> {
     judge.checkLockout(snapshot);
     const rss = judge.checkRss(instances, until);
     const endings = snapshot.events.filter((event) => ENDING_EVENTS.has(event.type));
-    const figures = figuresOf(recorder.exchanges, faults, judge.violations, rss, endings, startedAt);
+    const figures = figuresOf(recorder.exchanges, faults, judge.violations, rss, endings, judge.asserted, startedAt);
     log(`\n${table(figures, judge.violations)}\n`);
     const file = join(ROOT, '.tmp', `soak-${stamp}.json`);
     writeFileSync(

@@ -74,6 +74,7 @@ const AUTHENTICATED = new Set([
 const NOT_ACTIVITY = new Set(['GET /api/auth/session']);
 /** Calls that may end the session they carry. */
 const ENDS_OWN = new Set(['POST /api/auth/logout', 'POST /api/auth/login', 'POST /api/auth/password', 'POST /api/auth/reauth']);
+const CSRF = 'GET /api/auth/csrf';
 const LOGOUT = 'POST /api/auth/logout';
 const LOGIN = 'POST /api/auth/login';
 const PASSWORD = 'POST /api/auth/password';
@@ -173,6 +174,8 @@ const answer = (exchange: Exchange) =>
 
 export class Judge {
   readonly violations: Violation[] = [];
+  /** How many answers had to serve their session, and how many had to refuse it: what the session checks rest on. */
+  readonly asserted = { live: 0, ended: 0 };
   private readonly stories = new Map<string, Story>();
 
   constructor(
@@ -224,8 +227,7 @@ export class Judge {
     this.buildStories(snapshot);
     for (const story of this.stories.values()) {
       this.setExpectations(story);
-      this.checkLost(story);
-      this.checkServedAfterEnd(story);
+      this.checkUses(story);
     }
     this.checkRecords(snapshot, stoppedAt);
   }
@@ -295,7 +297,7 @@ export class Judge {
   }
 
   private learnFromUse(story: Story, use: Exchange): void {
-    if (AUTHENTICATED.has(use.route) && ok(use)) story.seenLive.push(use);
+    if (this.served(use)) story.seenLive.push(use);
     if (ENDS_OWN.has(use.route) && use.browser !== 'probe')
       story.operations.push({ exchange: use, open: unknownOutcome(use), settledAt: Infinity });
     if (use.route === LOGOUT && use.status === 204)
@@ -321,9 +323,15 @@ export class Judge {
     }
   }
 
+  /** The answer refused the session it carried: a 401 saying so, or its cookie cleared (not by a sign-out or sign-in). */
   private refused(use: Exchange): boolean {
     if (use.status === 401 && AUTHENTICATED.has(use.route)) return REFUSAL_CODES.has(use.code ?? '');
     return use.cleared && use.route !== LOGOUT && use.route !== LOGIN;
+  }
+
+  /** The answer took the session it carried as live (a wrong password or a missing re-authentication still means that). */
+  private served(use: Exchange): boolean {
+    return (AUTHENTICATED.has(use.route) || use.route === CSRF) && use.status !== undefined && use.status < 500 && !this.refused(use);
   }
 
   private learnFromRevocation(exchange: Exchange): void {
@@ -434,37 +442,52 @@ export class Judge {
     return Math.min(absolute, last + INACTIVITY_MS);
   }
 
-  private checkLost(story: Story): void {
+  /**
+   * Every answer about the session, against what the client knew when it was
+   * sent: one that had to refuse it (it was known ended, or past its upper
+   * deadline) and served it; one that had to serve it (surely live) and refused it.
+   */
+  private checkUses(story: Story): void {
+    const ends = [...story.ends, ...story.recordedEnds];
     for (const use of story.uses) {
-      if (!this.refused(use)) continue;
-      const why = this.whyNotSurelyLive(story, use);
-      if (why !== undefined) continue;
-      const lastSeen = story.seenLive.filter((seen) => seen.end < use.start).pop();
-      this.add(
-        'session-lost',
-        `session ${story.id.slice(0, 8)} of ${story.user} (born ${this.describe(story.birth)}), lower deadline ${this.t(this.lowerDeadline(story, use.start))}, last seen live ${lastSeen ? this.describe(lastSeen) : 'never'}: ${this.describe(use)}`,
+      const served = this.served(use);
+      if (!served && !this.refused(use)) continue;
+      const end = ends.find(
+        (candidate) => candidate.at + (candidate.instance === use.instance ? 0 : END_REACHES_EVERY_INSTANCE_MS) <= use.start,
       );
+      const upper = this.upperDeadline(story, use.start);
+      if (end || use.start > upper + CLOCK_MARGIN_MS) {
+        this.asserted.ended++;
+        if (served) this.servedAfterEnd(story, use, end, upper);
+      } else if (this.surelyLive(story, use)) {
+        this.asserted.live++;
+        if (!served) {
+          const lastSeen = story.seenLive.filter((seen) => seen.end < use.start).pop();
+          this.add(
+            'session-lost',
+            `session ${story.id.slice(0, 8)} of ${story.user} (born ${this.describe(story.birth)}), lower deadline ${this.t(this.lowerDeadline(story, use.start))}, last seen live ${lastSeen ? this.describe(lastSeen) : 'never'}: ${this.describe(use)}`,
+          );
+        }
+      }
+    }
+    // Lists read the database: one that shows the session live after its end was known or recorded is wrong too.
+    for (const list of story.seenLive.filter((seen) => seen.sent !== story.id)) {
+      const end = ends.find((candidate) => candidate.at + END_REACHES_EVERY_INSTANCE_MS <= list.start);
+      if (!end) continue;
+      this.asserted.ended++;
+      this.servedAfterEnd(story, list, end, Infinity);
     }
   }
 
-  private checkServedAfterEnd(story: Story): void {
-    const ends = [...story.ends, ...story.recordedEnds];
-    for (const seen of story.seenLive) {
-      const isList = seen.sent !== story.id;
-      const end = ends.find((candidate) => {
-        const reach = !isList && candidate.instance === seen.instance ? 0 : END_REACHES_EVERY_INSTANCE_MS;
-        return candidate.at + reach <= seen.start;
-      });
-      const upper = isList ? Infinity : this.upperDeadline(story, seen.start);
-      if (!end && seen.start <= upper + CLOCK_MARGIN_MS) continue;
-      const cause = end
-        ? `${end.cause} at ${this.t(end.at)}${end.instance === undefined ? '' : ` on ${INSTANCE_NAMES[end.instance]}`}`
-        : `past its deadline (at the latest ${this.t(upper)})`;
-      this.add(
-        'served-after-end',
-        `session ${story.id.slice(0, 8)} of ${story.user} ${isList ? 'listed as live' : 'served'} after it ended (${cause}): ${this.describe(seen)}`,
-      );
-    }
+  private servedAfterEnd(story: Story, seen: Exchange, end: End | undefined, upper: number): void {
+    const cause = end
+      ? `${end.cause} at ${this.t(end.at)}${end.instance === undefined ? '' : ` on ${INSTANCE_NAMES[end.instance]}`}`
+      : `past its deadline (at the latest ${this.t(upper)})`;
+    const how = seen.sent === story.id ? 'served' : 'listed as live';
+    this.add(
+      'served-after-end',
+      `session ${story.id.slice(0, 8)} of ${story.user} ${how} after it ended (${cause}): ${this.describe(seen)}`,
+    );
   }
 
   private checkRecords(snapshot: DatabaseSnapshot, stoppedAt: number): void {

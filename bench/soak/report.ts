@@ -14,6 +14,8 @@ export interface RouteFigure {
 export interface SoakFigures {
   requests: Record<string, number>;
   replays: number;
+  /** Answers that had to serve their session (surely live), and answers that had to refuse it (known ended or past its deadline). */
+  asserted: { live: number; ended: number };
   sessionsSignedIn: number;
   endingsRecorded: Record<string, number>;
   faults: { kind: string; instance?: string; atS: number; recoveredAtS?: number; windowUntilS: number }[];
@@ -28,6 +30,7 @@ export function figuresOf(
   violations: Violation[],
   rss: RssFigure[],
   endings: { type: string; reason?: string }[],
+  asserted: { live: number; ended: number },
   startedAt: number,
 ): SoakFigures {
   const requests: Record<string, number> = { total: exchanges.length };
@@ -51,6 +54,7 @@ export function figuresOf(
   return {
     requests,
     replays: exchanges.filter((exchange) => exchange.browser === 'probe').length,
+    asserted,
     sessionsSignedIn: exchanges.filter((exchange) => exchange.route === 'POST /api/auth/login' && exchange.status === 200).length,
     endingsRecorded,
     faults: faults.map((fault) => ({
@@ -88,6 +92,9 @@ export function table(figures: SoakFigures, violations: Violation[]): string {
       .sort(([, a], [, b]) => b - a)
       .map(([key, value]) => `${key} ${thousands(value)}`)
       .join(', ')}`,
+  );
+  lines.push(
+    `checked       ${thousands(figures.asserted.live)} answers that had to serve their session, ${thousands(figures.asserted.ended)} that had to refuse it`,
   );
   lines.push('', 'faults (seconds from the start; the window is what the checks excuse)');
   for (const fault of figures.faults) {

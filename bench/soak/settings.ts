@@ -79,6 +79,10 @@ export const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
 ];
+/** A 503 SYS_9003 or 429 without Retry-After waits this long. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+/** At the end, every session any browser held is sent again to both instances, this many at a time. */
+export const FINAL_REPLAYS_AT_ONCE = 8;
 /** Ended sessions are sent again (as a thief replaying a cookie) on the instance that ended them at once, and on the other after this. */
 export const PROBE_OTHER_INSTANCE_AFTER_MS = END_REACHES_EVERY_INSTANCE_MS + 100;
 /** Violations listed in full per kind; the rest are counted. */

@@ -15,6 +15,8 @@ import {
   ADMIN_THINK_MS,
   BROWSER_WEIGHTS,
   BROWSERS_PER_USER,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  FINAL_REPLAYS_AT_ONCE,
   OFFICE_IPS,
   PROBE_OTHER_INSTANCE_AFTER_MS,
   THINK_MS,
@@ -37,10 +39,6 @@ interface HeldSession {
   cookie: string;
   browser: Browser;
 }
-
-const FINAL_PROBES_AT_ONCE = 8;
-/** 503 SYS_9003 without a Retry-After, or a locked account's. */
-const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export function newPassword(): string {
   return `pass-${randomBytes(9).toString('hex')}`;
@@ -72,7 +70,7 @@ export class Workload {
   async replayAll(): Promise<void> {
     const queue = [...this.held.values()].flatMap((held) => this.recorder.instances.map((instance) => ({ held, instance })));
     await Promise.all(
-      Array.from({ length: FINAL_PROBES_AT_ONCE }, async () => {
+      Array.from({ length: FINAL_REPLAYS_AT_ONCE }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) await this.replay(next.held, next.instance.index);
       }),
     );
