@@ -181,3 +181,17 @@ export interface FaultWindow {
   recovered?: number;
   until: number;
 }
+
+/** The fault whose window overlaps [from, to] for a request on `instance` (database faults hit every instance). */
+export function faultDuring(
+  faults: FaultWindow[],
+  instance: number,
+  from: number,
+  to: number,
+  { instanceFaultsOnly = false } = {},
+): FaultWindow | undefined {
+  return faults.find(
+    (fault) =>
+      (fault.instance === undefined ? !instanceFaultsOnly : fault.instance === instance) && from < fault.until && to >= fault.start,
+  );
+}

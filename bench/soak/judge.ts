@@ -20,7 +20,7 @@
 import { DEVICE_MAX_FAILURES } from '../../src/auth/login-throttle.service';
 import { EXPIRED_SESSION_RETENTION_MS } from '../../src/sessions/session-expiry-policy';
 import type { Exchange } from './browser';
-import type { AppInstance, FaultWindow, Incarnation, RssSample } from './cluster';
+import { AppInstance, faultDuring, FaultWindow, Incarnation, RssSample } from './cluster';
 import {
   ABSOLUTE_MS,
   ACTIVITY_WRITE_INTERVAL_MS,
@@ -197,19 +197,16 @@ export class Judge {
     this.violations.push({ kind, detail });
   }
 
-  /** The fault whose window overlaps [from, to] for a request on `instance` (database faults hit every instance). */
-  private faultDuring(instance: number, from: number, to: number, instanceFaultsOnly = false): FaultWindow | undefined {
-    return this.faults.find(
-      (fault) =>
-        (fault.instance === undefined ? !instanceFaultsOnly : fault.instance === instance) && from < fault.until && to >= fault.start,
-    );
+  private faultDuring(instance: number, from: number, to: number, options?: { instanceFaultsOnly: boolean }): FaultWindow | undefined {
+    return faultDuring(this.faults, instance, from, to, options);
   }
 
   checkAnswers(): void {
     for (const exchange of this.exchanges) {
       const fault = this.faultDuring(exchange.instance, exchange.start, exchange.end);
       if (exchange.status === undefined) {
-        if (!this.faultDuring(exchange.instance, exchange.start, exchange.end, true)) this.add('no-answer', this.describe(exchange));
+        if (!this.faultDuring(exchange.instance, exchange.start, exchange.end, { instanceFaultsOnly: true }))
+          this.add('no-answer', this.describe(exchange));
         continue;
       }
       if (exchange.code === 'SYS_9003' && exchange.status === 503) continue;
