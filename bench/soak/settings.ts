@@ -57,7 +57,15 @@ export const RSS_MIN_HALF_MS = 60_000;
 export const BROWSERS_PER_USER = [1, 2, 3, 4];
 /** How often each browser of a person is the one used: the later ones sit idle long enough to expire. */
 export const BROWSER_WEIGHTS = [0.55, 0.25, 0.13, 0.07];
-export const THINK_MS = { min: 300, max: 1_500 };
+/**
+ * How long a person waits between actions, by person in turn: busy people keep their main browser's
+ * session until its absolute lifetime or something else ends it; slow ones leave sessions idle past
+ * the inactivity timeout.
+ */
+export const THINK_MS = [
+  { min: 300, max: 1_500 },
+  { min: 2_000, max: 8_000 },
+];
 export const ADMIN_THINK_MS = { min: 1_500, max: 4_000 };
 /** Sign-ins from a browser without a session that type a wrong password; some of them in bursts past the lockout. */
 export const WRONG_PASSWORD_SHARE = 0.1;
@@ -67,10 +75,10 @@ export const ACTIONS = {
   me: 35,
   devices: 12,
   status: 5,
-  refresh: 10,
-  signOut: 8,
-  changePassword: 3,
-  signInAgain: 3,
+  refresh: 8,
+  signOut: 3,
+  changePassword: 2,
+  signInAgain: 2,
 };
 /** Offices: browsers of several people share an IP, so the per-IP counter sees them all. */
 export const OFFICE_IPS = 4;

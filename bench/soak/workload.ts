@@ -83,11 +83,12 @@ export class Workload {
       (_, b) => new Browser(`u${index}b${b}`, account.email, b === 0 ? office : `10.18.${index + 1}.${b}`, random.pick(USER_AGENTS)),
     );
     const weights = BROWSER_WEIGHTS.slice(0, browsers.length);
+    const pace = THINK_MS[index % THINK_MS.length];
     while (Date.now() < until) {
       const browser = browsers[random.index(weights)];
       if (browser.sessionId()) await this.act(account, browser, random);
       else await this.signInFresh(account, browser, random);
-      await sleep(random.between(THINK_MS.min, THINK_MS.max));
+      await sleep(random.between(pace.min, pace.max));
     }
   }
 
