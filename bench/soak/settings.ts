@@ -58,7 +58,7 @@ export const BROWSERS_PER_USER = [1, 2, 3, 4];
 /** How often each browser of a person is the one used: the later ones sit idle long enough to expire. */
 export const BROWSER_WEIGHTS = [0.55, 0.25, 0.13, 0.07];
 /**
- * How long a person waits between actions, by person in turn: busy people keep their main browser's
+ * How long a person waits between actions, by four people in turn: busy people keep their main browser's
  * session until its absolute lifetime or something else ends it; slow ones leave sessions idle past
  * the inactivity timeout.
  */

@@ -83,7 +83,8 @@ export class Workload {
       (_, b) => new Browser(`u${index}b${b}`, account.email, b === 0 ? office : `10.18.${index + 1}.${b}`, random.pick(USER_AGENTS)),
     );
     const weights = BROWSER_WEIGHTS.slice(0, browsers.length);
-    const pace = THINK_MS[index % THINK_MS.length];
+    // By fours, so each pace has people with 1 to 4 browsers (4 is beyond the limit).
+    const pace = THINK_MS[Math.floor(index / BROWSERS_PER_USER.length) % THINK_MS.length];
     while (Date.now() < until) {
       const browser = browsers[random.index(weights)];
       if (browser.sessionId()) await this.act(account, browser, random);
