@@ -10,8 +10,8 @@ const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /**
  * The niceness of libuv's thread pool, where argon2 hashes. In a sign-in
  * storm the hashes would take the CPU from the thread that serves every
- * request; at 10 they still get all the CPU nobody else wants, and
- * signed-in requests keep their latency (npm run bench:storm).
+ * request; at 10 that thread comes first, and the hashes still get all the
+ * CPU nobody else wants (npm run bench:storm measures what it buys).
  */
 const THREAD_POOL_NICE = 10;
 
