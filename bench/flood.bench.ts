@@ -14,7 +14,7 @@
  * p99, max of the probe before and during the flood, and the flood's status
  * codes) are written as JSON to .tmp/.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,11 +24,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
-import { freePort, waitForPort } from '../src/database/ports';
-import { productionNodeFlags } from './support';
+import { productionNodeFlags, startProductionApp } from './support';
 
 const ROOT = join(__dirname, '..');
-const START_TIMEOUT_MS = 60_000;
 
 const { values: options } = parseArgs({
   options: {
@@ -113,28 +111,13 @@ async function main(): Promise<void> {
   const embedded = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), 'bench-db-')), log);
   const server = process.env.MONGODB_URI ?? embedded!.uri;
   const uri = `${server.replace(/\/?(\?.*)?$/, '')}/bench_flood_${randomBytes(4).toString('hex')}`;
-  const port = await freePort();
   let app: ChildProcess | undefined;
   try {
     const nodeFlags = options['node-flags']?.split(' ').filter(Boolean) ?? productionNodeFlags();
     log(`App: node ${[...nodeFlags, 'dist/main.js'].join(' ')}, NODE_ENV=production`);
-    const started = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        MONGODB_URI: uri,
-        SESSION_SECRET: randomBytes(48).toString('base64url'),
-        COOKIE_SECURE: 'false',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    app = started;
-    await waitForPort(port, START_TIMEOUT_MS, () => started.exitCode !== null);
-    const url = `http://127.0.0.1:${port}`;
-    for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
+    const started = await startProductionApp(uri, { LOG_LEVEL: 'info' }, nodeFlags);
+    app = started.process;
+    const url = started.url;
 
     log(`Probing /health/live alone for ${options['baseline-seconds']} s…`);
     const baseline = summary(await probe(url, sleep(Number(options['baseline-seconds']) * 1000)));

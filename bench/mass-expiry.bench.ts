@@ -20,7 +20,7 @@
  * under 250 ms meanwhile. Figures are written as JSON to .tmp/.
  */
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,12 +29,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
-import { freePort, waitForPort } from '../src/database/ports';
-import { productionNodeFlags, readSession, SESSION_COOKIE, sessionIdOf, signIn, storeClones } from './support';
+import { productionNodeFlags, readSession, SESSION_COOKIE, sessionIdOf, signIn, startProductionApp, storeClones } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'mass-expiry@example.test', password: 'a long benchmark passphrase' };
-const START_TIMEOUT_MS = 60_000;
 const TARGET_ALL_ENDED_MS = 120_000;
 const TARGET_P99_MS = 250;
 const WINDOW_MS = 10_000;
@@ -92,7 +90,6 @@ async function main(): Promise<void> {
   const embedded = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), 'bench-db-')), log);
   const server = process.env.MONGODB_URI ?? embedded!.uri;
   const uri = `${server.replace(/\/?(\?.*)?$/, '')}/bench_expiry_${randomBytes(4).toString('hex')}`;
-  const port = await freePort();
   let app: ChildProcess | undefined;
   const client = await MongoClient.connect(uri);
   try {
@@ -101,15 +98,9 @@ async function main(): Promise<void> {
       `App: node ${[...nodeFlags, 'dist/main.js'].join(' ')} with SESSION_INACTIVITY_MINUTES=${options['inactivity-minutes']}, ` +
         `SESSION_SWEEP_SECONDS=${options['pass-seconds']}`,
     );
-    const started = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        MONGODB_URI: uri,
-        SESSION_SECRET: randomBytes(48).toString('base64url'),
-        COOKIE_SECURE: 'false',
+    const started = await startProductionApp(
+      uri,
+      {
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
         SESSION_COOKIE_NAME: SESSION_COOKIE,
@@ -117,12 +108,10 @@ async function main(): Promise<void> {
         SESSION_SWEEP_SECONDS: options['pass-seconds'],
         LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    app = started;
-    await waitForPort(port, START_TIMEOUT_MS, () => started.exitCode !== null);
-    const url = `http://127.0.0.1:${port}`;
-    for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
+      nodeFlags,
+    );
+    app = started.process;
+    const url = started.url;
 
     const cookie = await signIn(url, ADMIN);
     const ownId = sessionIdOf(cookie);

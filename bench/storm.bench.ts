@@ -26,16 +26,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
-import { freePort, waitForPort } from '../src/database/ports';
 import { DEFAULT_PASSWORD_HASH_OPTIONS } from '../src/users/password-hasher';
 import type { FromClients, ToClients } from './storm-clients';
 import { PASSWORD } from './storm-clients';
-import { productionNodeFlags, signIn } from './support';
+import { signIn, startProductionApp } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'storm-admin@example.test', password: 'a long benchmark passphrase' };
 const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
-const START_TIMEOUT_MS = 60_000;
 const TARGET = { throughput: 0.6, maxSignInMs: 5_000, meP99Ratio: 3, commandsPerSignIn: 4 };
 const COMMAND_SAMPLE = 20;
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
@@ -158,30 +156,17 @@ async function main(): Promise<void> {
     : await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), 'storm-db-')), (message) => process.stdout.write(`${message}\n`));
   const server = process.env.MONGODB_URI ?? embedded!.uri;
   const uri = `${server.replace(/\/?(\?.*)?$/, '')}/storm_${randomBytes(4).toString('hex')}`;
-  const port = await freePort();
   let app: ChildProcess | undefined;
   let clients: ReturnType<typeof startClients> | undefined;
   try {
-    const nodeFlags = productionNodeFlags();
-    app = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        MONGODB_URI: uri,
-        SESSION_SECRET: randomBytes(48).toString('base64url'),
-        COOKIE_SECURE: 'false',
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        LOG_LEVEL: 'warn',
-        ...(options['hash-concurrency'] ? { PASSWORD_HASH_CONCURRENCY: options['hash-concurrency'] } : {}),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const started = await startProductionApp(uri, {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: 'warn',
+      ...(options['hash-concurrency'] ? { PASSWORD_HASH_CONCURRENCY: options['hash-concurrency'] } : {}),
     });
-    await waitForPort(port, START_TIMEOUT_MS, () => app?.exitCode !== null);
-    const url = `http://127.0.0.1:${port}`;
-    for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
+    app = started.process;
+    const url = started.url;
 
     const emails = await storeUsers(uri, Number(options.users));
     const stormEmails = emails.slice(0, Number(options.clients));

@@ -4,12 +4,14 @@
  * hand-made documents drift from what the app writes (fields, types, the TTL
  * date); clones cannot. They start the app as deployed (productionNodeFlags).
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient, ObjectId } from 'mongodb';
 import type { SessionDocument } from '../src/sessions/session-document';
 import { SESSION_COLLECTION, SESSION_TOKEN_BYTES } from '../src/sessions/session.constants';
+import { freePort, waitForPort } from '../src/database/ports';
 import { sessionStorageId } from '../src/sessions/session-id';
 
 /** The session cookie's name; the benches start the app with it (SESSION_COOKIE_NAME) over plain HTTP (COOKIE_SECURE=false: no `__Host-` prefix). */
@@ -23,6 +25,43 @@ export function productionNodeFlags(): string[] {
   if (!command) throw new Error('No CMD ["node", …] line in the Dockerfile');
   const argv = JSON.parse(command) as string[];
   return argv.slice(1, argv.indexOf('dist/main.js'));
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * The built app started as deployed (`node <flags> dist/main.js`,
+ * NODE_ENV=production, a random secret, plain-HTTP cookies) on a free port,
+ * with `env` on top; resolves once it answers /health/ready.
+ */
+export async function startProductionApp(
+  uri: string,
+  env: Record<string, string> = {},
+  nodeFlags = productionNodeFlags(),
+): Promise<{ process: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      MONGODB_URI: uri,
+      SESSION_SECRET: randomBytes(48).toString('base64url'),
+      COOKIE_SECURE: 'false',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitForPort(port, START_TIMEOUT_MS, () => child.exitCode !== null);
+    const url = `http://127.0.0.1:${port}`;
+    for (let ready = false; !ready;) ready = (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ?? false;
+    return { process: child, url };
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
 }
 
 /** Signs in through the JSON API like a client would; returns the Cookie header to send. */
