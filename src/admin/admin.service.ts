@@ -95,10 +95,10 @@ export class AdminService {
     if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
     const after = await this.users.update(before, changes, stamp).catch(async (error: unknown) => {
       // Undone because another admin was taken away at once (RES_3002): its new stamp stands all the same.
-      if (stamp && error instanceof AppException) await this.endSessionsUnderOtherStamps(id, stamp, revoker);
+      if (stamp && error instanceof AppException) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
       throw error;
     });
-    if (stamp) await this.endSessionsUnderOtherStamps(id, stamp, revoker);
+    if (stamp) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
 
     if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
@@ -111,9 +111,10 @@ export class AdminService {
     return toAdminUserView(after);
   }
 
-  private async endSessionsUnderOtherStamps(userId: string, stamp: string, revoker: Revoker): Promise<void> {
+  /** After the change from stamp `replaced` to `stamp` is written. */
+  private async endSessionsUnderOtherStamps(userId: string, stamp: string, replaced: string | undefined, revoker: Revoker): Promise<void> {
     await this.sessions.revokeStale(userId, stamp, revoker);
-    await this.users.staleSessionsEnded(userId, stamp);
+    await this.users.staleSessionsEnded(userId, [replaced ?? '']);
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */

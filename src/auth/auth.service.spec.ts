@@ -58,14 +58,16 @@ describe('AuthService', () => {
 
     const before = await sut.authenticate(owner.email, owner.password);
     const issuedUnder = jest.fn(async () => undefined);
+    const movesTo = jest.fn(async () => undefined);
     const changed = await sut.changePassword(
       { id: owner.id, email: owner.email, name: '', role: 'user' },
       owner.password,
       'an entirely new passphrase',
-      { id: kept, issuedUnder },
+      { id: kept, issuedUnder, movesTo },
     );
 
     expect(issuedUnder).toHaveBeenCalledWith(before.stamp);
+    expect(movesTo).toHaveBeenCalledWith(before.stamp, changed.stamp);
     expect(changed.stamp).not.toBe(before.stamp);
     expect(await repository.findById(kept)).not.toBeNull();
     expect(await repository.findById(ended)).toBeNull();

@@ -11,6 +11,15 @@ import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
 import { LoginThrottleService, SignInAttempt } from './login-throttle.service';
 
+/** The session a password change is made from (SessionsService does the work, on the request). */
+export interface ChangingSession {
+  id: string;
+  /** Throws AUTH_1003, ending it, unless it was issued under `stamp`. */
+  issuedUnder(stamp: string): Promise<void>;
+  /** Moves it from stamp `from` to `to` ahead of the change; AUTH_1003 when it no longer can. */
+  movesTo(from: string, to: string): Promise<void>;
+}
+
 /**
  * Passwords: checking them at sign-in, and changing them. The client's IP (for
  * the per-IP lockout) comes from the request context, so this runs the same
@@ -77,22 +86,25 @@ export class AuthService {
   /**
    * Changes the user's password after checking the current one (a wrong one
    * counts as a failed sign-in), with a new credential stamp; returns the
-   * account under it. `issuedUnder` checks that the caller's session was issued
-   * under the stamp just read (else it is ending and this fails). Whoever knew
-   * the old password is out everywhere but `currentSessionId`: the other
-   * sessions end *before* the new hash is saved, so no failure can leave them
-   * alive with the new password set, and once more after it for any sign-in
-   * that raced in between. The hash is saved only while the stamp is still the
-   * one the current password was proved under: a change that came first (an
-   * admin disabling or demoting) wins. A failure after the save leaves the
-   * account marked, and the expiry pass ends what is left. The caller gives the
-   * current session a new id under the new stamp (SessionsService.rotate).
+   * account under it. Whoever knew the old password is out everywhere but the
+   * `current` session: the other sessions end *before* the new hash is saved,
+   * so no failure can leave them alive with the new password set, and once
+   * more after it for any sign-in that raced in between. The current session
+   * moves to the new stamp before the save, so the expiry pass finishing this
+   * change cannot take it for a stale one. The hash is saved only while the
+   * stamp is still the one the current password was proved under: a change
+   * that came first (an admin disabling or demoting) wins; it ended every
+   * other session before its write, the current one included, so none is left
+   * under a stamp the account never got. A failure after the save leaves the
+   * replaced stamp listed, and the expiry pass ends what is left under it. The
+   * caller gives the current session a new id under the new stamp
+   * (SessionsService.rotate).
    */
   async changePassword(
     user: AuthenticatedUser,
     currentPassword: string,
     newPassword: string,
-    current: { id: string; issuedUnder: (stamp: string) => Promise<void> },
+    current: ChangingSession,
   ): Promise<VerifiedUser> {
     const stored = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip }, currentPassword, 'currentPassword');
     this.users.assertAcceptablePassword(newPassword, stored.email);
@@ -101,9 +113,10 @@ export class AuthService {
     const stamp = newCredentialStamp();
     const revoker = { by: 'user', actorId: user.id, reason: 'password_changed' } as const;
     await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
+    await current.movesTo(proved.stamp, stamp);
     if (!(await this.users.setPassword(stored, newPassword, proved.stamp, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
     await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
-    await this.users.staleSessionsEnded(user.id, stamp);
+    await this.users.staleSessionsEnded(user.id, [proved.stamp]);
     return { ...proved, stamp };
   }
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
-import { AuthService } from './auth.service';
+import { AuthService, ChangingSession } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
 
 /**
@@ -36,7 +36,11 @@ export class BrowserSignIn {
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    const current = { id: SessionsService.currentId(req), issuedUnder: (stamp: string) => this.sessions.assertIssuedUnder(req, stamp) };
+    const current: ChangingSession = {
+      id: SessionsService.currentId(req),
+      issuedUnder: (stamp) => this.sessions.assertIssuedUnder(req, stamp),
+      movesTo: (from, to) => this.sessions.moveToStamp(req, from, to),
+    };
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, current);
     await this.sessions.rotate(req, { user: changed, reason: 'password_changed' });
   }

@@ -172,6 +172,18 @@ export class SessionsRepository implements OnModuleInit {
     return this.deleted(id, { _id: id, ...live(now), ...also });
   }
 
+  /**
+   * Moves a live session from credential stamp `from` (the empty stamp: none)
+   * to `to`; false when it is no longer live under `from`.
+   */
+  async restamp(id: string, from: string, to: string): Promise<boolean> {
+    const under = from === '' ? { $in: ['', null] } : from;
+    const result = await this.changing(id, () =>
+      this.collection().updateOne({ _id: id, ...live(new Date()), 'session.stamp': under }, { $set: { 'session.stamp': to } }, BY_MAJORITY),
+    );
+    return result.matchedCount === 1;
+  }
+
   /** A user's name or email changed: their live sessions show it from the next request on (ended ones stay as they ended). */
   async refreshUser(user: { id: string; email: string; name: string }): Promise<void> {
     const forget = () => this.recent.forgetUser(user.id);

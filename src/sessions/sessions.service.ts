@@ -307,10 +307,10 @@ export class SessionsService {
 
   /**
    * A credential change bumped the user's stamp to `stamp`: every live session
-   * of theirs issued under another stamp ends (but `exceptId`, which the caller
-   * rotates). Called before the change is written (ending all of them) and
-   * again after it, for sign-ins that raced in between; those also check the
-   * stamp themselves after their insert.
+   * of theirs issued under another stamp ends (but `exceptId`, the session
+   * making the change). Called by the change before it is written (ending all
+   * of them) and again after it, for sign-ins that raced in between; those also
+   * check the stamp themselves after their insert.
    */
   async revokeStale(userId: string, stamp: string, revoker: Revoker, exceptId?: string): Promise<number> {
     const stale = (await this.repository.findActiveOfUser(userId, exceptId)).filter((document) => document.session.stamp !== stamp);
@@ -319,16 +319,32 @@ export class SessionsService {
 
   /**
    * Finishes credential changes that failed (or crashed) between writing the
-   * new stamp and ending the sessions under older ones; how many sessions
-   * ended. Run by the expiry pass.
+   * new stamp and ending the sessions under the ones it replaced: the sessions
+   * under exactly those stamps end, so a session that already moved to a newer
+   * stamp (the one making a change still in progress: moveToStamp) stays. How
+   * many ended. Run by the expiry pass.
    */
   async endStaleSessionsLeftBehind(): Promise<number> {
     let ended = 0;
-    for (const { id, stamp } of await this.users.withStaleSessionsPending()) {
-      ended += await this.revokeStale(id, stamp, STALE_CREDENTIALS);
-      await this.users.staleSessionsEnded(id, stamp);
+    for (const { id, stale } of await this.users.withStaleSessionsPending()) {
+      const under = stale.includes('') ? [...stale, null] : stale;
+      const left = (await this.repository.findActiveOfUser(id)).filter((document) => stale.includes(document.session.stamp ?? ''));
+      ended += await this.endEach(left, STALE_CREDENTIALS, { 'session.stamp': { $in: under } });
+      await this.users.staleSessionsEnded(id, stale);
     }
     return ended;
+  }
+
+  /**
+   * Ahead of a credential change from stamp `from` to `to` made from this
+   * request's session: the session moves to `to` first, so nothing that ends
+   * the sessions under `from` (the change's own clean-up, or the expiry pass
+   * finishing it) ends the session making it. AUTH_1003 when the session is no
+   * longer live under `from` (ended meanwhile, or moved by another change).
+   */
+  async moveToStamp(req: Request, from: string, to: string): Promise<void> {
+    if (!(await this.repository.restamp(SessionsService.currentId(req), from, to))) throw new AppException(ErrorCode.SESSION_INVALID);
+    (req.session as StoredSession).stamp = to;
   }
 
   /**

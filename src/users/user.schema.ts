@@ -40,12 +40,14 @@ export class User {
   credentialStamp: string;
 
   /**
-   * Set with a new credential stamp, cleared once every session under another
-   * stamp has ended. Still set after a failure between the two (or a crash),
-   * it tells the expiry pass to finish the job.
+   * The stamps a credential change replaced, added with the new stamp and
+   * removed once every session under them has ended. Still here after a
+   * failure between the two (or a crash), they tell the expiry pass which
+   * sessions to end: those under exactly these stamps, never one under a
+   * newer stamp, such as the session of a change still in progress.
    */
-  @Prop()
-  endingStaleSessions?: boolean;
+  @Prop({ type: [String], default: undefined })
+  staleStamps?: string[];
 
   /**
    * Sign-in counters of this account's known browsers, by device id
@@ -65,7 +67,7 @@ export const UserSchema = SchemaFactory.createForClass(User);
 // "Is there an admin?" at boot; the email index serves lookups, prefix search and sorting.
 UserSchema.index({ role: 1 });
 // Credential changes the expiry pass must finish (a few at most, usually none).
-UserSchema.index({ endingStaleSessions: 1 });
+UserSchema.index({ staleStamps: 1 });
 UserSchema.set('toJSON', {
   transform: (_document, ret) => {
     const {

@@ -200,8 +200,11 @@ export class UsersService implements OnModuleInit {
   async update(before: UserDocument, changes: UserChanges, stamp?: string): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
-    const set = stamp === undefined ? changes : { ...changes, credentialStamp: stamp, endingStaleSessions: true };
-    await this.users.updateOne({ _id: id }, { $set: set }, { runValidators: true }).exec();
+    const update =
+      stamp === undefined
+        ? { $set: changes }
+        : { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: before.credentialStamp ?? '' } };
+    await this.users.updateOne({ _id: id }, update, { runValidators: true }).exec();
     if (stamp !== undefined && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
       await this.users
         .updateOne({ _id: id, credentialStamp: stamp }, { $set: { role: before.role, disabled: before.disabled } }, { runValidators: true })
@@ -224,15 +227,17 @@ export class UsersService implements OnModuleInit {
     return (await this.users.exists(ACTIVE_ADMIN).read('primary').exec()) !== null;
   }
 
-  /** Every session under a stamp other than `stamp` has ended (unless the stamp has moved on since). */
-  async staleSessionsEnded(id: string, stamp: string): Promise<void> {
-    await this.users.updateOne({ _id: id, credentialStamp: stamp }, { $unset: { endingStaleSessions: 1 } }).exec();
+  /** Every session under the `stale` stamps has ended: the expiry pass need not look for them. */
+  async staleSessionsEnded(id: string, stale: string[]): Promise<void> {
+    // $pullAll, not $pull with $in: FerretDB takes the $in document for a value to remove.
+    await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
   }
 
-  /** Accounts whose last credential change may have left sessions under an older stamp, with their stamp now. */
-  async withStaleSessionsPending(): Promise<{ id: string; stamp: string }[]> {
-    const users = await this.users.find({ endingStaleSessions: true }, { credentialStamp: 1 }).read('primary').lean().exec();
-    return users.map((user) => ({ id: String(user._id), stamp: user.credentialStamp ?? '' }));
+  /** Accounts whose credential changes may have left sessions behind, with the stamps those sessions would be under. */
+  async withStaleSessionsPending(): Promise<{ id: string; stale: string[] }[]> {
+    // `$type` matches an element, so accounts with an empty list are not read (and the multikey index serves it).
+    const users = await this.users.find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1 }).read('primary').lean().exec();
+    return users.map((user) => ({ id: String(user._id), stale: user.staleStamps ?? [] }));
   }
 
   /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */
@@ -252,7 +257,7 @@ export class UsersService implements OnModuleInit {
     const result = await this.users
       .updateOne(
         { _id: user._id, credentialStamp: stampIs(expectedStamp) },
-        { $set: { passwordHash, credentialStamp: stamp, endingStaleSessions: true } },
+        { $set: { passwordHash, credentialStamp: stamp }, $addToSet: { staleStamps: expectedStamp } },
       )
       .exec();
     return result.matchedCount === 1;

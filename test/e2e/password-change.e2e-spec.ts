@@ -1,8 +1,10 @@
 import { MongoNetworkError } from 'mongodb';
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
+import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -161,5 +163,84 @@ describe('a password change interrupted by a database failure', () => {
     expect((await changePassword(here, user)).status).toBe(204);
     await racer!.get('/api/auth/me').expect(401);
     await here.get('/api/auth/me').expect(200);
+  });
+});
+
+/**
+ * The expiry pass finishes credential changes left half-done, so it runs while
+ * changes are under way: it must end the sessions under the replaced stamp
+ * only, never the session making the change (found by `npm run soak`: a
+ * password change answered AUTH_1003 after the new password was saved).
+ */
+describe('a password change with the expiry pass or an admin in its gaps', () => {
+  const ctx = useTestApp({ db: 'password_gaps', env: { SESSION_SWEEP_SECONDS: '3600' } });
+  afterEach(() => jest.restoreAllMocks());
+
+  const change = (agent: Agent, user: TestUser) =>
+    send(agent, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+
+  it('keeps the changer’s session when the pass runs between saving the hash and the rotation', async () => {
+    const user = await createUser(ctx.app);
+    const [here, elsewhere] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
+    const held = holdNextCall(ctx.app.get(UsersService), 'staleSessionsEnded');
+    const changing = change(here, user);
+    await held.arrived;
+    await ctx.app.get(SessionExpiryPass).run();
+    held.release();
+
+    expect((await changing).status).toBe(204);
+    await here.get('/api/auth/me').expect(200);
+    expect((await elsewhere.get('/api/auth/me').expect(401)).body.error.code).toBe('AUTH_1003');
+    await signIn(ctx.app, { email: user.email, password: NEW_PASSWORD });
+  });
+
+  it('leaves the changer signed in when the change fails after the save, and the pass ends only what was under the old stamp', async () => {
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    const changerId = publicIdOf(sentCookie(await here.get('/api/auth/me').expect(200), 'session_token'));
+    const users = ctx.app.get(UsersService);
+    const setPassword = users.setPassword.bind(users);
+    let racer: Agent | undefined;
+    // A sign-in with the old password lands after the first clean-up; the second one fails.
+    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
+      racer = await signIn(ctx.app, user);
+      return setPassword(...args);
+    });
+    const sessions = ctx.app.get(SessionsService);
+    const revoke = sessions.revokeStale.bind(sessions);
+    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(new MongoNetworkError('injected'));
+    expect((await change(here, user)).status).toBe(503);
+    jest.restoreAllMocks();
+
+    expect(await ctx.app.get(SessionExpiryPass).run()).toBeGreaterThanOrEqual(0);
+    await racer!.get('/api/auth/me').expect(401);
+    await here.get('/api/auth/me').expect(200);
+    expect(await eventsOf(ctx.app, { sessionId: changerId, type: 'session.revoked' })).toHaveLength(0);
+    await signIn(ctx.app, { email: user.email, password: NEW_PASSWORD });
+  });
+
+  it('loses to an admin who disables the account between the session moving ahead and the save, even when the admin’s clean-up fails', async () => {
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    const changerId = publicIdOf(sentCookie(await here.get('/api/auth/me').expect(200), 'session_token'));
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const adminAgent = await signIn(ctx.app, admin);
+    const held = holdNextCall(ctx.app.get(UsersService), 'setPassword');
+    const changing = change(here, user);
+    await held.arrived;
+    // The admin's write lands and its clean-up after the write fails: the one before it has ended the changer's session.
+    const sessions = ctx.app.get(SessionsService);
+    const revoke = sessions.revokeStale.bind(sessions);
+    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(new MongoNetworkError('injected'));
+    expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true })).status).toBe(503);
+    held.release();
+
+    expect((await changing).body.error.code).toBe('AUTH_1003');
+    await here.get('/api/auth/me').expect(401);
+    const endings = await eventsOf(ctx.app, { sessionId: changerId, type: { $in: ['session.revoked', 'logout', 'session.expired'] } });
+    expect(endings).toHaveLength(1);
+    jest.restoreAllMocks();
+    expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: false })).status).toBe(200);
+    await signIn(ctx.app, user);
   });
 });

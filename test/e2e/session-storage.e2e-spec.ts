@@ -116,7 +116,7 @@ describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)'
         '{"session.endedBy":1,"session.markedAt":1}',
       ],
     ],
-    ['users', ['{"email":1}', '{"role":1}', '{"endingStaleSessions":1}']],
+    ['users', ['{"email":1}', '{"role":1}', '{"staleStamps":1}']],
     ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"expiresAt":1}']],
     ['login_failures', ['{"_id":1}', '{"expire":1}']],
     ['session_stats', ['{"at":-1}', '{"expiresAt":1}']],

@@ -1,3 +1,5 @@
+import * as argon2 from 'argon2';
+import { ObjectId } from 'mongodb';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { sleep } from '../helpers/agents';
 import { connectionOf } from '../helpers/test-app';
@@ -26,6 +28,7 @@ export const VIOLATION_KINDS = {
   'account-budget': 'more AUTH_1001 on an account counter than LOGIN_MAX_FAILURES × (1 + successes on it)',
   'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
   'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
+  'password-answer': 'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
 } as const;
 
 /** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
@@ -36,6 +39,7 @@ const READ_CACHE_WAIT_MS = 1_100;
 interface UserDocument {
   _id: unknown;
   email: string;
+  passwordHash: string;
   disabled?: boolean;
   role?: string;
   credentialStamp?: unknown;
@@ -87,6 +91,7 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
   const final = await databaseViolations(world, passStartedAt);
   add(final.violations);
   add(budgetViolations(world));
+  add(await passwordViolations(world));
   for (const answer of world.answers) {
     if (answer.status >= 500) add([{ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() }]);
   }
@@ -96,6 +101,25 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
   await world.probeAllEnded(final.notLive);
   add(world.violations.slice(before));
   return [...violations.values()];
+}
+
+/**
+ * A password change answered 204 saved its password, and one answered 4xx
+ * saved nothing: each account's hash is of the model's password (or of a
+ * change answered 5xx, which may or may not have saved).
+ */
+async function passwordViolations(world: World): Promise<Violation[]> {
+  const db = connectionOf(world.apps[0]).db!;
+  const violations: Violation[] = [];
+  for (const user of world.users) {
+    const stored = await db.collection<UserDocument>('users').findOne({ _id: new ObjectId(user.id) as never });
+    const candidates = [user.password, ...user.maybeSaved];
+    const matches = await Promise.all(candidates.map((password) => argon2.verify(stored?.passwordHash ?? '', password).catch(() => false)));
+    if (!matches.includes(true)) {
+      violations.push({ kind: 'password-answer', detail: `${user.email}: the stored password is none that an answer allows` });
+    }
+  }
+  return violations;
 }
 
 /**

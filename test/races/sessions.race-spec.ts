@@ -161,7 +161,7 @@ let schedule = { delays: [0], step: 0 };
  */
 const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
   [SESSION_STORE, ['insert']],
-  [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'deleteIfDue', 'deleteIfLive']],
+  [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'deleteIfDue', 'deleteIfLive', 'restamp']],
   [
     UsersService,
     [
@@ -172,6 +172,8 @@ const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
       'currentCredentials',
       'setPassword',
       'update',
+      'withStaleSessionsPending',
+      'staleSessionsEnded',
     ],
   ],
 ];

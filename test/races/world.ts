@@ -41,6 +41,8 @@ export interface ModelUser {
   email: string;
   /** The password the model believes current: the last one a 204 from /api/auth/password set. */
   password: string;
+  /** New passwords of changes answered 5xx: saved or not, either may be true. */
+  maybeSaved: string[];
 }
 
 /** A session cookie the model received, and where from. */
@@ -147,7 +149,7 @@ export class World {
       const email = `r${run}-${index === 0 ? 'admin' : `u${index}`}@example.test`;
       const password = newPassword();
       const created = await usersService.create({ email, password, role: index === 0 ? 'admin' : 'user', name: `User ${index}` });
-      const user = { index, id: created.id as string, email, password };
+      const user: ModelUser = { index, id: created.id as string, email, password, maybeSaved: [] };
       this.users.push(user);
       this.userIds.set(user.id, user);
     }
@@ -272,6 +274,7 @@ export class World {
       body: { currentPassword, newPassword: replacement },
     });
     if (response.status === 204 && user) user.password = replacement;
+    if (response.status >= 500 && user) user.maybeSaved.push(replacement);
     // A password change is always counted on the account (no device cookie is consulted).
     if (user) this.countCheck(step, `account ${user.email}`, browser, response, response.status === 204 || response.status >= 500);
   }
