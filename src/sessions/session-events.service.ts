@@ -6,6 +6,7 @@ import { RequestContext, storedUserAgent } from '../common/context/request-conte
 import type { AppConfiguration } from '../config/configuration';
 import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
 import type { DeviceSignals } from './device-binding';
+import type { Ending } from './session-ending';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
 import type { ExpiryReason } from './session-expiry-policy';
@@ -155,6 +156,22 @@ export class SessionEventsService {
   signInUnavailable(): void {
     this.metrics.signIn('unavailable');
     this.logger.warn({ event: 'login.unavailable' }, 'sign-in refused: MongoDB is unavailable');
+  }
+
+  /** Records one session's end as `ending` says (SessionsService.endOnce, or the expiry pass for an ender that died). */
+  ended(session: EndedSession, ending: Ending): Promise<void> {
+    switch (ending.event) {
+      case 'logout':
+        return this.logout(session);
+      case 'session.rotated':
+        return this.rotated(session, ending.reason);
+      case 'session.revoked':
+        return this.revoked(session, ending.by, ending.actorId, ending.reason);
+      case 'session.anomaly':
+        return this.anomaly(session, ending.signedInWith, ending.usedDevice);
+      case 'session.expired':
+        return this.expired(session, ending.reason);
+    }
   }
 
   async logout(session: EndedSession): Promise<void> {

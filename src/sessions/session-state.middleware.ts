@@ -8,6 +8,7 @@ import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-u
 import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
 import { deviceSignalsOf, sameDevice } from './device-binding';
+import { isExpiryReason } from './session-ending';
 import { forget, SessionsService } from './sessions.service';
 
 /**
@@ -56,12 +57,13 @@ export class SessionStateMiddleware implements NestMiddleware {
 
     const id = SessionsService.currentId(req);
     const ended = { id, userId: data.userId, createdAt: data.createdAt };
-    // Marked by the expiry pass: ended, whatever its timestamps say now. Left for the TTL index or the
-    // sweep to remove (a day later), so the pass that marked it always finds its mark to record it.
+    // Marked ended: whatever its timestamps say now. The expiry pass leaves its marks for the TTL index or the
+    // sweep to remove (a day later), so the pass that marked it always finds its mark to record it; any other
+    // ending is read here only between its mark and its removal.
     if (data.endedReason !== undefined) {
       forget(req);
       this.sessions.clearCookie(res);
-      req.auth = { state: 'expired', reason: data.endedReason };
+      req.auth = isExpiryReason(data.endedReason) ? { state: 'expired', reason: data.endedReason } : { state: 'invalid' };
       return;
     }
     const now = new Date();

@@ -7,6 +7,7 @@ import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { RecentSessionsCache } from './recent-sessions.cache';
 import { SESSION_COLLECTION, SESSION_READ_CACHE_ENTRIES, SESSION_READ_CACHE_MS } from './session.constants';
 import { EXPIRED_SESSION_RETENTION_MS, ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
+import { Ending, endedReasonOf } from './session-ending';
 import type { SessionDocument } from './session-document';
 
 export interface Page<T> {
@@ -154,22 +155,35 @@ export class SessionsRepository implements OnModuleInit {
     return this.collection()
       .find(
         { _id: { $in: ids }, 'session.endedBy': pass },
-        { projection: { ...SUMMARY_PROJECTION, 'session.endedReason': 1 }, ...FROM_PRIMARY },
+        { projection: { ...SUMMARY_PROJECTION, 'session.endedReason': 1, 'session.ending': 1 }, ...FROM_PRIMARY },
       )
       .toArray();
   }
 
-  /** Deletes a session found past its deadline whose end nobody recorded yet; true when this call removed it. */
-  async deleteIfDue(id: string, now = new Date()): Promise<boolean> {
-    return this.deleted(id, { _id: id, ...due(now) });
+  /**
+   * Marks one session ended by `ending`, with `token`, while it is `state`
+   * (live, or due: past its deadline with nobody having marked it) and `also`
+   * matches; true when this call marked it, so the caller, and only it,
+   * records the end and then removes it (deleteRecorded). One conditional
+   * write on `_id`: of racing enders one wins. A mark its ender never recorded
+   * is taken over by the expiry pass (claimUnrecorded), which records `ending`.
+   */
+  async markEnding(
+    id: string,
+    ending: Ending,
+    token: string,
+    { state, also = {} }: { state: 'live' | 'due'; also?: Filter<SessionDocument> },
+    now = new Date(),
+  ): Promise<boolean> {
+    const filter = { _id: id, ...(state === 'live' ? live(now) : due(now)), ...also };
+    const mark = { 'session.endedReason': endedReasonOf(ending), 'session.endedBy': token, 'session.markedAt': now, 'session.ending': ending };
+    const result = await this.changing(id, () => this.collection().updateOne(filter, { $set: mark }, BY_MAJORITY));
+    return result.matchedCount === 1;
   }
 
-  /**
-   * Deletes a live session (and only while `also` matches it, when given); true
-   * when this call removed it, so the caller, and only it, records the end.
-   */
-  async deleteIfLive(id: string, also: Filter<SessionDocument> = {}, now = new Date()): Promise<boolean> {
-    return this.deleted(id, { _id: id, ...live(now), ...also });
+  /** Removes a session whose end was recorded under `token`. */
+  async deleteRecorded(id: string, token: string): Promise<void> {
+    await this.changing(id, () => this.collection().deleteOne({ _id: id, 'session.endedBy': token }, BY_MAJORITY));
   }
 
   /**
@@ -193,10 +207,6 @@ export class SessionsRepository implements OnModuleInit {
         { $set: { 'session.email': user.email, 'session.name': user.name } },
       ),
     );
-  }
-
-  private async deleted(id: string, filter: Filter<SessionDocument>): Promise<boolean> {
-    return (await this.changing(id, () => this.collection().deleteOne(filter, BY_MAJORITY))).deletedCount === 1;
   }
 
   /** A page of active sessions, of one user or everyone's, most recently active first. */

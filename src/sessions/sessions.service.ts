@@ -18,6 +18,7 @@ import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
 import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from './session-events.service';
+import { Ending, RotationReason } from './session-ending';
 import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import { sessionStorageId } from './session-id';
 import { DeviceSignals, deviceSignalsOf } from './device-binding';
@@ -38,9 +39,6 @@ export interface Revoker {
 }
 
 type LoadedSession = Session & Partial<SessionData>;
-
-/** Why a session continues under a new id (`session.rotated`). */
-export type RotationReason = 'reauthenticated' | 'password_changed';
 
 const LIMIT: Revoker = { by: 'system', reason: 'limit' };
 const STALE_CREDENTIALS: Revoker = { by: 'system', reason: 'stale_credentials' };
@@ -169,11 +167,10 @@ export class SessionsService {
   ): Promise<void> {
     const old = req.session as StoredSession;
     const previous = endedOf(req);
-    if (!(await this.repository.deleteIfLive(previous.id))) {
+    if (!(await this.endOnce(previous, { event: 'session.rotated', reason }))) {
       forget(req);
       throw new AppException(ErrorCode.SESSION_INVALID);
     }
-    await this.events.rotated(previous, reason);
     await promisify(this.store.regenerate.bind(this.store))(req);
     Object.assign(req.session, {
       userId: user.id,
@@ -199,7 +196,7 @@ export class SessionsService {
     if ((req.session as LoadedSession | undefined)?.userId) {
       const session = endedOf(req);
       forget(req);
-      if (await this.repository.deleteIfLive(session.id)) await this.events.logout(session);
+      await this.endOnce(session, { event: 'logout' });
       return;
     }
     // A session that could not be loaded (MongoDB down) is looked up again, which fails while it is down.
@@ -207,7 +204,7 @@ export class SessionsService {
     const id = SessionsService.currentId(req);
     forget(req);
     const document = await this.repository.findById(id);
-    if (document && (await this.repository.deleteIfLive(id))) await this.events.logout(toEnded(document));
+    if (document) await this.endOnce(toEnded(document), { event: 'logout' });
   }
 
   /**
@@ -219,9 +216,7 @@ export class SessionsService {
    * it is ended as a live session.
    */
   async expire(session: EndedSession, reason: ExpiryReason, { liveInStore = false } = {}): Promise<boolean> {
-    const endedHere = liveInStore ? await this.repository.deleteIfLive(session.id) : await this.repository.deleteIfDue(session.id);
-    if (endedHere) await this.events.expired(session, reason);
-    return endedHere;
+    return this.endOnce(session, { event: 'session.expired', reason }, { state: liveInStore ? 'live' : 'due' });
   }
 
   /**
@@ -260,8 +255,13 @@ export class SessionsService {
   async recordEndingsLeftBehind(ids: string[], markedBefore: Date): Promise<number> {
     const pass = randomUUID();
     const claimed = await this.repository.claimUnrecorded(ids, pass, markedBefore);
+    // Ended one at a time by a request or a job that died before recording: its mark says how.
+    for (const document of claimed.filter((each) => each.session.ending !== undefined)) {
+      await this.events.ended(toEnded(document), document.session.ending!);
+      await this.repository.deleteRecorded(document._id, pass);
+    }
     for (const reason of EXPIRY_REASONS) {
-      const documents = claimed.filter((document) => document.session.endedReason === reason);
+      const documents = claimed.filter((document) => document.session.ending === undefined && document.session.endedReason === reason);
       const sessions = documents.map((document) => {
         const deadlines = this.policy.deadlines({
           createdAt: new Date(document.session.createdAt),
@@ -284,7 +284,7 @@ export class SessionsService {
     signedInWith: { userAgent: string; device: DeviceSignals },
     usedDevice: DeviceSignals,
   ): Promise<void> {
-    if (await this.repository.deleteIfLive(session.id)) await this.events.anomaly(session, signedInWith, usedDevice);
+    await this.endOnce(session, { event: 'session.anomaly', signedInWith, usedDevice });
   }
 
   /** The account behind the session is gone or disabled. */
@@ -373,9 +373,26 @@ export class SessionsService {
   }
 
   /** Ends a live session and records it; false when it was not live (someone else ended it, or it expired). */
-  private async endIfLive(session: EndedSession, revoker: Revoker, also?: Filter<SessionDocument>): Promise<boolean> {
-    if (!(await this.repository.deleteIfLive(session.id, also))) return false;
-    await this.events.revoked(session, revoker.by, revoker.actorId, revoker.reason);
+  private endIfLive(session: EndedSession, revoker: Revoker, also?: Filter<SessionDocument>): Promise<boolean> {
+    return this.endOnce(session, { event: 'session.revoked', ...revoker }, { state: 'live', also });
+  }
+
+  /**
+   * Ends one session (while it is `state`, live by default, and `also`
+   * matches), records `ending`, then removes it; true when this call ended it.
+   * The mark comes first and carries the event: a crash before the record
+   * leaves the mark for the expiry pass to record (recordEndingsLeftBehind),
+   * so no end goes unrecorded, and only the marking call records it.
+   */
+  private async endOnce(
+    session: EndedSession,
+    ending: Ending,
+    condition: { state: 'live' | 'due'; also?: Filter<SessionDocument> } = { state: 'live' },
+  ): Promise<boolean> {
+    const token = randomUUID();
+    if (!(await this.repository.markEnding(session.id, ending, token, condition))) return false;
+    await this.events.ended(session, ending);
+    await this.repository.deleteRecorded(session.id, token);
     return true;
   }
 

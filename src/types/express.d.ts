@@ -1,6 +1,6 @@
 import type { AuthState } from '../sessions/auth-state';
 import type { DeviceSignals } from '../sessions/device-binding';
-import type { ExpiryReason } from '../sessions/session-expiry-policy';
+import type { EndedReason, Ending } from '../sessions/session-ending';
 import type { UserRole } from '../users/user.schema';
 
 declare global {
@@ -36,12 +36,14 @@ declare module 'express-session' {
     device: DeviceSignals;
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
     endedAtSignIn?: number;
-    /** Set by the expiry pass, which recorded the end: the next request only deletes it. */
-    endedReason?: ExpiryReason;
-    /** Which expiry pass marked it (a token per call), so that pass alone records the end; removed once recorded. */
+    /** Set by the write that ended it (the expiry pass, or markEnding): ended, whatever its timestamps say. */
+    endedReason?: EndedReason;
+    /** Which call marked it (a token per call), so that call alone records the end; removed once recorded. */
     endedBy?: string;
-    /** When the expiry pass marked it. */
+    /** When it was marked. */
     markedAt?: Date;
+    /** The event that records its end, when it ended one at a time (markEnding): the expiry pass records it if its ender died. */
+    ending?: Ending;
     /** The document's TTL field as read (HashedMongoStore.get), never written back: see SessionExpiryPolicy.evaluate. */
     storedExpires?: Date;
   }

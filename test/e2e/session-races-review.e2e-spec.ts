@@ -3,6 +3,7 @@ import { Collection, MongoNetworkError } from 'mongodb';
 import request from 'supertest';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
+import { SessionEventsService } from '../../src/sessions/session-events.service';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { UsersService } from '../../src/users/users.service';
@@ -244,5 +245,43 @@ describe('an expiry pass that fails between marking sessions and recording them'
     }
     await ctx.app.get(SessionExpiryPass).run();
     expect(await eventsOf(ctx.app, { sessionId: id, type: 'session.expired' })).toHaveLength(1);
+  });
+});
+
+/**
+ * Found by `npm run soak` (an instance SIGKILLed mid-request): an ending
+ * deleted the session, then wrote its event, so a death in between lost the
+ * record. Now the mark carries the event, and the expiry pass records it.
+ */
+describe('a session ended one at a time whose ender dies between its mark and its event', () => {
+  const PASS_INTERVAL_MS = 1_000;
+  const ctx = useTestApp({ db: 'review_ender_dies', env: { TRUST_PROXY: '1', SESSION_SWEEP_SECONDS: String(PASS_INTERVAL_MS / 1000) } });
+  afterEach(() => jest.restoreAllMocks());
+
+  const dies = () => new MongoNetworkError('the process dies here (injected)');
+
+  it.each([
+    ['a sign-out', 'logout', (agent: Agent) => send(agent, 'post', '/api/auth/logout')],
+    ['ending one’s own session by id', 'session.revoked', (agent: Agent, id: string) => send(agent, 'delete', `/api/sessions/${id}`)],
+  ])('%s: never served after, and recorded once, as %s, by the pass', async (_what, type, end) => {
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const cookie = await cookieOf(agent);
+    const id = publicIdOf(cookie);
+    jest.spyOn(ctx.app.get(SessionEventsService), 'ended').mockRejectedValueOnce(dies());
+    expect((await end(agent, id)).status).toBeGreaterThanOrEqual(500);
+    jest.restoreAllMocks();
+
+    expect((await request(ctx.app.getHttpServer()).get('/api/auth/me').set('Cookie', cookie)).status).toBe(401);
+    const recorded = () => eventsOf(ctx.app, { sessionId: id, type: { $in: ['logout', 'session.revoked', 'session.expired'] } });
+    const giveUpAt = Date.now() + PASS_INTERVAL_MS + 10_000;
+    while ((await recorded()).length === 0 && Date.now() < giveUpAt) {
+      await sleep(200);
+      await ctx.app.get(SessionExpiryPass).run();
+    }
+    await ctx.app.get(SessionExpiryPass).run();
+    const events = await recorded();
+    expect(events.map((event) => event.type)).toEqual([type]);
+    expect(await connectionOf(ctx.app).collection('sessions').countDocuments({ _id: id as never })).toBe(0);
   });
 });

@@ -161,7 +161,7 @@ let schedule = { delays: [0], step: 0 };
  */
 const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
   [SESSION_STORE, ['insert']],
-  [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'deleteIfDue', 'deleteIfLive', 'restamp']],
+  [SessionsRepository, ['findById', 'findActiveOfUser', 'recordActivity', 'markEnded', 'markEnding', 'deleteRecorded', 'restamp']],
   [
     UsersService,
     [
