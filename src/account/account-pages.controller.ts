@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
@@ -8,7 +8,7 @@ import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
@@ -29,6 +29,7 @@ class AccountPageQueryDto extends PageQueryDto {
 
 /** The signed-in person's own pages: the dashboard, where they are signed in, their password. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Controller()
 export class AccountPagesController {
   private readonly maxSessionsPerUser: number;
@@ -37,7 +38,6 @@ export class AccountPagesController {
     private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
     private readonly sessions: SessionsService,
-    private readonly pages: PageRenderer,
     private readonly events: SessionEventsRepository,
     config: ConfigService<AppConfiguration, true>,
   ) {
@@ -46,16 +46,10 @@ export class AccountPagesController {
 
   /** Who is signed in and the session's deadlines; also the last sign-in from a new browser, and sessions a sign-in ended. */
   @Get('dashboard')
-  async dashboard(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-  ) {
+  async dashboard(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
     const newDevice = await this.events.findLatest('login.new_device', user.id);
-    this.pages.render(req, res, 'dashboard', {
+    res.render('dashboard', {
       title: 'Dashboard',
-      user,
       session,
       maxSessions: this.maxSessionsPerUser,
       newDevice: newDevice && { device: newDevice.reason, at: newDevice.at, ip: newDevice.ip },
@@ -64,17 +58,15 @@ export class AccountPagesController {
 
   @Get(SESSIONS_PAGE)
   async sessionsPage(
-    @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() user: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Query() query: AccountPageQueryDto,
   ) {
     const list = await this.mySessions.list(user.id, query, session.id);
-    this.pages.render(req, res, 'account-sessions', {
+    res.render('account-sessions', {
       ...(query.password ? PASSWORD_OUTCOMES[query.password] : {}),
       title: 'My sessions',
-      user,
       list,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       links: pageLinks(SESSIONS_PAGE, { ...query }, list),

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
@@ -25,12 +25,12 @@ const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', '
 
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Roles('admin')
 @Controller('admin')
 export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
-    private readonly pages: PageRenderer,
     private readonly analyticsService: AnalyticsService,
     private readonly sessionsService: SessionsService,
   ) {}
@@ -42,23 +42,17 @@ export class AdminPagesController {
   }
 
   @Get()
-  async overview(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
-    this.pages.render(req, res, 'admin/overview', { title: 'Admin', user, overview: await this.admin.overview() });
+  async overview(@Res() res: Response) {
+    res.render('admin/overview', { title: 'Admin', overview: await this.admin.overview() });
   }
 
   @Get('users')
-  async users(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminUsersQueryDto) {
-    await this.renderUsers(req, res, user, query);
+  async users(@Res() res: Response, @Query() query: AdminUsersQueryDto) {
+    await this.renderUsers(res, query);
   }
 
   @Post('users')
-  async createUser(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Body() form: CreateUserDto,
-  ) {
+  async createUser(@Res() res: Response, @CurrentSession() session: ActiveSession, @Body() form: CreateUserDto) {
     try {
       const created = await this.admin.createUser(form, session);
       return res.redirect(303, `/admin/users/${created.id}`);
@@ -67,7 +61,7 @@ export class AdminPagesController {
       const fields = (error.details?.fields ?? {}) as Record<string, string>;
       const problems = Object.entries(fields).map(([field, problem]) => `${field} ${problem}`);
       res.status(ERROR_CATALOGUE[error.code].status);
-      await this.renderUsers(req, res, user, new AdminUsersQueryDto(), {
+      await this.renderUsers(res, new AdminUsersQueryDto(), {
         error: `Could not create the user: ${problems.join('; ')}.`,
         code: error.code,
         form: { email: form.email, name: form.name, role: form.role },
@@ -77,18 +71,15 @@ export class AdminPagesController {
 
   @Get('users/:id')
   async user(
-    @Req() req: Request,
     @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Query() query: PageQueryDto,
   ) {
     const subject = await this.admin.getUser(id);
     const list = await this.admin.listSessions(Object.assign(new AdminSessionsQueryDto(), query, { userId: id }), session.id);
-    this.pages.render(req, res, 'admin/user', {
+    res.render('admin/user', {
       title: subject.email,
-      user,
       subject,
       roles: USER_ROLES,
       list,
@@ -142,19 +133,12 @@ export class AdminPagesController {
   }
 
   @Get('sessions')
-  async sessions(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Query() query: AdminSessionsQueryDto,
-  ) {
+  async sessions(@Res() res: Response, @CurrentSession() session: ActiveSession, @Query() query: AdminSessionsQueryDto) {
     const list = await this.admin.listSessions(query, session.id);
-    this.pages.render(req, res, 'admin/sessions', {
+    res.render('admin/sessions', {
       title: 'All sessions',
       notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
       ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: 'VAL_2001' } : {}),
-      user,
       list,
       query,
       links: pageLinks('/admin/sessions', { ...query }, list),
@@ -188,11 +172,10 @@ export class AdminPagesController {
   }
 
   @Get('analytics')
-  async analytics(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AnalyticsQueryDto) {
+  async analytics(@Res() res: Response, @Query() query: AnalyticsQueryDto) {
     const report = await this.analyticsService.report(query.range);
-    this.pages.render(req, res, 'admin/analytics', {
+    res.render('admin/analytics', {
       title: 'Session analytics',
-      user,
       report,
       ranges: Object.keys(ANALYTICS_RANGES),
       signInChart: stackedBars(report.series.signIns, SIGN_IN_SERIES),
@@ -202,11 +185,10 @@ export class AdminPagesController {
   }
 
   @Get('events')
-  async events(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminEventsQueryDto) {
+  async events(@Res() res: Response, @Query() query: AdminEventsQueryDto) {
     const list = await this.admin.listEvents(query);
-    this.pages.render(req, res, 'admin/events', {
+    res.render('admin/events', {
       title: 'Event log',
-      user,
       list,
       query,
       types: SESSION_EVENT_TYPES,
@@ -214,17 +196,10 @@ export class AdminPagesController {
     });
   }
 
-  private async renderUsers(
-    req: Request,
-    res: Response,
-    user: AuthenticatedUser,
-    query: AdminUsersQueryDto,
-    extra: Record<string, unknown> = {},
-  ) {
+  private async renderUsers(res: Response, query: AdminUsersQueryDto, extra: Record<string, unknown> = {}) {
     const list = await this.admin.listUsers(query);
-    this.pages.render(req, res, 'admin/users', {
+    res.render('admin/users', {
       title: 'Users',
-      user,
       list,
       query,
       roles: USER_ROLES,

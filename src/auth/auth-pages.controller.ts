@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { safeNextPath } from '../common/http/safe-redirect';
 import { CurrentUser } from '../sessions/current-session.decorator';
 import { SessionsService } from '../sessions/sessions.service';
@@ -40,6 +40,7 @@ interface LoginPageQuery {
 
 /** The way in and out for browsers: `/`, the sign-in form, sign-out. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Controller()
 export class AuthPagesController {
   private readonly logger = new Logger(AuthPagesController.name);
@@ -47,7 +48,6 @@ export class AuthPagesController {
   constructor(
     private readonly signIn: BrowserSignIn,
     private readonly sessions: SessionsService,
-    private readonly pages: PageRenderer,
   ) {}
 
   @Public()
@@ -67,7 +67,7 @@ export class AuthPagesController {
         : query.loggedOut === '1'
           ? LOGIN_MESSAGES.loggedOut
           : undefined;
-    this.renderLogin(req, res, { notice, next: safeNextPath(query.next, '') });
+    renderLogin(res, { notice, next: safeNextPath(query.next, '') });
   }
 
   @Public()
@@ -79,7 +79,7 @@ export class AuthPagesController {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
-      return this.renderLogin(req, res, { ...shownOnForm(error, res), email: form.email ?? '', next });
+      return renderLogin(res, { ...shownOnForm(error, res), email: form.email ?? '', next });
     }
     res.redirect(303, next || '/dashboard');
   }
@@ -100,8 +100,8 @@ export class AuthPagesController {
 
   /** The password again, before a sensitive action; then back to the page it came from. */
   @Get('reauth')
-  reauthPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query('next') next: unknown): void {
-    this.renderReauth(req, res, user, { next: safeNextPath(next) });
+  reauthPage(@Res() res: Response, @Query('next') next: unknown): void {
+    renderReauth(res, { next: safeNextPath(next) });
   }
 
   @Post('reauth')
@@ -116,18 +116,18 @@ export class AuthPagesController {
       if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.reauthenticate(req, user, form.password);
     } catch (error) {
-      return this.renderReauth(req, res, user, { ...shownOnForm(error, res), next });
+      return renderReauth(res, { ...shownOnForm(error, res), next });
     }
     res.redirect(303, next);
   }
+}
 
-  private renderReauth(req: Request, res: Response, user: AuthenticatedUser, view: Record<string, unknown>): void {
-    this.pages.render(req, res, 'reauth', { title: 'Confirm your password', user, ...view });
-  }
+function renderLogin(res: Response, view: Record<string, unknown>): void {
+  res.render('login', { title: 'Sign in', ...view });
+}
 
-  private renderLogin(req: Request, res: Response, view: Record<string, unknown>): void {
-    this.pages.render(req, res, 'login', { title: 'Sign in', ...view });
-  }
+function renderReauth(res: Response, view: Record<string, unknown>): void {
+  res.render('reauth', { title: 'Confirm your password', ...view });
 }
 
 /**
