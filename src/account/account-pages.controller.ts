@@ -6,6 +6,7 @@ import { MayBeAbsent } from '../common/validation/may-be-absent.decorator';
 import type { Request, Response } from 'express';
 import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
+import { formErrorOf } from '../common/errors/form-errors';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
@@ -17,7 +18,7 @@ import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
-import { PASSWORD_OUTCOMES, PasswordOutcome, passwordOutcomeOf } from './account-messages';
+import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';
 
@@ -98,9 +99,7 @@ export class AccountPagesController {
     try {
       await this.signIn.changePassword(req, user, form.currentPassword, form.newPassword);
     } catch (error) {
-      const reported = passwordOutcomeOf(error);
-      if (!reported) throw error;
-      outcome = reported;
+      outcome = formErrorOf(error, PASSWORD_ERRORS).name;
     }
     res.redirect(303, `${SESSIONS_PAGE}?password=${outcome}`);
   }

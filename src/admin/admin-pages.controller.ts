@@ -2,8 +2,8 @@ import { Body, Controller, Get, Param, Post, Query, Res, UseInterceptors } from 
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
-import { AppException } from '../common/errors/app.exception';
-import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ExpectedError, FieldProblems, showFormError } from '../common/errors/form-errors';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
@@ -22,6 +22,18 @@ import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } 
 
 const SIGN_IN_SERIES = ['succeeded', 'failed', 'locked'] as const;
 const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', 'device'] as const;
+
+/** What the create-user form shows itself, above the form it fills in again; any other error is the error page's. */
+const CREATE_USER_ERRORS = {
+  invalid: { code: ErrorCode.INVALID_INPUT, error: (fields) => `Could not create the user: ${problemList(fields)}.` },
+} satisfies Record<string, ExpectedError>;
+
+/** Each field with its problem, as in `email is already registered`. */
+function problemList(fields: FieldProblems): string {
+  return Object.entries(fields)
+    .map(([field, problem]) => `${field} ${problem}`)
+    .join('; ');
+}
 
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
@@ -57,13 +69,8 @@ export class AdminPagesController {
       const created = await this.admin.createUser(form, session);
       return res.redirect(303, `/admin/users/${created.id}`);
     } catch (error) {
-      if (!(error instanceof AppException) || error.code !== ErrorCode.INVALID_INPUT) throw error;
-      const fields = (error.details?.fields ?? {}) as Record<string, string>;
-      const problems = Object.entries(fields).map(([field, problem]) => `${field} ${problem}`);
-      res.status(ERROR_CATALOGUE[error.code].status);
       await this.renderUsers(res, new AdminUsersQueryDto(), {
-        error: `Could not create the user: ${problems.join('; ')}.`,
-        code: error.code,
+        ...showFormError(res, error, CREATE_USER_ERRORS),
         form: { email: form.email, name: form.name, role: form.role },
       });
     }

@@ -3,7 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
-import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ExpectedError, showFormError } from '../common/errors/form-errors';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { safeNextPath } from '../common/http/safe-redirect';
@@ -24,13 +25,13 @@ export const LOGIN_MESSAGES = {
 } as const;
 const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
 
-/** Sign-in errors the form shows itself, next to the fields, instead of an error page. */
-const FORM_ERRORS = new Set<string>([
-  ErrorCode.INVALID_CREDENTIALS,
-  ErrorCode.ACCOUNT_DISABLED,
-  ErrorCode.TOO_MANY_ATTEMPTS,
-  ErrorCode.BUSY,
-]);
+/** Password errors the sign-in and re-authentication forms show themselves, in the registry's words, instead of an error page. */
+const PASSWORD_FORM_ERRORS = {
+  wrong: { code: ErrorCode.INVALID_CREDENTIALS },
+  disabled: { code: ErrorCode.ACCOUNT_DISABLED },
+  locked: { code: ErrorCode.TOO_MANY_ATTEMPTS },
+  busy: { code: ErrorCode.BUSY },
+} satisfies Record<string, ExpectedError>;
 
 interface LoginPageQuery {
   expired?: unknown;
@@ -79,7 +80,7 @@ export class AuthPagesController {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
-      return renderLogin(res, { ...shownOnForm(error, res), email: form.email ?? '', next });
+      return renderLogin(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), email: form.email ?? '', next });
     }
     res.redirect(303, next || '/dashboard');
   }
@@ -116,7 +117,7 @@ export class AuthPagesController {
       if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.reauthenticate(req, user, form.password);
     } catch (error) {
-      return renderReauth(res, { ...shownOnForm(error, res), next });
+      return renderReauth(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), next });
     }
     res.redirect(303, next);
   }
@@ -128,15 +129,4 @@ function renderLogin(res: Response, view: Record<string, unknown>): void {
 
 function renderReauth(res: Response, view: Record<string, unknown>): void {
   res.render('reauth', { title: 'Confirm your password', ...view });
-}
-
-/**
- * A password error the form shows itself (with the answer's status and
- * headers, e.g. Retry-After); anything else goes on to the error page.
- */
-function shownOnForm(error: unknown, res: Response): { error: string; code: string } {
-  if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
-  const { status, message } = ERROR_CATALOGUE[error.code];
-  res.status(status).set(error.headers);
-  return { error: message, code: error.code };
 }
