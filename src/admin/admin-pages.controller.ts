@@ -47,12 +47,6 @@ export class AdminPagesController {
     private readonly sessionsService: SessionsService,
   ) {}
 
-  /** The admin ended their own session: signed out, as with the sign-out button. */
-  private signedOut(res: Response): void {
-    this.sessionsService.clearCookie(res);
-    res.redirect(303, '/login?loggedOut=1');
-  }
-
   @Get()
   async overview(@Res() res: Response) {
     res.render('admin/overview', { title: 'Admin', overview: await this.admin.overview() });
@@ -66,8 +60,7 @@ export class AdminPagesController {
   @Post('users')
   async createUser(@Res() res: Response, @CurrentSession() session: ActiveSession, @Body() form: CreateUserDto) {
     try {
-      const created = await this.admin.createUser(form, session);
-      return res.redirect(303, `/admin/users/${created.id}`);
+      await this.redirectAfter(res, this.admin.createUser(form, session), (created) => `/admin/users/${created.id}`);
     } catch (error) {
       await this.renderUsers(res, new AdminUsersQueryDto(), {
         ...showFormError(res, error, CREATE_USER_ERRORS),
@@ -95,48 +88,44 @@ export class AdminPagesController {
   }
 
   @Post('users/:id/disable')
-  async disable(
+  disable(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    await this.admin.updateUser(actor, session, id, { disabled: true });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { disabled: true }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/enable')
-  async enable(
+  enable(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    await this.admin.updateUser(actor, session, id, { disabled: false });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { disabled: false }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/role')
-  async role(
+  role(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Body() form: RoleFormDto,
   ) {
-    await this.admin.updateUser(actor, session, id, { role: form.role });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { role: form.role }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/sessions/end')
-  async endUserSessions(
+  endUserSessions(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    if ((await this.admin.endUserSessions(actor, session, id)).endedOwn) return this.signedOut(res);
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.endUserSessions(actor, session, id), `/admin/users/${id}`);
   }
 
   @Get('sessions')
@@ -145,7 +134,7 @@ export class AdminPagesController {
     res.render('admin/sessions', {
       title: 'All sessions',
       notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
-      ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: 'VAL_2001' } : {}),
+      ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: ErrorCode.INVALID_INPUT } : {}),
       list,
       query,
       links: pageLinks('/admin/sessions', { ...query }, list),
@@ -154,28 +143,26 @@ export class AdminPagesController {
 
   /** Ends any session, then back to where the admin was (a same-site page only). */
   @Post('sessions/:id/end')
-  async endSession(
+  endSession(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
     @Body() form: EndSessionFormDto,
   ) {
-    if ((await this.admin.endSession(actor, session, id)).endedOwn) return this.signedOut(res);
-    res.redirect(303, safeNextPath(form.returnTo, '/admin/sessions'));
+    return this.redirectAfter(res, this.admin.endSession(actor, session, id), safeNextPath(form.returnTo, '/admin/sessions'));
   }
 
   /** Emergency sign-out, after the form's confirmation box: everyone but the caller. */
   @Post('sessions/end-all')
-  async endAllSessions(
+  endAllSessions(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Body() form: EndAllSessionsFormDto,
   ) {
     if (form.confirm !== 'yes') return res.redirect(303, '/admin/sessions?endAll=unconfirmed');
-    const ended = await this.admin.endAllSessions(actor, session);
-    res.redirect(303, `/admin/sessions?ended=${ended}`);
+    return this.redirectAfter(res, this.admin.endAllSessions(actor, session), (ended) => `/admin/sessions?ended=${ended}`);
   }
 
   @Get('analytics')
@@ -203,6 +190,21 @@ export class AdminPagesController {
     });
   }
 
+  /**
+   * A console form's answer once its action is done: 303 to the page `to`
+   * names, or to the sign-in page, signed out as by the sign-out button, when
+   * the action ended the admin's own session. The action's errors go on to
+   * the exception filter: an error page, or /reauth and back.
+   */
+  private async redirectAfter<T>(res: Response, action: Promise<T>, to: string | ((result: T) => string)): Promise<void> {
+    const result = await action;
+    if (endedOwnSession(result)) {
+      this.sessionsService.clearCookie(res);
+      return res.redirect(303, '/login?loggedOut=1');
+    }
+    res.redirect(303, typeof to === 'string' ? to : to(result));
+  }
+
   private async renderUsers(res: Response, query: AdminUsersQueryDto, extra: Record<string, unknown> = {}) {
     const list = await this.admin.listUsers(query);
     res.render('admin/users', {
@@ -214,4 +216,9 @@ export class AdminPagesController {
       ...extra,
     });
   }
+}
+
+/** An action's result that says it ended the caller's own session (ending one session, or all of a user's). */
+function endedOwnSession(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && 'endedOwn' in result && result.endedOwn === true;
 }
