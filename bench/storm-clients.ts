@@ -65,7 +65,8 @@ class Browser {
 
   private send(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string): Promise<Answer> {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
-    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    if (body !== undefined)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
     if (csrfToken) headers['x-csrf-token'] = csrfToken;
     return new Promise((resolve, reject) => {
       const outgoing = request(`${this.url}${path}`, { method, headers, agent }, (response) => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
@@ -6,9 +6,10 @@ import { MayBeAbsent } from '../common/validation/may-be-absent.decorator';
 import type { Request, Response } from 'express';
 import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
+import { formErrorOf } from '../common/errors/form-errors';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
@@ -17,7 +18,7 @@ import { SessionEventsRepository } from '../sessions/session-events.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
-import { PASSWORD_OUTCOMES, PasswordOutcome, passwordOutcomeOf } from './account-messages';
+import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';
 
@@ -29,6 +30,7 @@ class AccountPageQueryDto extends PageQueryDto {
 
 /** The signed-in person's own pages: the dashboard, where they are signed in, their password. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Controller()
 export class AccountPagesController {
   private readonly maxSessionsPerUser: number;
@@ -37,7 +39,6 @@ export class AccountPagesController {
     private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
     private readonly sessions: SessionsService,
-    private readonly pages: PageRenderer,
     private readonly events: SessionEventsRepository,
     config: ConfigService<AppConfiguration, true>,
   ) {
@@ -46,16 +47,10 @@ export class AccountPagesController {
 
   /** Who is signed in and the session's deadlines; also the last sign-in from a new browser, and sessions a sign-in ended. */
   @Get('dashboard')
-  async dashboard(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-  ) {
+  async dashboard(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
     const newDevice = await this.events.findLatest('login.new_device', user.id);
-    this.pages.render(req, res, 'dashboard', {
+    res.render('dashboard', {
       title: 'Dashboard',
-      user,
       session,
       maxSessions: this.maxSessionsPerUser,
       newDevice: newDevice && { device: newDevice.reason, at: newDevice.at, ip: newDevice.ip },
@@ -64,17 +59,15 @@ export class AccountPagesController {
 
   @Get(SESSIONS_PAGE)
   async sessionsPage(
-    @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() user: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Query() query: AccountPageQueryDto,
   ) {
     const list = await this.mySessions.list(user.id, query, session.id);
-    this.pages.render(req, res, 'account-sessions', {
+    res.render('account-sessions', {
       ...(query.password ? PASSWORD_OUTCOMES[query.password] : {}),
       title: 'My sessions',
-      user,
       list,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       links: pageLinks(SESSIONS_PAGE, { ...query }, list),
@@ -106,9 +99,7 @@ export class AccountPagesController {
     try {
       await this.signIn.changePassword(req, user, form.currentPassword, form.newPassword);
     } catch (error) {
-      const reported = passwordOutcomeOf(error);
-      if (!reported) throw error;
-      outcome = reported;
+      outcome = formErrorOf(error, PASSWORD_ERRORS).name;
     }
     res.redirect(303, `${SESSIONS_PAGE}?password=${outcome}`);
   }

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
-import { AppException } from '../common/errors/app.exception';
-import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ExpectedError, FieldProblems, showFormError } from '../common/errors/form-errors';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
@@ -23,53 +23,47 @@ import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } 
 const SIGN_IN_SERIES = ['succeeded', 'failed', 'locked'] as const;
 const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', 'device'] as const;
 
+/** What the create-user form shows itself, above the form it fills in again; any other error is the error page's. */
+const CREATE_USER_ERRORS = {
+  invalid: { code: ErrorCode.INVALID_INPUT, error: (fields) => `Could not create the user: ${problemList(fields)}.` },
+} satisfies Record<string, ExpectedError>;
+
+/** Each field with its problem, as in `email is already registered`. */
+function problemList(fields: FieldProblems): string {
+  return Object.entries(fields)
+    .map(([field, problem]) => `${field} ${problem}`)
+    .join('; ');
+}
+
 /** The admin console: server-rendered pages whose forms post and come back with a 303. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Roles('admin')
 @Controller('admin')
 export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
-    private readonly pages: PageRenderer,
     private readonly analyticsService: AnalyticsService,
     private readonly sessionsService: SessionsService,
   ) {}
 
-  /** The admin ended their own session: signed out, as with the sign-out button. */
-  private signedOut(res: Response): void {
-    this.sessionsService.clearCookie(res);
-    res.redirect(303, '/login?loggedOut=1');
-  }
-
   @Get()
-  async overview(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
-    this.pages.render(req, res, 'admin/overview', { title: 'Admin', user, overview: await this.admin.overview() });
+  async overview(@Res() res: Response) {
+    res.render('admin/overview', { title: 'Admin', overview: await this.admin.overview() });
   }
 
   @Get('users')
-  async users(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminUsersQueryDto) {
-    await this.renderUsers(req, res, user, query);
+  async users(@Res() res: Response, @Query() query: AdminUsersQueryDto) {
+    await this.renderUsers(res, query);
   }
 
   @Post('users')
-  async createUser(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Body() form: CreateUserDto,
-  ) {
+  async createUser(@Res() res: Response, @CurrentSession() session: ActiveSession, @Body() form: CreateUserDto) {
     try {
-      const created = await this.admin.createUser(form, session);
-      return res.redirect(303, `/admin/users/${created.id}`);
+      await this.redirectAfter(res, this.admin.createUser(form, session), (created) => `/admin/users/${created.id}`);
     } catch (error) {
-      if (!(error instanceof AppException) || error.code !== ErrorCode.INVALID_INPUT) throw error;
-      const fields = (error.details?.fields ?? {}) as Record<string, string>;
-      const problems = Object.entries(fields).map(([field, problem]) => `${field} ${problem}`);
-      res.status(ERROR_CATALOGUE[error.code].status);
-      await this.renderUsers(req, res, user, new AdminUsersQueryDto(), {
-        error: `Could not create the user: ${problems.join('; ')}.`,
-        code: error.code,
+      await this.renderUsers(res, new AdminUsersQueryDto(), {
+        ...showFormError(res, error, CREATE_USER_ERRORS),
         form: { email: form.email, name: form.name, role: form.role },
       });
     }
@@ -77,18 +71,15 @@ export class AdminPagesController {
 
   @Get('users/:id')
   async user(
-    @Req() req: Request,
     @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Query() query: PageQueryDto,
   ) {
     const subject = await this.admin.getUser(id);
     const list = await this.admin.listSessions(Object.assign(new AdminSessionsQueryDto(), query, { userId: id }), session.id);
-    this.pages.render(req, res, 'admin/user', {
+    res.render('admin/user', {
       title: subject.email,
-      user,
       subject,
       roles: USER_ROLES,
       list,
@@ -97,64 +88,53 @@ export class AdminPagesController {
   }
 
   @Post('users/:id/disable')
-  async disable(
+  disable(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    await this.admin.updateUser(actor, session, id, { disabled: true });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { disabled: true }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/enable')
-  async enable(
+  enable(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    await this.admin.updateUser(actor, session, id, { disabled: false });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { disabled: false }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/role')
-  async role(
+  role(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
     @Body() form: RoleFormDto,
   ) {
-    await this.admin.updateUser(actor, session, id, { role: form.role });
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { role: form.role }), `/admin/users/${id}`);
   }
 
   @Post('users/:id/sessions/end')
-  async endUserSessions(
+  endUserSessions(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseUserIdPipe) id: string,
   ) {
-    if ((await this.admin.endUserSessions(actor, session, id)).endedOwn) return this.signedOut(res);
-    res.redirect(303, `/admin/users/${id}`);
+    return this.redirectAfter(res, this.admin.endUserSessions(actor, session, id), `/admin/users/${id}`);
   }
 
   @Get('sessions')
-  async sessions(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-    @Query() query: AdminSessionsQueryDto,
-  ) {
+  async sessions(@Res() res: Response, @CurrentSession() session: ActiveSession, @Query() query: AdminSessionsQueryDto) {
     const list = await this.admin.listSessions(query, session.id);
-    this.pages.render(req, res, 'admin/sessions', {
+    res.render('admin/sessions', {
       title: 'All sessions',
       notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
-      ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: 'VAL_2001' } : {}),
-      user,
+      ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: ErrorCode.INVALID_INPUT } : {}),
       list,
       query,
       links: pageLinks('/admin/sessions', { ...query }, list),
@@ -163,36 +143,33 @@ export class AdminPagesController {
 
   /** Ends any session, then back to where the admin was (a same-site page only). */
   @Post('sessions/:id/end')
-  async endSession(
+  endSession(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
     @Body() form: EndSessionFormDto,
   ) {
-    if ((await this.admin.endSession(actor, session, id)).endedOwn) return this.signedOut(res);
-    res.redirect(303, safeNextPath(form.returnTo, '/admin/sessions'));
+    return this.redirectAfter(res, this.admin.endSession(actor, session, id), safeNextPath(form.returnTo, '/admin/sessions'));
   }
 
   /** Emergency sign-out, after the form's confirmation box: everyone but the caller. */
   @Post('sessions/end-all')
-  async endAllSessions(
+  endAllSessions(
     @Res() res: Response,
     @CurrentUser() actor: AuthenticatedUser,
     @CurrentSession() session: ActiveSession,
     @Body() form: EndAllSessionsFormDto,
   ) {
     if (form.confirm !== 'yes') return res.redirect(303, '/admin/sessions?endAll=unconfirmed');
-    const ended = await this.admin.endAllSessions(actor, session);
-    res.redirect(303, `/admin/sessions?ended=${ended}`);
+    return this.redirectAfter(res, this.admin.endAllSessions(actor, session), (ended) => `/admin/sessions?ended=${ended}`);
   }
 
   @Get('analytics')
-  async analytics(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AnalyticsQueryDto) {
+  async analytics(@Res() res: Response, @Query() query: AnalyticsQueryDto) {
     const report = await this.analyticsService.report(query.range);
-    this.pages.render(req, res, 'admin/analytics', {
+    res.render('admin/analytics', {
       title: 'Session analytics',
-      user,
       report,
       ranges: Object.keys(ANALYTICS_RANGES),
       signInChart: stackedBars(report.series.signIns, SIGN_IN_SERIES),
@@ -202,11 +179,10 @@ export class AdminPagesController {
   }
 
   @Get('events')
-  async events(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: AdminEventsQueryDto) {
+  async events(@Res() res: Response, @Query() query: AdminEventsQueryDto) {
     const list = await this.admin.listEvents(query);
-    this.pages.render(req, res, 'admin/events', {
+    res.render('admin/events', {
       title: 'Event log',
-      user,
       list,
       query,
       types: SESSION_EVENT_TYPES,
@@ -214,17 +190,25 @@ export class AdminPagesController {
     });
   }
 
-  private async renderUsers(
-    req: Request,
-    res: Response,
-    user: AuthenticatedUser,
-    query: AdminUsersQueryDto,
-    extra: Record<string, unknown> = {},
-  ) {
+  /**
+   * A console form's answer once its action is done: 303 to the page `to`
+   * names, or to the sign-in page, signed out as by the sign-out button, when
+   * the action ended the admin's own session. The action's errors go on to
+   * the exception filter: an error page, or /reauth and back.
+   */
+  private async redirectAfter<T>(res: Response, action: Promise<T>, to: string | ((result: T) => string)): Promise<void> {
+    const result = await action;
+    if (endedOwnSession(result)) {
+      this.sessionsService.clearCookie(res);
+      return res.redirect(303, '/login?loggedOut=1');
+    }
+    res.redirect(303, typeof to === 'string' ? to : to(result));
+  }
+
+  private async renderUsers(res: Response, query: AdminUsersQueryDto, extra: Record<string, unknown> = {}) {
     const list = await this.admin.listUsers(query);
-    this.pages.render(req, res, 'admin/users', {
+    res.render('admin/users', {
       title: 'Users',
-      user,
       list,
       query,
       roles: USER_ROLES,
@@ -232,4 +216,9 @@ export class AdminPagesController {
       ...extra,
     });
   }
+}
+
+/** An action's result that says it ended the caller's own session (ending one session, or all of a user's). */
+function endedOwnSession(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && 'endedOwn' in result && result.endedOwn === true;
 }

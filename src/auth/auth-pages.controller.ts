@@ -1,11 +1,12 @@
-import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
-import { ERROR_CATALOGUE, ErrorCode } from '../common/errors/error-codes';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ExpectedError, showFormError } from '../common/errors/form-errors';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
-import { PageRenderer } from '../common/http/page-renderer.service';
+import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { safeNextPath } from '../common/http/safe-redirect';
 import { CurrentUser } from '../sessions/current-session.decorator';
 import { SessionsService } from '../sessions/sessions.service';
@@ -24,13 +25,13 @@ export const LOGIN_MESSAGES = {
 } as const;
 const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
 
-/** Sign-in errors the form shows itself, next to the fields, instead of an error page. */
-const FORM_ERRORS = new Set<string>([
-  ErrorCode.INVALID_CREDENTIALS,
-  ErrorCode.ACCOUNT_DISABLED,
-  ErrorCode.TOO_MANY_ATTEMPTS,
-  ErrorCode.BUSY,
-]);
+/** Password errors the sign-in and re-authentication forms show themselves, in the registry's words, instead of an error page. */
+const PASSWORD_FORM_ERRORS = {
+  wrong: { code: ErrorCode.INVALID_CREDENTIALS },
+  disabled: { code: ErrorCode.ACCOUNT_DISABLED },
+  locked: { code: ErrorCode.TOO_MANY_ATTEMPTS },
+  busy: { code: ErrorCode.BUSY },
+} satisfies Record<string, ExpectedError>;
 
 interface LoginPageQuery {
   expired?: unknown;
@@ -40,6 +41,7 @@ interface LoginPageQuery {
 
 /** The way in and out for browsers: `/`, the sign-in form, sign-out. */
 @ApiExcludeController()
+@UseInterceptors(PageLocalsInterceptor)
 @Controller()
 export class AuthPagesController {
   private readonly logger = new Logger(AuthPagesController.name);
@@ -47,7 +49,6 @@ export class AuthPagesController {
   constructor(
     private readonly signIn: BrowserSignIn,
     private readonly sessions: SessionsService,
-    private readonly pages: PageRenderer,
   ) {}
 
   @Public()
@@ -67,7 +68,7 @@ export class AuthPagesController {
         : query.loggedOut === '1'
           ? LOGIN_MESSAGES.loggedOut
           : undefined;
-    this.renderLogin(req, res, { notice, next: safeNextPath(query.next, '') });
+    renderLogin(res, { notice, next: safeNextPath(query.next, '') });
   }
 
   @Public()
@@ -79,7 +80,7 @@ export class AuthPagesController {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
-      return this.renderLogin(req, res, { ...shownOnForm(error, res), email: form.email ?? '', next });
+      return renderLogin(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), email: form.email ?? '', next });
     }
     res.redirect(303, next || '/dashboard');
   }
@@ -100,8 +101,8 @@ export class AuthPagesController {
 
   /** The password again, before a sensitive action; then back to the page it came from. */
   @Get('reauth')
-  reauthPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query('next') next: unknown): void {
-    this.renderReauth(req, res, user, { next: safeNextPath(next) });
+  reauthPage(@Res() res: Response, @Query('next') next: unknown): void {
+    renderReauth(res, { next: safeNextPath(next) });
   }
 
   @Post('reauth')
@@ -116,27 +117,16 @@ export class AuthPagesController {
       if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
       await this.signIn.reauthenticate(req, user, form.password);
     } catch (error) {
-      return this.renderReauth(req, res, user, { ...shownOnForm(error, res), next });
+      return renderReauth(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), next });
     }
     res.redirect(303, next);
   }
-
-  private renderReauth(req: Request, res: Response, user: AuthenticatedUser, view: Record<string, unknown>): void {
-    this.pages.render(req, res, 'reauth', { title: 'Confirm your password', user, ...view });
-  }
-
-  private renderLogin(req: Request, res: Response, view: Record<string, unknown>): void {
-    this.pages.render(req, res, 'login', { title: 'Sign in', ...view });
-  }
 }
 
-/**
- * A password error the form shows itself (with the answer's status and
- * headers, e.g. Retry-After); anything else goes on to the error page.
- */
-function shownOnForm(error: unknown, res: Response): { error: string; code: string } {
-  if (!(error instanceof AppException) || !FORM_ERRORS.has(error.code)) throw error;
-  const { status, message } = ERROR_CATALOGUE[error.code];
-  res.status(status).set(error.headers);
-  return { error: message, code: error.code };
+function renderLogin(res: Response, view: Record<string, unknown>): void {
+  res.render('login', { title: 'Sign in', ...view });
+}
+
+function renderReauth(res: Response, view: Record<string, unknown>): void {
+  res.render('reauth', { title: 'Confirm your password', ...view });
 }

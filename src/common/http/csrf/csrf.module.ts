@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { PageRenderer } from '../page-renderer.service';
 import { CsrfService } from './csrf.service';
 
-/** CSRF tokens, and the page renderer that puts one in every view: needed by every module with a form. */
+/** CSRF tokens: needed by every module with a form (pages read theirs through PageLocalsInterceptor). */
 @Global()
-@Module({ providers: [CsrfService, PageRenderer], exports: [CsrfService, PageRenderer] })
+@Module({ providers: [CsrfService], exports: [CsrfService] })
 export class CsrfModule {}
