@@ -176,7 +176,12 @@ export class SessionsRepository implements OnModuleInit {
     now = new Date(),
   ): Promise<boolean> {
     const filter = { _id: id, ...(state === 'live' ? live(now) : due(now)), ...also };
-    const mark = { 'session.endedReason': endedReasonOf(ending), 'session.endedBy': token, 'session.markedAt': now, 'session.ending': ending };
+    const mark = {
+      'session.endedReason': endedReasonOf(ending),
+      'session.endedBy': token,
+      'session.markedAt': now,
+      'session.ending': ending,
+    };
     const result = await this.changing(id, () => this.collection().updateOne(filter, { $set: mark }, BY_MAJORITY));
     return result.matchedCount === 1;
   }

@@ -236,7 +236,11 @@ export class UsersService implements OnModuleInit {
   /** Accounts whose credential changes may have left sessions behind, with the stamps those sessions would be under. */
   async withStaleSessionsPending(): Promise<{ id: string; stale: string[] }[]> {
     // `$type` matches an element, so accounts with an empty list are not read (and the multikey index serves it).
-    const users = await this.users.find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1 }).read('primary').lean().exec();
+    const users = await this.users
+      .find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1 })
+      .read('primary')
+      .lean()
+      .exec();
     return users.map((user) => ({ id: String(user._id), stale: user.staleStamps ?? [] }));
   }
 

@@ -202,7 +202,11 @@ describe('a password change failing after the hash is saved, with a sign-in that
     expect((await intruder.get('/api/auth/me')).status).toBe(401);
     const [stale] = await eventsOf(app, { userId: user.id, type: 'session.revoked', reason: 'stale_credentials' });
     expect(stale).toBeDefined();
-    expect(await connectionOf(app).collection('users').countDocuments({ staleStamps: { $type: 'string' } })).toBe(0);
+    expect(
+      await connectionOf(app)
+        .collection('users')
+        .countDocuments({ staleStamps: { $type: 'string' } }),
+    ).toBe(0);
   });
 });
 
@@ -282,6 +286,10 @@ describe('a session ended one at a time whose ender dies between its mark and it
     await ctx.app.get(SessionExpiryPass).run();
     const events = await recorded();
     expect(events.map((event) => event.type)).toEqual([type]);
-    expect(await connectionOf(ctx.app).collection('sessions').countDocuments({ _id: id as never })).toBe(0);
+    expect(
+      await connectionOf(ctx.app)
+        .collection('sessions')
+        .countDocuments({ _id: id as never }),
+    ).toBe(0);
   });
 });

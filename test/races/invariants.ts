@@ -28,7 +28,8 @@ export const VIOLATION_KINDS = {
   'account-budget': 'more AUTH_1001 on an account counter than LOGIN_MAX_FAILURES × (1 + successes on it)',
   'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
   'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
-  'password-answer': 'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
+  'password-answer':
+    'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
 } as const;
 
 /** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
