@@ -36,6 +36,7 @@ interface Answer {
  * one machine comes out of the server they measure.
  */
 const agent = new Agent({ keepAlive: true });
+const RETRY_SPREAD_MS = 1_000;
 
 /** A browser: its cookies, and sign-in through the JSON API. */
 class Browser {
@@ -117,7 +118,10 @@ async function handle(message: ToClients): Promise<FromClients> {
           while (performance.now() < until) {
             const result = await browser.signIn();
             results.push(result);
-            if (result.status === 503) await new Promise((resolve) => setTimeout(resolve, (result.retryAfter || 1) * 1000));
+            // Retry-After is the earliest moment; people (and well-behaved clients) come back at their own moment after
+            // it, not all in the same millisecond: a second's spread, so the bench does not send the shed in lock-step waves.
+            const wait = (result.retryAfter || 1) * 1000 + Math.random() * RETRY_SPREAD_MS;
+            if (result.status === 503) await new Promise((resolve) => setTimeout(resolve, wait));
           }
         }),
       );
