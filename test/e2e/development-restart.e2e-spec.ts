@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { AppProcess, startAppProcess } from '../helpers/app-process';
+import { AppProcess, startAppProcess, startTimeouts } from '../helpers/app-process';
 import { setCookie } from '../helpers/agents';
 import { databaseUri, uniqueDatabaseName } from '../helpers/test-app';
 
@@ -20,19 +20,23 @@ describe('restarting the development server without SESSION_SECRET', () => {
   let app: AppProcess | undefined;
   afterEach(() => app?.stop());
 
-  it('keeps everyone signed in: the generated secret is kept in .embedded-db', async () => {
-    app = await startAppProcess(env);
-    const csrf = await request(app.url).get('/api/auth/csrf');
-    const login = await request(app.url)
-      .post('/api/auth/login')
-      .set('Cookie', cookiesOf(csrf.headers, 'csrf'))
-      .set('X-CSRF-Token', csrf.body.token as string)
-      .send(ADMIN)
-      .expect(200);
-    const session = cookiesOf(login.headers, 'session_token');
-    await app.stop();
+  it(
+    'keeps everyone signed in: the generated secret is kept in .embedded-db',
+    async () => {
+      app = await startAppProcess(env);
+      const csrf = await request(app.url).get('/api/auth/csrf');
+      const login = await request(app.url)
+        .post('/api/auth/login')
+        .set('Cookie', cookiesOf(csrf.headers, 'csrf'))
+        .set('X-CSRF-Token', csrf.body.token as string)
+        .send(ADMIN)
+        .expect(200);
+      const session = cookiesOf(login.headers, 'session_token');
+      await app.stop();
 
-    app = await startAppProcess(env);
-    await request(app.url).get('/api/auth/me').set('Cookie', session).expect(200);
-  });
+      app = await startAppProcess(env);
+      await request(app.url).get('/api/auth/me').set('Cookie', session).expect(200);
+    },
+    startTimeouts(2),
+  );
 });

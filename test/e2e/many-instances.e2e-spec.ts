@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SESSION_READ_CACHE_MS } from '../../src/sessions/session.constants';
 import { setCookie } from '../helpers/agents';
-import { AppProcess, startAppProcess } from '../helpers/app-process';
+import { AppProcess, startAppProcess, startTimeouts } from '../helpers/app-process';
 import { databaseUri, destroyTestApp, createTestApp, TEST_SESSION_SECRET, uniqueDatabaseName } from '../helpers/test-app';
 
 const ADMIN = { email: 'ops@example.test', password: 'a long shared admin passphrase' };
@@ -40,7 +40,7 @@ describe('two instances on one database', () => {
     };
     // Booting together also proves that racing to create the same admin is harmless.
     [first, second] = await Promise.all([startAppProcess(env), startAppProcess(env)]);
-  }, 60_000);
+  }, startTimeouts(1));
 
   afterAll(async () => {
     await Promise.all([first?.stop(), second?.stop()]);

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { AppProcess, startAppProcess } from '../helpers/app-process';
+import { AppProcess, startAppProcess, startTimeouts } from '../helpers/app-process';
 import { databaseUri, TEST_SESSION_SECRET, uniqueDatabaseName } from '../helpers/test-app';
 
 /** Each thread of a process and its niceness (/proc/<pid>/task/<tid>/stat, field 19). */
@@ -20,7 +20,7 @@ describe('thread priority (src/main.ts)', () => {
       SESSION_SECRET: TEST_SESSION_SECRET,
       LOG_LEVEL: 'info',
     });
-  });
+  }, startTimeouts(1));
   afterAll(() => app?.stop());
 
   it('lowers libuv’s pool, where passwords are hashed, below the thread that serves requests', () => {

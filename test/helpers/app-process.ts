@@ -4,7 +4,18 @@ import { freePort } from '../../src/database/ports';
 import { sleep } from './agents';
 
 const ROOT = join(__dirname, '..', '..');
-const START_TIMEOUT_MS = 30_000;
+/**
+ * How long a process may take to answer /health/ready: ts-node compiles the
+ * app at start, and on a busy 2-core machine two of them booting beside a
+ * test run have taken over 30 s. Tests that start processes take their
+ * timeouts from this (startTimeouts).
+ */
+export const APP_START_TIMEOUT_MS = 90_000;
+
+/** A Jest timeout for a test or hook that starts `processes` app processes one after another, plus `rest` for its own work. */
+export function startTimeouts(processes: number, rest = 30_000): number {
+  return processes * APP_START_TIMEOUT_MS + rest;
+}
 
 export interface AppProcess {
   url: string;
@@ -26,7 +37,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + APP_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`app process exited with ${child.exitCode}:\n${output}`);
     const ready = await fetch(`${url}/health/ready`).then(
@@ -47,5 +58,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
     await sleep(200);
   }
   child.kill('SIGKILL');
-  throw new Error(`app process did not become ready:\n${output}`);
+  throw new Error(
+    `app process did not answer GET ${url}/health/ready with 200 within ${APP_START_TIMEOUT_MS / 1000} s; its output:\n${output}`,
+  );
 }
