@@ -19,9 +19,9 @@ import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './common/logging/logging.module';
 import type { AppConfigService } from './config/app-config.service';
 import { ConfigService } from '@nestjs/config';
-import { createExpressSession } from './sessions/express-session.factory';
+import { createExpressSession } from './session-http/express-session.factory';
 import { SESSION_STORE } from './sessions/session.constants';
-import { SessionStateMiddleware } from './sessions/session-state.middleware';
+import { SessionStateMiddleware } from './session-http/session-state.middleware';
 import { SessionsService } from './sessions/sessions.service';
 
 /** Request bodies above this are refused with VAL_2002. */

@@ -12,9 +12,9 @@ import type { AppConfiguration } from '../config/configuration';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
 import { MySessionsService } from '../sessions/my-sessions.service';
-import { SessionEventsRepository } from '../sessions/session-events.repository';
+import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
@@ -39,7 +39,7 @@ export class AccountPagesController {
     private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
     private readonly sessions: SessionsService,
-    private readonly events: SessionEventsRepository,
+    private readonly events: SessionEventQueries,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.maxSessionsPerUser = config.get('session', { infer: true }).maxPerUser;
@@ -48,7 +48,7 @@ export class AccountPagesController {
   /** Who is signed in and the session's deadlines; also the last sign-in from a new browser, and sessions a sign-in ended. */
   @Get('dashboard')
   async dashboard(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
-    const newDevice = await this.events.findLatest('login.new_device', user.id);
+    const newDevice = await this.events.latestNewDevice(user.id);
     res.render('dashboard', {
       title: 'Dashboard',
       session,

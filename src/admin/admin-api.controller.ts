@@ -6,7 +6,7 @@ import { Roles } from '../auth/roles.decorator';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import type { PagedList } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
 import type { AdminSessionView } from '../sessions/session-views';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminApiController } from './admin-api.controller';
@@ -7,7 +8,7 @@ import { AdminService } from './admin.service';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [UsersModule, SessionsModule, SessionEventsModule],
   controllers: [AdminApiController, AdminPagesController],
   providers: [AdminService, AnalyticsService],
 })

@@ -5,10 +5,9 @@ import { PagedList, pagedList } from '../common/http/pagination';
 import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
-import { SessionEventsRepository } from '../sessions/session-events.repository';
-import { SessionEventsService } from '../sessions/session-events.service';
+import { SessionEventQueries } from '../session-events/session-event-queries.service';
+import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
-import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
@@ -26,28 +25,24 @@ export class AdminService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
-    private readonly sessionsRepository: SessionsRepository,
     private readonly events: SessionEventsService,
-    private readonly eventsRepository: SessionEventsRepository,
+    private readonly eventLog: SessionEventQueries,
     private readonly activeSessions: ActiveSessionsGauge,
     private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async overview(): Promise<AdminOverview> {
     const since = new Date(Date.now() - DAY_MS);
-    const [active, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
+    const [active, users, last24h] = await Promise.all([
       this.activeSessions.current(),
       this.users.count(),
-      this.eventsRepository.countSince('login.succeeded', since),
-      this.eventsRepository.countSince('login.failed', since),
-      this.eventsRepository.countSince('session.expired', since, 'inactivity'),
-      this.eventsRepository.countSince('session.expired', since, 'absolute'),
+      this.eventLog.countsSince(since),
     ]);
     return {
       activeSessions: active.count,
       activeSessionsCountedAt: active.countedAt.toISOString(),
       users,
-      last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute },
+      last24h,
     };
   }
 
@@ -119,7 +114,7 @@ export class AdminService {
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */
   async listSessions(query: AdminSessionsQueryDto, currentId: string): Promise<PagedList<AdminSessionView>> {
-    const { items, total } = await this.sessionsRepository.findActivePage(query, query.userId);
+    const { items, total } = await this.sessions.activePage(query, query.userId);
     const emails = await this.users.emailsByIds(items.map((document) => document.session.userId));
     return pagedList(
       items.map((document) => toAdminSessionView(document, currentId, emails)),
@@ -150,7 +145,7 @@ export class AdminService {
   }
 
   async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {
-    const { items, total } = await this.eventsRepository.findPage({ type: query.type, userId: query.userId }, query);
+    const { items, total } = await this.eventLog.page({ type: query.type, userId: query.userId }, query);
     return pagedList(items.map(toEventView), total, query);
   }
 }

@@ -8,7 +8,7 @@ import { ExpectedError, showFormError } from '../common/errors/form-errors';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { safeNextPath } from '../common/http/safe-redirect';
-import { CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentUser } from '../session-http/current-session.decorator';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { BrowserSignIn } from './browser-sign-in.service';

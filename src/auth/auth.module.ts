@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CsrfGuard } from '../common/http/csrf/csrf.guard';
+import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AccessGuard } from './access.guard';
@@ -16,7 +17,7 @@ import { SecureTransportGuard } from './secure-transport.guard';
 import { SessionGuard } from './session.guard';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [UsersModule, SessionsModule, SessionEventsModule],
   controllers: [AuthApiController, AuthPagesController],
   providers: [
     AuthService,

@@ -3,7 +3,7 @@ import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
-import { SessionEventsService } from '../sessions/session-events.service';
+import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { PasswordHasher } from '../users/password-hasher';

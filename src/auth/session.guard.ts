@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { IS_PUBLIC } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
-import { SKIP_ACTIVITY } from '../sessions/skip-activity.decorator';
+import { SKIP_ACTIVITY } from '../session-http/skip-activity.decorator';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**

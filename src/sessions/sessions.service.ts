@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
+import type { Page, PageRequest } from '../common/http/pagination';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
@@ -17,7 +18,7 @@ import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
 import type { SessionDocument, StoredSession } from './session-document';
-import { EndedSession, SessionEventsService } from './session-events.service';
+import { EndedSession, SessionEventsService } from '../session-events/session-events.service';
 import { Ending, RotationReason } from './session-ending';
 import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import { sessionStorageId } from './session-id';
@@ -365,6 +366,11 @@ export class SessionsService {
     }
     await this.events.revokedAll(ended, actor);
     return ended;
+  }
+
+  /** A page of live sessions, of one user or everyone's, most recently active first. */
+  activePage(page: PageRequest, userId?: string): Promise<Page<SessionDocument>> {
+    return this.repository.findActivePage(page, userId);
   }
 
   /** A user's name or email changed: their sessions show it from the next request on. */

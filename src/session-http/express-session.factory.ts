@@ -3,9 +3,9 @@ import session from 'express-session';
 import { randomBytes } from 'node:crypto';
 import { hasDuplicateCookie } from '../common/http/cookie-names';
 import type { SessionConfig } from '../config/configuration';
-import { HashedMongoStore } from './hashed-mongo-store';
-import { SESSION_TOKEN_BYTES } from './session.constants';
-import type { SessionsService } from './sessions.service';
+import { HashedMongoStore } from '../sessions/hashed-mongo-store';
+import { SESSION_TOKEN_BYTES } from '../sessions/session.constants';
+import type { SessionsService } from '../sessions/sessions.service';
 
 /** The sign-out routes: the only ones that go on when the session cannot be loaded. */
 const SIGN_OUT_PATHS = new Set(['/logout', '/api/auth/logout']);

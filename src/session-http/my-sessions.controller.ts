@@ -4,11 +4,11 @@ import type { Response } from 'express';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import { PagedList, PageQueryDto } from '../common/http/pagination';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import type { ActiveSession } from './auth-state';
+import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from './current-session.decorator';
-import { MySessionsService } from './my-sessions.service';
-import type { DeviceSessionView } from './session-views';
-import { SessionsService } from './sessions.service';
+import { MySessionsService } from '../sessions/my-sessions.service';
+import type { DeviceSessionView } from '../sessions/session-views';
+import { SessionsService } from '../sessions/sessions.service';
 
 /** `/api/sessions`: where am I signed in? People see and end their own sessions; another user's id is a 404. */
 @ApiTags('sessions')

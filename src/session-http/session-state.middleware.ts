@@ -6,10 +6,10 @@ import { RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
 import { UsersService } from '../users/users.service';
-import { SessionExpiryPolicy } from './session-expiry-policy';
-import { deviceSignalsOf, sameDevice } from './device-binding';
-import { isExpiryReason } from './session-ending';
-import { forget, SessionsService } from './sessions.service';
+import { SessionExpiryPolicy } from '../sessions/session-expiry-policy';
+import { deviceSignalsOf, sameDevice } from '../sessions/device-binding';
+import { isExpiryReason } from '../sessions/session-ending';
+import { forget, SessionsService } from '../sessions/sessions.service';
 
 /**
  * Runs after express-session and decides, once per request, what the session

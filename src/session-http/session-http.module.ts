@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { MySessionsController } from './my-sessions.controller';
+import { SessionStateMiddleware } from './session-state.middleware';
+
+/** The web edge of a session: what a request's cookie amounts to, and `/api/sessions`. */
+@Module({
+  imports: [UsersModule, SessionsModule],
+  controllers: [MySessionsController],
+  providers: [SessionStateMiddleware],
+  exports: [SessionStateMiddleware],
+})
+export class SessionHttpModule {}
