@@ -15,7 +15,7 @@ import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
 import { MySessionsService } from '../sessions/my-sessions.service';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
 import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
@@ -38,7 +38,7 @@ export class AccountPagesController {
   constructor(
     private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
     private readonly events: SessionEventQueries,
     config: ConfigService<AppConfiguration, true>,
   ) {
@@ -88,7 +88,7 @@ export class AccountPagesController {
     @Param('id', ParseSessionIdPipe) id: string,
   ) {
     if (!(await this.mySessions.end(user.id, id, session)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
-    this.sessions.clearCookie(res);
+    this.http.clearCookie(res);
     res.redirect(303, '/login?loggedOut=1');
   }
 

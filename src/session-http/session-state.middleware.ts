@@ -9,7 +9,8 @@ import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from '../sessions/session-expiry-policy';
 import { deviceSignalsOf, sameDevice } from '../sessions/device-binding';
 import { isExpiryReason } from '../sessions/session-ending';
-import { forget, SessionsService } from '../sessions/sessions.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { forget, SessionHttpAdapter } from './session-http.adapter';
 
 /**
  * Runs after express-session and decides, once per request, what the session
@@ -23,6 +24,7 @@ export class SessionStateMiddleware implements NestMiddleware {
 
   constructor(
     private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
     private readonly policy: SessionExpiryPolicy,
     private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
@@ -32,7 +34,7 @@ export class SessionStateMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     // Most anonymous traffic (probes, the sign-in page, assets) has no session at all: decided without a promise.
-    if (req.session === undefined && !req.sessionUnverified && req.cookies?.[this.sessions.cookieName] === undefined) {
+    if (req.session === undefined && req.sessionLoadError === undefined && req.cookies?.[this.http.cookieName] === undefined) {
       req.auth = { state: 'anonymous' };
       return next();
     }
@@ -40,29 +42,29 @@ export class SessionStateMiddleware implements NestMiddleware {
   }
 
   private async resolve(req: Request, res: Response): Promise<void> {
-    if (req.sessionUnverified) {
+    if (req.sessionLoadError !== undefined) {
       req.auth = { state: 'unverified' };
       return;
     }
     const data = req.session as Partial<SessionData> | undefined;
     // express-session drops a tampered or unknown cookie silently, and is skipped for two session cookies
     // (createExpressSession): tell those apart from "no cookie".
-    const cookieSent = req.cookies?.[this.sessions.cookieName] !== undefined;
+    const cookieSent = req.cookies?.[this.http.cookieName] !== undefined;
 
     if (!data?.userId || !data.createdAt || !data.lastActivityAt) {
       req.auth = { state: cookieSent ? 'invalid' : 'anonymous' };
-      if (cookieSent) this.sessions.clearCookie(res);
+      if (cookieSent) this.http.clearCookie(res);
       return;
     }
 
-    const id = SessionsService.currentId(req);
+    const id = SessionHttpAdapter.currentId(req);
     const ended = { id, userId: data.userId, createdAt: data.createdAt };
     // Marked ended: whatever its timestamps say now. The expiry pass leaves its marks for the TTL index or the
     // sweep to remove (a day later), so the pass that marked it always finds its mark to record it; any other
     // ending is read here only between its mark and its removal.
     if (data.endedReason !== undefined) {
       forget(req);
-      this.sessions.clearCookie(res);
+      this.http.clearCookie(res);
       req.auth = isExpiryReason(data.endedReason) ? { state: 'expired', reason: data.endedReason } : { state: 'invalid' };
       return;
     }
@@ -74,7 +76,7 @@ export class SessionStateMiddleware implements NestMiddleware {
       await this.sessions.expire(ended, verdict.reason, {
         liveInStore: !!storedExpiry && SessionExpiryPolicy.liveInStore(storedExpiry, now),
       });
-      this.sessions.clearCookie(res);
+      this.http.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;
     }
@@ -85,7 +87,7 @@ export class SessionStateMiddleware implements NestMiddleware {
       if (!sameDevice(data.device, usedDevice)) {
         forget(req);
         await this.sessions.endForDeviceChange(ended, { userAgent: data.userAgent ?? '', device: data.device }, usedDevice);
-        this.sessions.clearCookie(res);
+        this.http.clearCookie(res);
         req.auth = { state: 'device_changed' };
         return;
       }
@@ -95,7 +97,7 @@ export class SessionStateMiddleware implements NestMiddleware {
     if (!user) {
       forget(req);
       await this.sessions.discard(ended);
-      this.sessions.clearCookie(res);
+      this.http.clearCookie(res);
       req.auth = { state: 'invalid' };
       return;
     }

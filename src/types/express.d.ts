@@ -9,8 +9,8 @@ declare global {
       correlationId: string;
       /** Who is calling, decided once per request by the session state middleware. */
       auth: AuthState;
-      /** Set on sign-out when MongoDB could not load the session named by the cookie. */
-      sessionUnverified?: boolean;
+      /** Why MongoDB could not load the session the cookie names (a POST): only a @SignsOut route goes on. */
+      sessionLoadError?: unknown;
       /** The request carried more than one session cookie: neither was loaded (createExpressSession). */
       sessionCookieConflict?: boolean;
     }
