@@ -83,17 +83,12 @@ export class AdminService {
       });
     }
     if (takesAwayActiveAdmin(before, changes)) await this.users.assertAnotherActiveAdmin(id);
-    // A credential change: a new stamp, and every session issued under another one ends, before the
-    // write (so a failure after it leaves none) and after it (sign-ins that raced in between).
-    const stamp = disabling || roleChanging ? newCredentialStamp() : undefined;
-    const revoker = byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed');
-    if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
-    const after = await this.users.update(before, changes, stamp).catch(async (error: unknown) => {
-      // Undone because another admin was taken away at once (RES_3002): its new stamp stands all the same.
-      if (stamp && error instanceof AppException) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
-      throw error;
-    });
-    if (stamp) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
+    // A credential change: a new stamp, and every session issued under another one ends (UsersService.update).
+    const credentials =
+      disabling || roleChanging
+        ? { stamp: newCredentialStamp(), cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed') }
+        : undefined;
+    const after = await this.users.update(before, changes, credentials);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
 
     if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
@@ -101,15 +96,7 @@ export class AdminService {
     if (before.role !== after.role) {
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
-    // Sessions carry the name shown on every page: the next request shows the new one.
-    if (before.name !== after.name) await this.sessions.userRenamed(after);
     return toAdminUserView(after);
-  }
-
-  /** After the change from stamp `replaced` to `stamp` is written. */
-  private async endSessionsUnderOtherStamps(userId: string, stamp: string, replaced: string | undefined, revoker: Revoker): Promise<void> {
-    await this.sessions.revokeStale(userId, stamp, revoker);
-    await this.users.staleSessionsEnded(userId, [replaced ?? '']);
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */

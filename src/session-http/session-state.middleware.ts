@@ -4,8 +4,6 @@ import type { SessionData } from 'express-session';
 import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
-import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
-import { UsersService } from '../users/users.service';
 import { SessionExpiryPolicy } from '../sessions/session-expiry-policy';
 import { deviceSignalsOf, sameDevice } from '../sessions/device-binding';
 import { isExpiryReason } from '../sessions/session-ending';
@@ -26,7 +24,6 @@ export class SessionStateMiddleware implements NestMiddleware {
     private readonly sessions: SessionsService,
     private readonly http: SessionHttpAdapter,
     private readonly policy: SessionExpiryPolicy,
-    private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.bindUserAgent = config.get('session', { infer: true }).bindUserAgent;
@@ -93,15 +90,9 @@ export class SessionStateMiddleware implements NestMiddleware {
       }
     }
 
-    const user = await this.userOf(data.userId, data);
-    if (!user) {
-      forget(req);
-      await this.sessions.discard(ended);
-      this.http.clearCookie(res);
-      req.auth = { state: 'invalid' };
-      return;
-    }
-
+    // The session carries what a request needs of its user (SessionsService applies every change to it): no read.
+    const { email, name, role } = data as SessionData;
+    const user = { id: data.userId, email, name, role };
     req.auth = {
       state: 'active',
       user,
@@ -117,18 +108,5 @@ export class SessionStateMiddleware implements NestMiddleware {
       },
     };
     RequestContext.setUserId(user.id);
-  }
-
-  /**
-   * The session carries what a request needs of its user: no read. Disabling a
-   * user or changing a role ends their sessions, and a name change is written
-   * into them. Sessions stored before they carried it are read the old way
-   * (until they end); undefined when that account is gone or disabled.
-   */
-  private async userOf(userId: string, data: Partial<SessionData>): Promise<AuthenticatedUser | undefined> {
-    if (data.role !== undefined && data.email !== undefined)
-      return { id: userId, email: data.email, name: data.name ?? '', role: data.role };
-    const user = await this.users.findById(userId);
-    return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
 }

@@ -10,6 +10,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
+import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { ActivityWrites } from './activity-writes';
@@ -77,7 +78,7 @@ const EMERGENCY_BATCH = 500;
  * express-session and cookie are SessionHttpAdapter's (src/session-http).
  */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements UserChangeSubscriber {
   private readonly logger = new Logger(SessionsService.name);
   private readonly maxPerUser: number;
   private readonly activityWrites: ActivityWrites;
@@ -92,6 +93,8 @@ export class SessionsService {
   ) {
     this.activityWrites = new ActivityWrites(policy.activityWriteIntervalMs, ACTIVITY_WRITES_REMEMBERED);
     this.maxPerUser = config.get('session', { infer: true }).maxPerUser;
+    // The user each session copies is applied here, whoever changes it.
+    users.subscribe(this);
   }
 
   /**
@@ -292,11 +295,6 @@ export class SessionsService {
     await this.endOnce(session, { event: 'session.anomaly', signedInWith, usedDevice });
   }
 
-  /** The account behind the session is gone or disabled. */
-  async discard(session: EndedSession): Promise<void> {
-    await this.endIfLive(session, { by: 'system', reason: 'account_unavailable' });
-  }
-
   /** Ends one live session by public id; false when there is no such live session (of `ownerId`, when given). */
   async revoke(id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
     const document = await this.repository.findById(id);
@@ -376,8 +374,13 @@ export class SessionsService {
     return this.repository.findActivePage(page, userId);
   }
 
+  /** A credential change (role, disabled) to `stamp`: every live session of the user under another stamp ends. */
+  async credentialsChanging(userId: string, stamp: string, cause: ChangeCause): Promise<void> {
+    await this.revokeStale(userId, stamp, cause);
+  }
+
   /** A user's name or email changed: their sessions show it from the next request on. */
-  async userRenamed(user: { id: string; email: string; name: string }): Promise<void> {
+  async profileChanged(user: { id: string; email: string; name: string }): Promise<void> {
     await this.repository.refreshUser(user);
   }
 

@@ -20,7 +20,7 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    /** What a request needs of its user, kept here so it costs no read; see SessionsRepository.refreshUser. */
+    /** What a request needs of its user, kept here so it costs no read: UsersService publishes each change, SessionsService applies it. */
     email: string;
     name: string;
     role: UserRole;
