@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
-import type { DeviceSignals } from '../sessions/device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import type { Ending } from '../sessions/session-ending';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';

@@ -8,7 +8,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { EndedSession } from '../session-events/session-events.service';
 import type { ActiveSession } from '../sessions/auth-state';
-import { deviceSignalsOf } from '../sessions/device-binding';
+import { deviceSignalsOf } from '../devices/device-binding';
 import type { StoredSession } from '../sessions/session-document';
 import type { RotationReason } from '../sessions/session-ending';
 import { sessionStorageId } from '../sessions/session-id';

@@ -5,7 +5,7 @@ import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { SessionExpiryPolicy } from '../sessions/session-expiry-policy';
-import { deviceSignalsOf, sameDevice } from '../sessions/device-binding';
+import { deviceSignalsOf, sameDevice } from '../devices/device-binding';
 import { isExpiryReason } from '../sessions/session-ending';
 import { SessionsService } from '../sessions/sessions.service';
 import { forget, SessionHttpAdapter } from './session-http.adapter';

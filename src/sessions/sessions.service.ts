@@ -20,7 +20,7 @@ import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from '../session-events/session-events.service';
 import { Ending, RotationReason } from './session-ending';
 import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
-import type { DeviceSignals } from './device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import { SessionsRepository } from './sessions.repository';
 
 export interface SessionView {

@@ -1,5 +1,5 @@
 import type { AuthState } from '../sessions/auth-state';
-import type { DeviceSignals } from '../sessions/device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import type { EndedReason, Ending } from '../sessions/session-ending';
 import type { UserRole } from '../users/user.schema';
 
