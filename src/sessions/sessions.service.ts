@@ -175,7 +175,7 @@ export class SessionsService implements UserChangeSubscriber {
    */
   async continueSession(
     id: string,
-    old: SessionFields & { cookie?: unknown },
+    old: SessionFields,
     {
       user,
       authenticatedAt,
