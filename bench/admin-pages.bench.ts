@@ -17,7 +17,7 @@ import { configureApp, NEST_APP_OPTIONS } from '../src/bootstrap';
 import { ExpressHttpAdapter } from '../src/common/http/express-http.adapter';
 import { validateEnvironment } from '../src/config/environment';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
-import { SESSION_EVENT_RETENTION_MS } from '../src/sessions/session-event.schema';
+import { SESSION_EVENT_RETENTION_MS } from '../src/session-events/session-event.schema';
 import { EXPIRED_SESSION_RETENTION_MS } from '../src/sessions/session-expiry-policy';
 import { sessionStorageId } from '../src/sessions/session-id';
 import { UsersService } from '../src/users/users.service';

@@ -16,6 +16,8 @@ import { EnvironmentVariables } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SessionEventsModule } from './session-events/session-events.module';
+import { SessionHttpModule } from './session-http/session-http.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { AdminBootstrapService } from './users/admin-bootstrap.service';
 import { UsersModule } from './users/users.module';
@@ -51,7 +53,9 @@ export class AppModule {
         MetricsModule,
         CsrfModule,
         UsersModule,
+        SessionEventsModule,
         SessionsModule,
+        SessionHttpModule,
         AuthModule,
         AccountModule,
         AdminModule,

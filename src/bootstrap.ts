@@ -19,10 +19,10 @@ import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './common/logging/logging.module';
 import type { AppConfigService } from './config/app-config.service';
 import { ConfigService } from '@nestjs/config';
-import { createExpressSession } from './sessions/express-session.factory';
+import { createExpressSession } from './session-http/express-session.factory';
 import { SESSION_STORE } from './sessions/session.constants';
-import { SessionStateMiddleware } from './sessions/session-state.middleware';
-import { SessionsService } from './sessions/sessions.service';
+import { SessionHttpAdapter } from './session-http/session-http.adapter';
+import { SessionStateMiddleware } from './session-http/session-state.middleware';
 
 /** Request bodies above this are refused with VAL_2002. */
 export const BODY_LIMIT = '100kb';
@@ -66,7 +66,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(noStoreMiddleware);
   app.use(bodyParsersMiddleware({ limit: BODY_LIMIT, maxDepth: BODY_MAX_DEPTH }));
   app.use(stringCookiesMiddleware);
-  app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionsService)));
+  app.use(createExpressSession(app.get(SESSION_STORE), session, app.get(SessionHttpAdapter)));
   const sessionState = app.get(SessionStateMiddleware);
   app.use(sessionState.use.bind(sessionState));
 

@@ -12,10 +12,10 @@ import type { AppConfiguration } from '../config/configuration';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
 import { MySessionsService } from '../sessions/my-sessions.service';
-import { SessionEventsRepository } from '../sessions/session-events.repository';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionEventQueries } from '../session-events/session-event-queries.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
 import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
@@ -38,8 +38,8 @@ export class AccountPagesController {
   constructor(
     private readonly signIn: BrowserSignIn,
     private readonly mySessions: MySessionsService,
-    private readonly sessions: SessionsService,
-    private readonly events: SessionEventsRepository,
+    private readonly http: SessionHttpAdapter,
+    private readonly events: SessionEventQueries,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.maxSessionsPerUser = config.get('session', { infer: true }).maxPerUser;
@@ -48,7 +48,7 @@ export class AccountPagesController {
   /** Who is signed in and the session's deadlines; also the last sign-in from a new browser, and sessions a sign-in ended. */
   @Get('dashboard')
   async dashboard(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
-    const newDevice = await this.events.findLatest('login.new_device', user.id);
+    const newDevice = await this.events.latestNewDevice(user.id);
     res.render('dashboard', {
       title: 'Dashboard',
       session,
@@ -88,7 +88,7 @@ export class AccountPagesController {
     @Param('id', ParseSessionIdPipe) id: string,
   ) {
     if (!(await this.mySessions.end(user.id, id, session)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
-    this.sessions.clearCookie(res);
+    this.http.clearCookie(res);
     res.redirect(303, '/login?loggedOut=1');
   }
 

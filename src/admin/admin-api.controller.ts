@@ -6,9 +6,9 @@ import { Roles } from '../auth/roles.decorator';
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import type { PagedList } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
 import type { AdminSessionView } from '../sessions/session-views';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AdminService } from './admin.service';
 import { analyticsCsv } from './analytics-charts';
@@ -25,7 +25,7 @@ export class AdminApiController {
   constructor(
     private readonly admin: AdminService,
     private readonly analyticsService: AnalyticsService,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
   ) {}
 
   @Get('users')
@@ -86,7 +86,7 @@ export class AdminApiController {
   }
 
   private signedOut(res: Response): void {
-    this.sessions.clearCookie(res);
+    this.http.clearCookie(res);
     sendClearSiteData(res);
   }
 

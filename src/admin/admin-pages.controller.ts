@@ -9,9 +9,9 @@ import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
 import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
-import { SESSION_EVENT_TYPES } from '../sessions/session-event.schema';
-import { SessionsService } from '../sessions/sessions.service';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
+import { SESSION_EVENT_TYPES } from '../session-events/session-event.schema';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
@@ -44,7 +44,7 @@ export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
     private readonly analyticsService: AnalyticsService,
-    private readonly sessionsService: SessionsService,
+    private readonly http: SessionHttpAdapter,
   ) {}
 
   @Get()
@@ -199,7 +199,7 @@ export class AdminPagesController {
   private async redirectAfter<T>(res: Response, action: Promise<T>, to: string | ((result: T) => string)): Promise<void> {
     const result = await action;
     if (endedOwnSession(result)) {
-      this.sessionsService.clearCookie(res);
+      this.http.clearCookie(res);
       return res.redirect(303, '/login?loggedOut=1');
     }
     res.redirect(303, typeof to === 'string' ? to : to(result));

@@ -1,4 +1,4 @@
-import type { SessionEventDocument } from '../sessions/session-event.schema';
+import type { SessionEventDocument } from '../session-events/session-event.schema';
 import type { UserDocument } from '../users/user.schema';
 
 export interface AdminUserView {

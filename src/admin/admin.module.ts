@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { SessionEventsModule } from '../session-events/session-events.module';
+import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminApiController } from './admin-api.controller';
@@ -7,7 +9,7 @@ import { AdminService } from './admin.service';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
   controllers: [AdminApiController, AdminPagesController],
   providers: [AdminService, AnalyticsService],
 })

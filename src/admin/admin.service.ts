@@ -5,10 +5,9 @@ import { PagedList, pagedList } from '../common/http/pagination';
 import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
-import { SessionEventsRepository } from '../sessions/session-events.repository';
-import { SessionEventsService } from '../sessions/session-events.service';
+import { SessionEventQueries } from '../session-events/session-event-queries.service';
+import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
-import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
@@ -26,28 +25,24 @@ export class AdminService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
-    private readonly sessionsRepository: SessionsRepository,
     private readonly events: SessionEventsService,
-    private readonly eventsRepository: SessionEventsRepository,
+    private readonly eventLog: SessionEventQueries,
     private readonly activeSessions: ActiveSessionsGauge,
     private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async overview(): Promise<AdminOverview> {
     const since = new Date(Date.now() - DAY_MS);
-    const [active, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
+    const [active, users, last24h] = await Promise.all([
       this.activeSessions.current(),
       this.users.count(),
-      this.eventsRepository.countSince('login.succeeded', since),
-      this.eventsRepository.countSince('login.failed', since),
-      this.eventsRepository.countSince('session.expired', since, 'inactivity'),
-      this.eventsRepository.countSince('session.expired', since, 'absolute'),
+      this.eventLog.countsSince(since),
     ]);
     return {
       activeSessions: active.count,
       activeSessionsCountedAt: active.countedAt.toISOString(),
       users,
-      last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute },
+      last24h,
     };
   }
 
@@ -88,17 +83,12 @@ export class AdminService {
       });
     }
     if (takesAwayActiveAdmin(before, changes)) await this.users.assertAnotherActiveAdmin(id);
-    // A credential change: a new stamp, and every session issued under another one ends, before the
-    // write (so a failure after it leaves none) and after it (sign-ins that raced in between).
-    const stamp = disabling || roleChanging ? newCredentialStamp() : undefined;
-    const revoker = byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed');
-    if (stamp) await this.sessions.revokeStale(id, stamp, revoker);
-    const after = await this.users.update(before, changes, stamp).catch(async (error: unknown) => {
-      // Undone because another admin was taken away at once (RES_3002): its new stamp stands all the same.
-      if (stamp && error instanceof AppException) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
-      throw error;
-    });
-    if (stamp) await this.endSessionsUnderOtherStamps(id, stamp, before.credentialStamp, revoker);
+    // A credential change: a new stamp, and every session issued under another one ends (UsersService.update).
+    const credentials =
+      disabling || roleChanging
+        ? { stamp: newCredentialStamp(), cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed') }
+        : undefined;
+    const after = await this.users.update(before, changes, credentials);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
 
     if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
@@ -106,20 +96,12 @@ export class AdminService {
     if (before.role !== after.role) {
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
-    // Sessions carry the name shown on every page: the next request shows the new one.
-    if (before.name !== after.name) await this.sessions.userRenamed(after);
     return toAdminUserView(after);
-  }
-
-  /** After the change from stamp `replaced` to `stamp` is written. */
-  private async endSessionsUnderOtherStamps(userId: string, stamp: string, replaced: string | undefined, revoker: Revoker): Promise<void> {
-    await this.sessions.revokeStale(userId, stamp, revoker);
-    await this.users.staleSessionsEnded(userId, [replaced ?? '']);
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */
   async listSessions(query: AdminSessionsQueryDto, currentId: string): Promise<PagedList<AdminSessionView>> {
-    const { items, total } = await this.sessionsRepository.findActivePage(query, query.userId);
+    const { items, total } = await this.sessions.activePage(query, query.userId);
     const emails = await this.users.emailsByIds(items.map((document) => document.session.userId));
     return pagedList(
       items.map((document) => toAdminSessionView(document, currentId, emails)),
@@ -150,7 +132,7 @@ export class AdminService {
   }
 
   async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {
-    const { items, total } = await this.eventsRepository.findPage({ type: query.type, userId: query.userId }, query);
+    const { items, total } = await this.eventLog.page({ type: query.type, userId: query.userId }, query);
     return pagedList(items.map(toEventView), total, query);
   }
 }

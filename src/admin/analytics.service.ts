@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EventCount } from '../sessions/session-events.repository';
-import { SessionEventsRepository } from '../sessions/session-events.repository';
-import { SessionStatsRepository } from '../sessions/session-stats.repository';
-import { Bucket, BUCKET_MS, bucketsOf } from '../sessions/time-buckets';
+import type { EventCount } from '../session-events/session-event.schema';
+import { SessionEventQueries } from '../session-events/session-event-queries.service';
+import { SessionStats } from '../session-events/session-stats.service';
+import { Bucket, BUCKET_MS, bucketsOf } from '../session-events/time-buckets';
 
 export const ANALYTICS_RANGES = {
   '24h': { ms: 24 * BUCKET_MS.hour, bucket: 'hour' },
@@ -77,8 +77,8 @@ function classify(event: EventCount): { signIn?: keyof SignInCounts; ending?: ke
 @Injectable()
 export class AnalyticsService {
   constructor(
-    private readonly events: SessionEventsRepository,
-    private readonly stats: SessionStatsRepository,
+    private readonly events: SessionEventQueries,
+    private readonly stats: SessionStats,
   ) {}
 
   async report(range: AnalyticsRange, now = new Date()): Promise<AnalyticsReport> {

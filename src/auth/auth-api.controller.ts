@@ -7,9 +7,11 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
 import { CsrfService } from '../common/http/csrf/csrf.service';
 import type { ActiveSession } from '../sessions/auth-state';
-import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
+import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
+import { SignsOut } from '../session-http/signs-out.decorator';
 import { SessionsService, SessionView } from '../sessions/sessions.service';
-import { SkipActivity } from '../sessions/skip-activity.decorator';
+import { SkipActivity } from '../session-http/skip-activity.decorator';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
 import { BrowserSignIn } from './browser-sign-in.service';
@@ -28,7 +30,7 @@ export class AuthApiController {
   constructor(
     private readonly auth: AuthService,
     private readonly signIn: BrowserSignIn,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
     private readonly csrf: CsrfService,
   ) {}
 
@@ -60,14 +62,15 @@ export class AuthApiController {
 
   /** 204 when the session is gone (already ended too); the cookie is cleared even when the store fails (then 503). */
   @Public()
+  @SignsOut()
   @CsrfOnlyWithSession()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    this.sessions.clearCookie(res);
+    this.http.clearCookie(res);
     sendClearSiteData(res);
     try {
-      await this.sessions.end(req);
+      await this.http.end(req);
     } catch (error) {
       this.logger.error({ err: error }, 'Sign-out could not delete the session');
       throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
@@ -98,6 +101,6 @@ export class AuthApiController {
   @HttpCode(HttpStatus.OK)
   @SkipActivity()
   async refresh(@Req() req: Request, @CurrentSession() session: ActiveSession): Promise<SessionView> {
-    return SessionsService.toView((await this.sessions.recordActivity(req, { force: true })) ?? session);
+    return SessionsService.toView((await this.http.recordActivity(req, { force: true })) ?? session);
   }
 }

@@ -8,8 +8,9 @@ import { ExpectedError, showFormError } from '../common/errors/form-errors';
 import { CsrfOnlyWithSession } from '../common/http/csrf/csrf.guard';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { safeNextPath } from '../common/http/safe-redirect';
-import { CurrentUser } from '../sessions/current-session.decorator';
-import { SessionsService } from '../sessions/sessions.service';
+import { CurrentUser } from '../session-http/current-session.decorator';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
+import { SignsOut } from '../session-http/signs-out.decorator';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { BrowserSignIn } from './browser-sign-in.service';
 import { sendClearSiteData } from './clear-session';
@@ -48,7 +49,7 @@ export class AuthPagesController {
 
   constructor(
     private readonly signIn: BrowserSignIn,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
   ) {}
 
   @Public()
@@ -86,15 +87,16 @@ export class AuthPagesController {
   }
 
   @Public()
+  @SignsOut()
   @CsrfOnlyWithSession()
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
-      await this.sessions.end(req);
+      await this.http.end(req);
     } catch (error) {
       this.logger.error({ err: error }, 'Sign-out could not delete the session');
     }
-    this.sessions.clearCookie(res);
+    this.http.clearCookie(res);
     sendClearSiteData(res);
     res.redirect(303, '/login?loggedOut=1');
   }

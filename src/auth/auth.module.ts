@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CsrfGuard } from '../common/http/csrf/csrf.guard';
+import { SessionEventsModule } from '../session-events/session-events.module';
+import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AccessGuard } from './access.guard';
@@ -16,7 +18,7 @@ import { SecureTransportGuard } from './secure-transport.guard';
 import { SessionGuard } from './session.guard';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
   controllers: [AuthApiController, AuthPagesController],
   providers: [
     AuthService,

@@ -3,7 +3,7 @@ import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
-import { SessionEventsService } from '../sessions/session-events.service';
+import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { PasswordHasher } from '../users/password-hasher';
@@ -11,7 +11,7 @@ import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
 import { LoginThrottleService, SignInAttempt } from './login-throttle.service';
 
-/** The session a password change is made from (SessionsService does the work, on the request). */
+/** The session a password change is made from (SessionHttpAdapter does the work, on the request). */
 export interface ChangingSession {
   id: string;
   /** Throws AUTH_1003, ending it, unless it was issued under `stamp`. */
@@ -98,7 +98,7 @@ export class AuthService {
    * under a stamp the account never got. A failure after the save leaves the
    * replaced stamp listed, and the expiry pass ends what is left under it. The
    * caller gives the current session a new id under the new stamp
-   * (SessionsService.rotate).
+   * (SessionHttpAdapter.rotate).
    */
   async changePassword(
     user: AuthenticatedUser,

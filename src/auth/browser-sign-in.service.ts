@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import { AuthenticatedUser, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { AuthService, ChangingSession } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
@@ -16,14 +16,14 @@ export class BrowserSignIn {
 
   constructor(
     private readonly auth: AuthService,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
     private readonly devices: DeviceCookieService,
   ) {}
 
   async signIn(req: Request, res: Response, email: string, password: string): Promise<AuthenticatedUser> {
     const device = this.devices.deviceFor(req, email);
     const user = await this.auth.authenticate(email, password, device);
-    await this.issuing(user, () => this.sessions.start(req, user, { trustedDevice: device !== undefined }));
+    await this.issuing(user, () => this.http.start(req, user, { trustedDevice: device !== undefined }));
     this.devices.issue(req, res, user.email);
     return toAuthenticatedUser(user);
   }
@@ -31,18 +31,18 @@ export class BrowserSignIn {
   /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
   async reauthenticate(req: Request, user: AuthenticatedUser, password: string): Promise<void> {
     const proved = await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
-    await this.issuing(proved, () => this.sessions.reauthenticated(req, proved));
+    await this.issuing(proved, () => this.http.reauthenticated(req, proved));
   }
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const current: ChangingSession = {
-      id: SessionsService.currentId(req),
-      issuedUnder: (stamp) => this.sessions.assertIssuedUnder(req, stamp),
-      movesTo: (from, to) => this.sessions.moveToStamp(req, from, to),
+      id: SessionHttpAdapter.currentId(req),
+      issuedUnder: (stamp) => this.http.assertIssuedUnder(req, stamp),
+      movesTo: (from, to) => this.http.moveToStamp(req, from, to),
     };
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, current);
-    await this.sessions.rotate(req, { user: changed, reason: 'password_changed' });
+    await this.http.rotate(req, { user: changed, reason: 'password_changed' });
   }
 
   /**

@@ -10,7 +10,7 @@ import { isDatabaseUnavailable } from '../common/errors/error-mapping';
 import type { AppConfiguration } from '../config/configuration';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import type { LockoutCounter } from '../metrics/metrics.service';
-import { FailedAttempt, SessionEventsService } from '../sessions/session-events.service';
+import { FailedAttempt, SessionEventsService } from '../session-events/session-events.service';
 import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
 

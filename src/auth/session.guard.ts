@@ -4,8 +4,9 @@ import type { Request, Response } from 'express';
 import { IS_PUBLIC } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
-import { SKIP_ACTIVITY } from '../sessions/skip-activity.decorator';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
+import { SIGNS_OUT } from '../session-http/signs-out.decorator';
+import { SKIP_ACTIVITY } from '../session-http/skip-activity.decorator';
 
 /**
  * Every route needs a live session unless marked @Public(); the cookie is the
@@ -18,16 +19,19 @@ import { SessionsService } from '../sessions/sessions.service';
 export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     const http = context.switchToHttp();
-    const auth = http.getRequest<Request>().auth;
+    const req = http.getRequest<Request>();
+    const auth = req.auth;
     if (auth?.state === 'active' && !this.reflector.getAllAndOverride<boolean>(SKIP_ACTIVITY, targets)) {
-      this.sessions.countActivityIfSuccessful(http.getRequest<Request>(), http.getResponse<Response>());
+      this.http.countActivityIfSuccessful(req, http.getResponse<Response>());
     }
+    // MongoDB could not load the session: a sign-out goes on (its cookie is cleared), anything else fails as the store did.
+    if (req.sessionLoadError !== undefined && !this.reflector.getAllAndOverride<boolean>(SIGNS_OUT, targets)) throw req.sessionLoadError;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     switch (auth?.state) {
       case 'active':
@@ -38,8 +42,6 @@ export class SessionGuard implements CanActivate {
         throw new AppException(ErrorCode.SESSION_INVALID);
       case 'device_changed':
         throw new AppException(ErrorCode.DEVICE_CHANGED, { reason: 'device' });
-      case 'unverified':
-        throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
       default:
         throw new AppException(ErrorCode.SESSION_MISSING);
     }

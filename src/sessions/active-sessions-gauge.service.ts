@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PeriodicJob } from '../common/lifecycle/periodic-job';
 import { MetricsService } from '../metrics/metrics.service';
-import { SessionStatsRepository } from './session-stats.repository';
+import { SessionStats } from '../session-events/session-stats.service';
 import { SessionsRepository } from './sessions.repository';
 
 /** How often a count is also kept as a sample of the active-sessions chart. */
@@ -28,7 +28,7 @@ export class ActiveSessionsGauge implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     private readonly repository: SessionsRepository,
-    private readonly stats: SessionStatsRepository,
+    private readonly stats: SessionStats,
     private readonly metrics: MetricsService,
   ) {}
 

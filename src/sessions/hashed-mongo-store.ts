@@ -68,9 +68,9 @@ export class HashedMongoStore extends MongoStore {
     callback();
   }
 
-  /** The only way a session document comes to exist: at sign-in (or rotation, under a new id). */
-  insert(sid: string, session: StoredSession): Promise<unknown> {
-    return this.repository.insert({ _id: sessionStorageId(sid), session: toDocument(session) });
+  /** The only way a session document comes to exist: at sign-in (or rotation, under a new id). `id`: the public id. */
+  insert(id: string, session: StoredSession): Promise<unknown> {
+    return this.repository.insert({ _id: id, session: toDocument(session) });
   }
 }
 

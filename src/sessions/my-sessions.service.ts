@@ -5,7 +5,6 @@ import { PagedList, pagedList, PageRequest } from '../common/http/pagination';
 import type { ActiveSession } from './auth-state';
 import { RecentAuthPolicy } from './recent-auth.policy';
 import { DeviceSessionView, toDeviceSessionView } from './session-views';
-import { SessionsRepository } from './sessions.repository';
 import { Revoker, SessionsService } from './sessions.service';
 
 const BY_OWNER = (userId: string): Revoker => ({ by: 'user', actorId: userId, reason: 'user' });
@@ -20,12 +19,11 @@ const BY_OWNER = (userId: string): Revoker => ({ by: 'user', actorId: userId, re
 export class MySessionsService {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly repository: SessionsRepository,
     private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async list(userId: string, page: PageRequest, currentId: string): Promise<PagedList<DeviceSessionView>> {
-    const { items, total } = await this.repository.findActivePage(page, userId);
+    const { items, total } = await this.sessions.activePage(page, userId);
     return pagedList(
       items.map((document) => toDeviceSessionView(document, currentId)),
       total,

@@ -1,5 +1,5 @@
 import type { RevokedBy } from '../metrics/metrics.service';
-import type { DeviceSignals } from './device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import { EXPIRY_REASONS, ExpiryReason } from './session-expiry-policy';
 
 /** Why a session continues under a new id (`session.rotated`). */

@@ -1,5 +1,5 @@
 import type { SessionDocument } from './session-document';
-import { describeUserAgent } from './user-agent';
+import { describeUserAgent } from '../devices/user-agent';
 
 /** A session as people see it in device lists: a public id, never a token. */
 export interface DeviceSessionView {

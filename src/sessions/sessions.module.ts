@@ -1,27 +1,24 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { MongooseModule } from '@nestjs/mongoose';
 import type { AppConfiguration } from '../config/configuration';
+import { SessionEventsModule } from '../session-events/session-events.module';
 import { UsersModule } from '../users/users.module';
 import { ActiveSessionsGauge } from './active-sessions-gauge.service';
-import { MySessionsController } from './my-sessions.controller';
 import { MySessionsService } from './my-sessions.service';
 import { RecentAuthPolicy } from './recent-auth.policy';
-import { SessionEvent, SessionEventSchema } from './session-event.schema';
-import { SessionEventsRepository } from './session-events.repository';
-import { SessionEventsService } from './session-events.service';
 import { SessionExpiryPass } from './session-expiry-pass.service';
 import { SessionExpiryPolicy } from './session-expiry-policy';
-import { SessionStateMiddleware } from './session-state.middleware';
-import { SessionStatsRepository } from './session-stats.repository';
 import { sessionStoreProvider } from './session-store.provider';
-import { SESSION_STORE } from './session.constants';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
+/**
+ * A session's life: its store and repository, SessionsService (the one owner
+ * of its state), the expiry policy and pass. Exports services only: the
+ * `sessions` collection is reached through SessionsService.
+ */
 @Module({
-  controllers: [MySessionsController],
-  imports: [UsersModule, MongooseModule.forFeature([{ name: SessionEvent.name, schema: SessionEventSchema }])],
+  imports: [UsersModule, SessionEventsModule],
   providers: [
     {
       provide: SessionExpiryPolicy,
@@ -33,29 +30,12 @@ import { SessionsService } from './sessions.service';
     },
     SessionsRepository,
     sessionStoreProvider,
-    SessionEventsRepository,
-    SessionStatsRepository,
-    SessionEventsService,
     SessionsService,
     MySessionsService,
     RecentAuthPolicy,
     ActiveSessionsGauge,
     SessionExpiryPass,
-    SessionStateMiddleware,
   ],
-  exports: [
-    ActiveSessionsGauge,
-    SESSION_STORE,
-    SessionsService,
-    SessionsRepository,
-    MySessionsService,
-    RecentAuthPolicy,
-    SessionEventsService,
-    SessionEventsRepository,
-    SessionStatsRepository,
-    SessionStateMiddleware,
-    SessionExpiryPolicy,
-    SessionExpiryPass,
-  ],
+  exports: [SessionsService, MySessionsService, RecentAuthPolicy, ActiveSessionsGauge, SessionExpiryPolicy],
 })
 export class SessionsModule {}

@@ -2,18 +2,13 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Filter } from 'mongodb';
 import type { Connection } from 'mongoose';
-import { PageRequest, pageWindow } from '../common/http/pagination';
+import { Page, PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { RecentSessionsCache } from './recent-sessions.cache';
 import { SESSION_COLLECTION, SESSION_READ_CACHE_ENTRIES, SESSION_READ_CACHE_MS } from './session.constants';
 import { EXPIRED_SESSION_RETENTION_MS, ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
 import { Ending, endedReasonOf } from './session-ending';
 import type { SessionDocument } from './session-document';
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
 
 /**
  * On a replica set: a session is read from the primary (a secondary may not

@@ -1,27 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { CookieOptions, Request, Response } from 'express';
-import type { Session, SessionData } from 'express-session';
+import type { SessionData } from 'express-session';
 import type { Filter } from 'mongodb';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { RequestContext, storedUserAgent } from '../common/context/request-context';
+import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
+import type { Page, PageRequest } from '../common/http/pagination';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
+import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
 import type { SessionDocument, StoredSession } from './session-document';
-import { EndedSession, SessionEventsService } from './session-events.service';
+import { EndedSession, SessionEventsService } from '../session-events/session-events.service';
 import { Ending, RotationReason } from './session-ending';
 import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
-import { sessionStorageId } from './session-id';
-import { DeviceSignals, deviceSignalsOf } from './device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import { SessionsRepository } from './sessions.repository';
 
 export interface SessionView {
@@ -38,32 +37,49 @@ export interface Revoker {
   reason: string;
 }
 
-type LoadedSession = Session & Partial<SessionData>;
+/** What a session stores besides express-session's cookie settings. */
+export type SessionFields = Omit<SessionData, 'cookie'>;
+
+/**
+ * A session the browser must not hold: it gets no cookie, and its request fails
+ * with `refused` (AUTH_1003 or AUTH_1004, or the error that kept the refused
+ * session from being ended).
+ */
+export interface Refused {
+  refused: unknown;
+}
+
+/** A session handed to a browser (its fields go into the request's session), or refused. */
+export type Issued = { session: SessionFields } | Refused;
+
+/** A new session's cookie settings as express-session stores them, and the device it signs in from. */
+export interface NewSession {
+  cookie: StoredSession['cookie'];
+  device: DeviceSignals;
+}
+
+/** The timestamps activity needs of a session, as stored in it. */
+export type SessionActivity = SessionTimestamps & { id: string; authenticatedAt?: Date; endedAtSignIn?: number };
 
 const LIMIT: Revoker = { by: 'system', reason: 'limit' };
 const STALE_CREDENTIALS: Revoker = { by: 'system', reason: 'stale_credentials' };
 /** Sessions an emergency sign-out reads at a time. */
 const EMERGENCY_BATCH = 500;
 
-/** A response at or above this status is a failure: it does not count as activity. */
-const FIRST_ERROR_STATUS = 400;
-
 /**
  * The one owner of a session's life: every write to `sessions` is made here
- * (through SessionsRepository), and every other module asks. A session is live
- * or ended; each transition is one conditional write on `_id` plus the state
- * it expects (live: not marked ended and before its first deadline), so of
- * any number of racing writers one wins, and only the winner records the end
- * (event, metric, log). Nothing moves an ended session back. Start, rotation,
- * sign-out and activity take the request (they work on its express-session);
- * everything else takes plain values, so it runs the same from a job, the CLI
- * or a test.
+ * (through SessionsRepository and the store's insert), and every other module
+ * asks. A session is live or ended; each transition is one conditional write
+ * on `_id` plus the state it expects (live: not marked ended and before its
+ * first deadline), so of any number of racing writers one wins, and only the
+ * winner records the end (event, metric, log). Nothing moves an ended session
+ * back. Every method takes and returns plain values (ids, users, timestamps),
+ * so it runs the same from a request, a job, the CLI or a test; the request's
+ * express-session and cookie are SessionHttpAdapter's (src/session-http).
  */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements UserChangeSubscriber {
   private readonly logger = new Logger(SessionsService.name);
-  readonly cookieName: string;
-  readonly cookieOptions: CookieOptions;
   private readonly maxPerUser: number;
   private readonly activityWrites: ActivityWrites;
 
@@ -75,35 +91,37 @@ export class SessionsService {
     private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
   ) {
-    const session = config.get('session', { infer: true });
-    this.cookieName = session.cookieName;
     this.activityWrites = new ActivityWrites(policy.activityWriteIntervalMs, ACTIVITY_WRITES_REMEMBERED);
-    this.maxPerUser = session.maxPerUser;
-    // No maxAge: a browser-session cookie. The server enforces both deadlines and
-    // the cookie must outlive them, or an expired session could not say why it ended.
-    this.cookieOptions = { httpOnly: true, sameSite: 'lax', secure: session.cookieSecure, path: '/' };
-  }
-
-  /** The public id of the request's session: a hash, safe to show and to accept back. */
-  static currentId(req: Request): string {
-    return sessionStorageId(req.sessionID);
+    this.maxPerUser = config.get('session', { infer: true }).maxPerUser;
+    // The user each session copies is applied here, whoever changes it.
+    users.subscribe(this);
   }
 
   /**
-   * Sign-in: a fresh session id for this user (no fixation), issued under the
-   * credential stamp the password was proved under. A live session this
-   * browser held is ended first (recorded). Beyond SESSION_MAX_PER_USER, the
-   * user's least recently active sessions end. `trustedDevice`: the browser
-   * showed a device cookie of this account; without one it is a new device.
+   * Sign-in, before the new session's id exists: `previous`, a live session
+   * the browser held, is ended (recorded), and beyond SESSION_MAX_PER_USER
+   * the user's least recently active sessions end; how many of those.
    */
-  async start(req: Request, user: VerifiedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
-    if (req.auth?.state === 'active') await this.endIfLive(endedOf(req), { by: 'user', actorId: user.id, reason: 'signed_in_again' });
-    const endedAtSignIn = await this.makeRoomFor(user.id);
-    await promisify(this.store.regenerate.bind(this.store))(req);
+  async makeRoomForSignIn(userId: string, previous?: EndedSession): Promise<number> {
+    if (previous) await this.endIfLive(previous, { by: 'user', actorId: userId, reason: 'signed_in_again' });
+    return this.makeRoomFor(userId);
+  }
+
+  /**
+   * Sign-in: session `id` (fresh, so no fixation) for this user, issued under
+   * the credential stamp the password was proved under. The client's address
+   * and user agent come from the request context. `trustedDevice`: the
+   * browser showed a device cookie of this account; without one it is a new
+   * device. `endedAtSignIn`: what makeRoomForSignIn ended.
+   */
+  async start(
+    id: string,
+    user: VerifiedUser,
+    { cookie, device, trustedDevice, endedAtSignIn }: NewSession & { trustedDevice: boolean; endedAtSignIn: number },
+  ): Promise<Issued> {
     const now = new Date();
-    const userAgent = req.get('user-agent') ?? '';
-    const device = deviceSignalsOf((name) => req.get(name));
-    Object.assign(req.session, {
+    const client = RequestContext.client();
+    const session = {
       userId: user.id,
       email: user.email,
       name: user.name,
@@ -112,67 +130,60 @@ export class SessionsService {
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
-      // Capped as every stored client fact is (RequestContext.client()).
-      ip: RequestContext.client().ip,
-      userAgent: storedUserAgent(userAgent),
+      // Capped as every stored client fact is.
+      ip: client.ip,
+      userAgent: client.userAgent,
       // From the whole header, as each request's check computes it.
       device,
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
-    } satisfies Omit<SessionData, 'cookie'>);
-    await this.store.insert(req.sessionID, req.session as StoredSession);
-    const id = SessionsService.currentId(req);
-    await this.assertIssuedUnderCurrentCredentials(req, { id, userId: user.id, createdAt: now }, user);
+    } satisfies SessionFields;
+    await this.store.insert(id, { ...session, cookie });
+    const refused = await this.refusedUnlessCurrent({ id, userId: user.id, createdAt: now }, user);
+    if (refused) return refused;
     await this.keepWithinLimit(user.id);
     this.events.created({ id, userId: user.id });
     await this.events.loginSucceeded(user, id, trustedDevice);
     if (!trustedDevice) await this.events.newDevice(user, id, device);
+    return { session };
   }
 
   /**
-   * The password was proved again (re-authentication): the session continues
-   * under a new id, and sensitive actions are open for REAUTH_MINUTES.
+   * The session was issued under `stamp` (the user's credential stamp as just
+   * read); otherwise a credential change is ending it right now: it is ended
+   * here (recorded once) and refused with AUTH_1003.
    */
-  async reauthenticated(req: Request, user: VerifiedUser): Promise<void> {
-    await this.assertIssuedUnder(req, user.stamp);
-    await this.rotate(req, { user, authenticatedAt: new Date(), reason: 'reauthenticated' });
-    await this.events.reauthenticated(user, SessionsService.currentId(req));
+  async checkIssuedUnder(session: EndedSession & { stamp?: string }, stamp: string): Promise<Refused | undefined> {
+    if ((session.stamp ?? '') === stamp) return undefined;
+    return this.refuse(session, ErrorCode.SESSION_INVALID);
   }
 
   /**
-   * The request's session was issued under `stamp` (the user's credential stamp
-   * as just read); otherwise a credential change is ending it right now: it is
-   * ended here (recorded once) and the request fails with AUTH_1003.
+   * The first half of rotation (re-authentication, password change): the
+   * session's current id ends, by a conditional write, so a session ended
+   * meanwhile (by an admin, a credential change) stays ended; false then.
    */
-  async assertIssuedUnder(req: Request, stamp: string): Promise<void> {
-    if (((req.session as StoredSession).stamp ?? '') === stamp) return;
-    const session = endedOf(req);
-    forget(req);
-    await this.endIfLive(session, STALE_CREDENTIALS);
-    throw new AppException(ErrorCode.SESSION_INVALID);
+  endForRotation(previous: EndedSession, reason: RotationReason): Promise<boolean> {
+    return this.endOnce(previous, { event: 'session.rotated', reason });
   }
 
   /**
-   * The same session under a new id and cookie, after re-authentication or a
-   * password change: the old cookie is refused from now on. Sign-in time and
-   * absolute deadline stay; who the user is comes from `user`, read with the
-   * password just proved. The new session is inserted only when this call's
-   * conditional delete ended the live old one (a session ended meanwhile, by
-   * an admin or a credential change, stays ended: AUTH_1003), and it lives
-   * only if the stamp `user` was proved under is still the account's stamp
-   * after the insert.
+   * The second half: the same session under the new id `id`. Sign-in time and
+   * absolute deadline stay (from `old`); who the user is comes from `user`,
+   * read with the password just proved. It lives only if the stamp `user` was
+   * proved under is still the account's stamp after the insert. A
+   * re-authentication opens sensitive actions for REAUTH_MINUTES.
    */
-  async rotate(
-    req: Request,
-    { user, authenticatedAt, reason }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason },
-  ): Promise<void> {
-    const old = req.session as StoredSession;
-    const previous = endedOf(req);
-    if (!(await this.endOnce(previous, { event: 'session.rotated', reason }))) {
-      forget(req);
-      throw new AppException(ErrorCode.SESSION_INVALID);
-    }
-    await promisify(this.store.regenerate.bind(this.store))(req);
-    Object.assign(req.session, {
+  async continueSession(
+    id: string,
+    old: SessionFields,
+    {
+      user,
+      authenticatedAt,
+      reason,
+      cookie,
+    }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason; cookie: StoredSession['cookie'] },
+  ): Promise<Issued> {
+    const session = {
       userId: user.id,
       email: user.email,
       name: user.name,
@@ -184,27 +195,24 @@ export class SessionsService {
       ip: old.ip,
       userAgent: old.userAgent,
       device: old.device,
-    } satisfies Omit<SessionData, 'cookie'>);
-    await this.store.insert(req.sessionID, req.session as StoredSession);
-    await this.assertIssuedUnderCurrentCredentials(req, { ...previous, id: SessionsService.currentId(req) }, user);
+    } satisfies SessionFields;
+    await this.store.insert(id, { ...session, cookie });
+    const refused = await this.refusedUnlessCurrent({ id, userId: old.userId, createdAt: old.createdAt }, user);
+    if (refused) return refused;
     // A sign-in that ran while the old id was gone and this one not yet inserted counted one session too few.
     await this.keepWithinLimit(user.id);
+    if (reason === 'reauthenticated') await this.events.reauthenticated(user, id);
+    return { session };
   }
 
-  /** Sign-out: ends the request's session server-side (recorded once); the cookie is the caller's to clear. */
-  async end(req: Request): Promise<void> {
-    if ((req.session as LoadedSession | undefined)?.userId) {
-      const session = endedOf(req);
-      forget(req);
-      await this.endOnce(session, { event: 'logout' });
-      return;
-    }
-    // A session that could not be loaded (MongoDB down) is looked up again, which fails while it is down.
-    if (req.auth?.state !== 'unverified') return;
-    const id = SessionsService.currentId(req);
-    forget(req);
-    const document = await this.repository.findById(id);
-    if (document) await this.endOnce(toEnded(document), { event: 'logout' });
+  /**
+   * Sign-out: ends session `id` server-side (recorded once). `known`: the
+   * session as the request loaded it; without it (MongoDB could not load it)
+   * it is looked up again, which fails while the database is down.
+   */
+  async signOut(id: string, known?: EndedSession): Promise<void> {
+    const session = known ?? (await this.repository.findById(id).then((document) => document && toEnded(document)));
+    if (session) await this.endOnce(session, { event: 'logout' });
   }
 
   /**
@@ -287,11 +295,6 @@ export class SessionsService {
     await this.endOnce(session, { event: 'session.anomaly', signedInWith, usedDevice });
   }
 
-  /** The account behind the session is gone or disabled. */
-  async discard(session: EndedSession): Promise<void> {
-    await this.endIfLive(session, { by: 'system', reason: 'account_unavailable' });
-  }
-
   /** Ends one live session by public id; false when there is no such live session (of `ownerId`, when given). */
   async revoke(id: string, revoker: Revoker, ownerId?: string): Promise<boolean> {
     const document = await this.repository.findById(id);
@@ -336,15 +339,14 @@ export class SessionsService {
   }
 
   /**
-   * Ahead of a credential change from stamp `from` to `to` made from this
-   * request's session: the session moves to `to` first, so nothing that ends
-   * the sessions under `from` (the change's own clean-up, or the expiry pass
-   * finishing it) ends the session making it. AUTH_1003 when the session is no
-   * longer live under `from` (ended meanwhile, or moved by another change).
+   * Ahead of a credential change from stamp `from` to `to` made from session
+   * `id`: the session moves to `to` first, so nothing that ends the sessions
+   * under `from` (the change's own clean-up, or the expiry pass finishing it)
+   * ends the session making it. AUTH_1003 when the session is no longer live
+   * under `from` (ended meanwhile, or moved by another change).
    */
-  async moveToStamp(req: Request, from: string, to: string): Promise<void> {
-    if (!(await this.repository.restamp(SessionsService.currentId(req), from, to))) throw new AppException(ErrorCode.SESSION_INVALID);
-    (req.session as StoredSession).stamp = to;
+  async moveToStamp(id: string, from: string, to: string): Promise<void> {
+    if (!(await this.repository.restamp(id, from, to))) throw new AppException(ErrorCode.SESSION_INVALID);
   }
 
   /**
@@ -367,8 +369,18 @@ export class SessionsService {
     return ended;
   }
 
+  /** A page of live sessions, of one user or everyone's, most recently active first. */
+  activePage(page: PageRequest, userId?: string): Promise<Page<SessionDocument>> {
+    return this.repository.findActivePage(page, userId);
+  }
+
+  /** A credential change (role, disabled) to `stamp`: every live session of the user under another stamp ends. */
+  async credentialsChanging(userId: string, stamp: string, cause: ChangeCause): Promise<void> {
+    await this.revokeStale(userId, stamp, cause);
+  }
+
   /** A user's name or email changed: their sessions show it from the next request on. */
-  async userRenamed(user: { id: string; email: string; name: string }): Promise<void> {
+  async profileChanged(user: { id: string; email: string; name: string }): Promise<void> {
     await this.repository.refreshUser(user);
   }
 
@@ -431,44 +443,38 @@ export class SessionsService {
    * so either that ending saw the new session or this read sees the change.
    * The same command gives a known browser its sign-in point back.
    */
-  private async assertIssuedUnderCurrentCredentials(req: Request, session: EndedSession, { stamp, device }: VerifiedUser): Promise<void> {
+  private async refusedUnlessCurrent(session: EndedSession, { stamp, device }: VerifiedUser): Promise<Refused | undefined> {
     const now = await this.users.currentCredentials(session.userId, device);
-    if (now && !now.disabled && now.stamp === stamp) return;
-    // No cookie for a session that is over before the answer leaves.
-    forget(req);
-    await this.endIfLive(session, STALE_CREDENTIALS);
-    throw new AppException(now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
+    if (now && !now.disabled && now.stamp === stamp) return undefined;
+    return this.refuse(session, now?.disabled ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
   }
 
-  clearCookie(res: Response): void {
-    res.clearCookie(this.cookieName, this.cookieOptions);
-  }
-
-  /** The request counts as activity once its response is sent, if it succeeded (below 400). */
-  countActivityIfSuccessful(req: Request, res: Response): void {
-    res.once('finish', () => {
-      if (res.statusCode < FIRST_ERROR_STATUS) void this.recordActivity(req);
-    });
+  /** Ends a session issued under stale credentials; its request fails with `code`, or with the ending's own error. */
+  private async refuse(session: EndedSession, code: ErrorCode): Promise<Refused> {
+    try {
+      await this.endIfLive(session, STALE_CREDENTIALS);
+    } catch (error) {
+      return { refused: error };
+    }
+    return { refused: new AppException(code) };
   }
 
   /**
-   * Counts the request as activity, writing at most once per write interval
-   * (also when a burst of requests loaded the session before the write)
-   * unless forced ("stay signed in"). The write applies only to a live
-   * session: one ended meanwhile stays ended. A failed write is logged, never
-   * shown to the user (unless forced).
+   * Counts a request of the session as activity, writing at most once per
+   * write interval (also when a burst of requests loaded the session before
+   * the write) unless forced ("stay signed in"). The write applies only to a
+   * live session: one ended meanwhile stays ended. A failed write is logged,
+   * never shown to the user (unless forced). The session as it is now when
+   * this call wrote it.
    */
-  async recordActivity(req: Request, options: { force?: boolean } = {}): Promise<ActiveSession | undefined> {
-    const session = req.session as LoadedSession | undefined;
-    if (!session?.userId || !session.createdAt || !session.lastActivityAt) return undefined;
+  async recordActivity(session: SessionActivity, options: { force?: boolean } = {}): Promise<ActiveSession | undefined> {
+    const { id, createdAt } = session;
     const now = new Date();
-    const timestamps = { createdAt: session.createdAt, lastActivityAt: session.lastActivityAt };
-    if (!options.force && !this.policy.shouldRecordActivity(timestamps, now)) return undefined;
-    const id = SessionsService.currentId(req);
+    if (!options.force && !this.policy.shouldRecordActivity(session, now)) return undefined;
     if (!this.activityWrites.claim(id, now.getTime()) && !options.force) return undefined;
     let written: boolean;
     try {
-      written = await this.repository.recordActivity(id, session.createdAt, now);
+      written = await this.repository.recordActivity(id, createdAt, now);
     } catch (error) {
       this.activityWrites.release(id, now.getTime());
       if (options.force) throw error;
@@ -480,8 +486,7 @@ export class SessionsService {
       if (options.force) throw new AppException(ErrorCode.SESSION_INVALID);
       return undefined;
     }
-    session.lastActivityAt = now;
-    return this.describe(id, session as SessionTimestamps);
+    return this.describe(id, { ...session, lastActivityAt: now });
   }
 
   describe(id: string, timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number }): ActiveSession {
@@ -507,19 +512,8 @@ export class SessionsService {
   }
 }
 
-/** The request no longer has a session: express-session has nothing left to save, touch or delete. */
-export function forget(req: Request): void {
-  delete (req as Partial<Request>).session;
-}
-
 function toEnded(document: SessionDocument): EndedSession {
   return { id: document._id, userId: document.session.userId, createdAt: document.session.createdAt };
-}
-
-/** The request's own session, as the event of its end needs it. */
-function endedOf(req: Request): EndedSession {
-  const session = req.session as StoredSession;
-  return { id: SessionsService.currentId(req), userId: session.userId, createdAt: session.createdAt };
 }
 
 /** Most recently active last; ties by sign-in time, then id, so every instance picks the same sessions. */

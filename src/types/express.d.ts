@@ -1,5 +1,5 @@
 import type { AuthState } from '../sessions/auth-state';
-import type { DeviceSignals } from '../sessions/device-binding';
+import type { DeviceSignals } from '../devices/device-binding';
 import type { EndedReason, Ending } from '../sessions/session-ending';
 import type { UserRole } from '../users/user.schema';
 
@@ -9,8 +9,8 @@ declare global {
       correlationId: string;
       /** Who is calling, decided once per request by the session state middleware. */
       auth: AuthState;
-      /** Set on sign-out when MongoDB could not load the session named by the cookie. */
-      sessionUnverified?: boolean;
+      /** Why MongoDB could not load the session the cookie names (a POST): only a @SignsOut route goes on. */
+      sessionLoadError?: unknown;
       /** The request carried more than one session cookie: neither was loaded (createExpressSession). */
       sessionCookieConflict?: boolean;
     }
@@ -20,7 +20,7 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    /** What a request needs of its user, kept here so it costs no read; see SessionsRepository.refreshUser. */
+    /** What a request needs of its user, kept here so it costs no read: UsersService publishes each change, SessionsService applies it. */
     email: string;
     name: string;
     role: UserRole;

@@ -7,6 +7,7 @@ import { newCredentialStamp } from './authenticated-user';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { DeviceCounter, User, UserDocument, UserRole } from './user.schema';
+import type { ChangeCause, UserChangeSubscriber } from './user-changes';
 
 export interface NewUser {
   email: string;
@@ -53,6 +54,8 @@ function stampIs(stamp: string) {
 
 @Injectable()
 export class UsersService implements OnModuleInit {
+  private readonly subscribers: UserChangeSubscriber[] = [];
+
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly hasher: PasswordHasher,
@@ -60,6 +63,11 @@ export class UsersService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.users.createIndexes();
+  }
+
+  /** `subscriber` hears of every change to what sessions copy of a user (see UserChangeSubscriber). */
+  subscribe(subscriber: UserChangeSubscriber): void {
+    this.subscribers.push(subscriber);
   }
 
   findById(id: string): Promise<UserDocument | null> {
@@ -187,31 +195,55 @@ export class UsersService implements OnModuleInit {
   }
 
   /**
-   * Applies the given changes to the account read as `before`, with `stamp` as
-   * the new credential stamp when given; null when there is no such user. An
-   * update then a read, not findOneAndUpdate: FerretDB cannot project inside
-   * findAndModify. A change that takes away an active admin is checked again
-   * after its write (FerretDB has no transactions): two admins taking each
-   * other away at once both passed assertAnotherActiveAdmin, but of the two
-   * re-checks the later one sees both writes, so a change that then finds no
-   * active admin is undone (while it is still the account's latest credential
-   * change) and refused with RES_3002. They never both stand.
+   * Applies the given changes to the account read as `before`; null when there
+   * is no such user. `credentials`: the change is a credential change (role,
+   * disabled) to a new stamp, published to the subscribers before the write
+   * and after it (then the replaced stamp is settled); a name change is
+   * published once written. An update then a read, not findOneAndUpdate:
+   * FerretDB cannot project inside findAndModify. A change that takes away an
+   * active admin is checked again after its write (FerretDB has no
+   * transactions): two admins taking each other away at once both passed
+   * assertAnotherActiveAdmin, but of the two re-checks the later one sees both
+   * writes, so a change that then finds no active admin is undone (while it
+   * is still the account's latest credential change) and refused with
+   * RES_3002. They never both stand; the undone change's stamp stands all the
+   * same.
    */
-  async update(before: UserDocument, changes: UserChanges, stamp?: string): Promise<UserDocument | null> {
+  async update(
+    before: UserDocument,
+    changes: UserChanges,
+    credentials?: { stamp: string; cause: ChangeCause },
+  ): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
+    const stamp = credentials?.stamp;
+    if (credentials) await this.credentialsChanging(id, credentials);
     const update =
       stamp === undefined
         ? { $set: changes }
         : { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: before.credentialStamp ?? '' } };
     await this.users.updateOne({ _id: id }, update, { runValidators: true }).exec();
-    if (stamp !== undefined && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
+    if (credentials && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
       await this.users
         .updateOne({ _id: id, credentialStamp: stamp }, { $set: { role: before.role, disabled: before.disabled } }, { runValidators: true })
         .exec();
+      await this.credentialsChanged(id, credentials, before.credentialStamp);
       throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
     }
-    return this.users.findById(id).exec();
+    if (credentials) await this.credentialsChanged(id, credentials, before.credentialStamp);
+    const after = await this.users.findById(id).exec();
+    if (after && after.name !== before.name) for (const subscriber of this.subscribers) await subscriber.profileChanged(after);
+    return after;
+  }
+
+  private async credentialsChanging(id: string, { stamp, cause }: { stamp: string; cause: ChangeCause }): Promise<void> {
+    for (const subscriber of this.subscribers) await subscriber.credentialsChanging(id, stamp, cause);
+  }
+
+  /** After the change from stamp `replaced` is written: published again, then nothing is left under `replaced`. */
+  private async credentialsChanged(id: string, credentials: { stamp: string; cause: ChangeCause }, replaced: string | undefined) {
+    await this.credentialsChanging(id, credentials);
+    await this.staleSessionsEnded(id, [replaced ?? '']);
   }
 
   /** RES_3002 unless an active admin other than `id` exists (the primary's view). */

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH } from '../../src/common/context/request-context';
-import { SessionEventsRepository } from '../../src/sessions/session-events.repository';
+import { SessionEventsRepository } from '../../src/session-events/session-events.repository';
 import { Agent, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { eventsOf, send } from '../helpers/steps';
 import { connectionOf, useTestApp } from '../helpers/test-app';

@@ -3,7 +3,7 @@ import { Collection, MongoNetworkError } from 'mongodb';
 import request from 'supertest';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
-import { SessionEventsService } from '../../src/sessions/session-events.service';
+import { SessionEventsService } from '../../src/session-events/session-events.service';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { UsersService } from '../../src/users/users.service';

@@ -1,14 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { SessionsService } from '../../src/sessions/sessions.service';
+import { SessionHttpAdapter } from '../../src/session-http/session-http.adapter';
 import type { TestUser } from './users';
 
 export type Agent = TestAgent;
 
 /** The session cookie's name as the app was configured: `__Host-session_token` with COOKIE_SECURE, `session_token` without. */
 export function sessionCookieName(app: NestExpressApplication): string {
-  return app.get(SessionsService).cookieName;
+  return app.get(SessionHttpAdapter).cookieName;
 }
 
 /** A supertest agent that keeps cookies across requests, like a browser. */

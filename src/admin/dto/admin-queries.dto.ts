@@ -3,7 +3,7 @@ import { IsIn, IsInt, IsMongoId, IsString, MaxLength, Min } from 'class-validato
 import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
 import { PageQueryDto } from '../../common/http/pagination';
 import { ANALYTICS_RANGES, AnalyticsRange } from '../analytics.service';
-import { SESSION_EVENT_TYPES, SessionEventType } from '../../sessions/session-event.schema';
+import { SESSION_EVENT_TYPES, SessionEventType } from '../../session-events/session-event.schema';
 
 const MAX_SEARCH_LENGTH = 254;
 

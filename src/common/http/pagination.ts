@@ -35,6 +35,12 @@ export function pageWindow({ page, pageSize }: PageRequest): { skip: number; lim
   return { skip: (page - 1) * pageSize, limit: pageSize };
 }
 
+/** One page as a repository reads it: the items and how many match in all. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
 /** The shape of every list the API returns. */
 export interface PagedList<T> {
   items: T[];

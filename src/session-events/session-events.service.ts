@@ -5,12 +5,12 @@ import { createHmac } from 'node:crypto';
 import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
 import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
-import type { DeviceSignals } from './device-binding';
-import type { Ending } from './session-ending';
+import type { DeviceSignals } from '../devices/device-binding';
+import type { Ending } from '../sessions/session-ending';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
-import type { ExpiryReason } from './session-expiry-policy';
-import { sessionLogReference } from './session-id';
+import type { ExpiryReason } from '../sessions/session-expiry-policy';
+import { sessionLogReference } from '../sessions/session-id';
 import { bucketsOf } from './time-buckets';
 
 /** A session as events need it: its public id, owner and age. */

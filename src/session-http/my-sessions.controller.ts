@@ -4,11 +4,11 @@ import type { Response } from 'express';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import { PagedList, PageQueryDto } from '../common/http/pagination';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import type { ActiveSession } from './auth-state';
+import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from './current-session.decorator';
-import { MySessionsService } from './my-sessions.service';
-import type { DeviceSessionView } from './session-views';
-import { SessionsService } from './sessions.service';
+import { MySessionsService } from '../sessions/my-sessions.service';
+import type { DeviceSessionView } from '../sessions/session-views';
+import { SessionHttpAdapter } from './session-http.adapter';
 
 /** `/api/sessions`: where am I signed in? People see and end their own sessions; another user's id is a 404. */
 @ApiTags('sessions')
@@ -17,7 +17,7 @@ import { SessionsService } from './sessions.service';
 export class MySessionsController {
   constructor(
     private readonly mySessions: MySessionsService,
-    private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
   ) {}
 
   @Get()
@@ -38,7 +38,7 @@ export class MySessionsController {
     @CurrentSession() session: ActiveSession,
     @Param('id', ParseSessionIdPipe) id: string,
   ): Promise<void> {
-    if ((await this.mySessions.end(user.id, id, session)).wasCurrent) this.sessions.clearCookie(res);
+    if ((await this.mySessions.end(user.id, id, session)).wasCurrent) this.http.clearCookie(res);
   }
 
   /** Ends all my other sessions; this one stays. Needs recent authentication. */

@@ -3,19 +3,19 @@ import session from 'express-session';
 import { randomBytes } from 'node:crypto';
 import { hasDuplicateCookie } from '../common/http/cookie-names';
 import type { SessionConfig } from '../config/configuration';
-import { HashedMongoStore } from './hashed-mongo-store';
-import { SESSION_TOKEN_BYTES } from './session.constants';
-import type { SessionsService } from './sessions.service';
+import { HashedMongoStore } from '../sessions/hashed-mongo-store';
+import { SESSION_TOKEN_BYTES } from '../sessions/session.constants';
+import type { SessionHttpAdapter } from './session-http.adapter';
 
-/** The sign-out routes: the only ones that go on when the session cannot be loaded. */
-const SIGN_OUT_PATHS = new Set(['/logout', '/api/auth/logout']);
 /** Methods that never start a session (sign-in is a POST). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * express-session on the hashed connect-mongo store; saves only what sign-in
- * created. When the store fails, requests get SYS_9002, except sign-out: the
- * cookie must still be cleared, so it goes on with the session unverified.
+ * created. When the store fails on a POST, the request goes on with the
+ * failure kept (`req.sessionLoadError`): a sign-out route (@SignsOut) runs
+ * with the session unverified, so the cookie is still cleared, and
+ * SessionGuard fails every other route with the store's error (SYS_9002).
  * A safe request without a session cookie has no session to load or start,
  * so it skips express-session (which would otherwise make an id and an empty
  * session for every anonymous page, probe and asset).
@@ -27,13 +27,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * session (AUTH_1003, cookie cleared), and SecureTransportGuard refuses
  * sign-in, whose new cookie would be shadowed the same way.
  */
-export function createExpressSession(store: HashedMongoStore, config: SessionConfig, sessions: SessionsService): RequestHandler {
+export function createExpressSession(store: HashedMongoStore, config: SessionConfig, http: SessionHttpAdapter): RequestHandler {
   const handler = session({
     store,
     name: config.cookieName,
     secret: config.secrets,
     genid: () => randomBytes(SESSION_TOKEN_BYTES).toString('base64url'),
-    cookie: sessions.cookieOptions,
+    cookie: http.cookieOptions,
     resave: false,
     saveUninitialized: false,
     rolling: false,
@@ -47,8 +47,9 @@ export function createExpressSession(store: HashedMongoStore, config: SessionCon
       return next();
     }
     handler(req, res, (error?: unknown) => {
-      if (error && req.method === 'POST' && SIGN_OUT_PATHS.has(req.path) && req.sessionID) {
-        req.sessionUnverified = true;
+      // Sign-out is a POST; which route it is, the router knows (@SignsOut).
+      if (error && req.method === 'POST' && req.sessionID) {
+        req.sessionLoadError = error;
         return next();
       }
       next(error);

@@ -4,12 +4,11 @@ import type { SessionData } from 'express-session';
 import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
-import { AuthenticatedUser, toAuthenticatedUser } from '../users/authenticated-user';
-import { UsersService } from '../users/users.service';
-import { SessionExpiryPolicy } from './session-expiry-policy';
-import { deviceSignalsOf, sameDevice } from './device-binding';
-import { isExpiryReason } from './session-ending';
-import { forget, SessionsService } from './sessions.service';
+import { SessionExpiryPolicy } from '../sessions/session-expiry-policy';
+import { deviceSignalsOf, sameDevice } from '../devices/device-binding';
+import { isExpiryReason } from '../sessions/session-ending';
+import { SessionsService } from '../sessions/sessions.service';
+import { forget, SessionHttpAdapter } from './session-http.adapter';
 
 /**
  * Runs after express-session and decides, once per request, what the session
@@ -23,8 +22,8 @@ export class SessionStateMiddleware implements NestMiddleware {
 
   constructor(
     private readonly sessions: SessionsService,
+    private readonly http: SessionHttpAdapter,
     private readonly policy: SessionExpiryPolicy,
-    private readonly users: UsersService,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.bindUserAgent = config.get('session', { infer: true }).bindUserAgent;
@@ -32,7 +31,7 @@ export class SessionStateMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     // Most anonymous traffic (probes, the sign-in page, assets) has no session at all: decided without a promise.
-    if (req.session === undefined && !req.sessionUnverified && req.cookies?.[this.sessions.cookieName] === undefined) {
+    if (req.session === undefined && req.sessionLoadError === undefined && req.cookies?.[this.http.cookieName] === undefined) {
       req.auth = { state: 'anonymous' };
       return next();
     }
@@ -40,29 +39,29 @@ export class SessionStateMiddleware implements NestMiddleware {
   }
 
   private async resolve(req: Request, res: Response): Promise<void> {
-    if (req.sessionUnverified) {
+    if (req.sessionLoadError !== undefined) {
       req.auth = { state: 'unverified' };
       return;
     }
     const data = req.session as Partial<SessionData> | undefined;
     // express-session drops a tampered or unknown cookie silently, and is skipped for two session cookies
     // (createExpressSession): tell those apart from "no cookie".
-    const cookieSent = req.cookies?.[this.sessions.cookieName] !== undefined;
+    const cookieSent = req.cookies?.[this.http.cookieName] !== undefined;
 
     if (!data?.userId || !data.createdAt || !data.lastActivityAt) {
       req.auth = { state: cookieSent ? 'invalid' : 'anonymous' };
-      if (cookieSent) this.sessions.clearCookie(res);
+      if (cookieSent) this.http.clearCookie(res);
       return;
     }
 
-    const id = SessionsService.currentId(req);
+    const id = SessionHttpAdapter.currentId(req);
     const ended = { id, userId: data.userId, createdAt: data.createdAt };
     // Marked ended: whatever its timestamps say now. The expiry pass leaves its marks for the TTL index or the
     // sweep to remove (a day later), so the pass that marked it always finds its mark to record it; any other
     // ending is read here only between its mark and its removal.
     if (data.endedReason !== undefined) {
       forget(req);
-      this.sessions.clearCookie(res);
+      this.http.clearCookie(res);
       req.auth = isExpiryReason(data.endedReason) ? { state: 'expired', reason: data.endedReason } : { state: 'invalid' };
       return;
     }
@@ -74,7 +73,7 @@ export class SessionStateMiddleware implements NestMiddleware {
       await this.sessions.expire(ended, verdict.reason, {
         liveInStore: !!storedExpiry && SessionExpiryPolicy.liveInStore(storedExpiry, now),
       });
-      this.sessions.clearCookie(res);
+      this.http.clearCookie(res);
       req.auth = { state: 'expired', reason: verdict.reason };
       return;
     }
@@ -85,21 +84,15 @@ export class SessionStateMiddleware implements NestMiddleware {
       if (!sameDevice(data.device, usedDevice)) {
         forget(req);
         await this.sessions.endForDeviceChange(ended, { userAgent: data.userAgent ?? '', device: data.device }, usedDevice);
-        this.sessions.clearCookie(res);
+        this.http.clearCookie(res);
         req.auth = { state: 'device_changed' };
         return;
       }
     }
 
-    const user = await this.userOf(data.userId, data);
-    if (!user) {
-      forget(req);
-      await this.sessions.discard(ended);
-      this.sessions.clearCookie(res);
-      req.auth = { state: 'invalid' };
-      return;
-    }
-
+    // The session carries what a request needs of its user (SessionsService applies every change to it): no read.
+    const { email, name, role } = data as SessionData;
+    const user = { id: data.userId, email, name, role };
     req.auth = {
       state: 'active',
       user,
@@ -115,18 +108,5 @@ export class SessionStateMiddleware implements NestMiddleware {
       },
     };
     RequestContext.setUserId(user.id);
-  }
-
-  /**
-   * The session carries what a request needs of its user: no read. Disabling a
-   * user or changing a role ends their sessions, and a name change is written
-   * into them. Sessions stored before they carried it are read the old way
-   * (until they end); undefined when that account is gone or disabled.
-   */
-  private async userOf(userId: string, data: Partial<SessionData>): Promise<AuthenticatedUser | undefined> {
-    if (data.role !== undefined && data.email !== undefined)
-      return { id: userId, email: data.email, name: data.name ?? '', role: data.role };
-    const user = await this.users.findById(userId);
-    return user && !user.disabled ? toAuthenticatedUser(user) : undefined;
   }
 }

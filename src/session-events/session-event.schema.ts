@@ -19,6 +19,15 @@ export const SESSION_EVENT_TYPES = [
 ] as const;
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
+/** How many events of a type (and reason, and who) fell in one hour or day. */
+export interface EventCount {
+  at: Date;
+  type: SessionEventType;
+  reason?: string;
+  by?: string;
+  count: number;
+}
+
 /** Client Hints as a session.anomaly event records them (see client-hints.ts). */
 @Schema({ _id: false })
 export class ClientHintsRecord {

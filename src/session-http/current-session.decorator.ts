@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import type { ActiveSession } from './auth-state';
+import type { ActiveSession } from '../sessions/auth-state';
 
 function activeAuth(context: ExecutionContext) {
   const auth = context.switchToHttp().getRequest<Request>().auth;

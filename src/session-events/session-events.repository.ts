@@ -2,24 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Collection } from 'mongodb';
 import { Model, trusted } from 'mongoose';
-import { PageRequest, pageWindow } from '../common/http/pagination';
+import { Page, PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
-import { SessionEvent, SessionEventDocument, SessionEventType } from './session-event.schema';
-import type { Page } from './sessions.repository';
+import { EventCount, SessionEvent, SessionEventDocument, SessionEventType } from './session-event.schema';
 import type { Bucket } from './time-buckets';
 
 /** Events that end a session and carry its length. */
 const ENDING_TYPES: SessionEventType[] = ['logout', 'session.expired', 'session.revoked'];
 /** Events of sign-ins that failed on an account: a wrong password (or a disabled account), a lock. */
 const FAILED_SIGN_IN_TYPES: SessionEventType[] = ['login.failed', 'login.locked'];
-
-export interface EventCount {
-  at: Date;
-  type: SessionEventType;
-  reason?: string;
-  by?: string;
-  count: number;
-}
 
 export interface EventFilter {
   type?: SessionEventType;
