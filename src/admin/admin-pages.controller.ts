@@ -7,6 +7,7 @@ import { ExpectedError, FieldProblems, showFormError } from '../common/errors/fo
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
+import { countOf } from '../common/http/plural';
 import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../sessions/current-session.decorator';
@@ -133,7 +134,7 @@ export class AdminPagesController {
     const list = await this.admin.listSessions(query, session.id);
     res.render('admin/sessions', {
       title: 'All sessions',
-      notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
+      notice: query.ended === undefined ? undefined : `Signed out ${countOf(query.ended, 'other session')}. Yours goes on.`,
       ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: ErrorCode.INVALID_INPUT } : {}),
       list,
       query,

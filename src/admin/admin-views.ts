@@ -28,7 +28,7 @@ export interface EventView {
 
 export interface AdminOverview {
   activeSessions: number;
-  /** The active count is refreshed in the background, never counted per page view. */
+  /** When `activeSessions` was counted: the request's own time unless that count failed. */
   activeSessionsCountedAt: string;
   users: number;
   last24h: { signIns: number; failures: number; expiredByInactivity: number; expiredByAbsolute: number };

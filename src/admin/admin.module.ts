@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminApiController } from './admin-api.controller';
 import { AdminPagesController } from './admin-pages.controller';
 import { AdminService } from './admin.service';
@@ -9,6 +10,6 @@ import { AnalyticsService } from './analytics.service';
 @Module({
   imports: [UsersModule, SessionsModule],
   controllers: [AdminApiController, AdminPagesController],
-  providers: [AdminService, AnalyticsService],
+  providers: [ActiveSessionsNow, AdminService, AnalyticsService],
 })
 export class AdminModule {}

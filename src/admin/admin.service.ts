@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
-import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import { SessionEventsRepository } from '../sessions/session-events.repository';
@@ -12,6 +11,7 @@ import { SessionsRepository } from '../sessions/sessions.repository';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
+import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
@@ -29,14 +29,14 @@ export class AdminService {
     private readonly sessionsRepository: SessionsRepository,
     private readonly events: SessionEventsService,
     private readonly eventsRepository: SessionEventsRepository,
-    private readonly activeSessions: ActiveSessionsGauge,
+    private readonly activeSessions: ActiveSessionsNow,
     private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async overview(): Promise<AdminOverview> {
     const since = new Date(Date.now() - DAY_MS);
     const [active, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
-      this.activeSessions.current(),
+      this.activeSessions.count(),
       this.users.count(),
       this.eventsRepository.countSince('login.succeeded', since),
       this.eventsRepository.countSince('login.failed', since),
