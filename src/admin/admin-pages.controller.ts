@@ -16,13 +16,9 @@ import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
-import { stackedBars } from './analytics-charts';
-import { ANALYTICS_RANGES, AnalyticsService } from './analytics.service';
+import { AnalyticsPageService } from './analytics-page.service';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
-
-const SIGN_IN_SERIES = ['succeeded', 'failed', 'locked'] as const;
-const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', 'device'] as const;
 
 /** What the create-user form shows itself, above the form it fills in again; any other error is the error page's. */
 const CREATE_USER_ERRORS = {
@@ -44,7 +40,7 @@ function problemList(fields: FieldProblems): string {
 export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
-    private readonly analyticsService: AnalyticsService,
+    private readonly analyticsPages: AnalyticsPageService,
     private readonly sessionsService: SessionsService,
   ) {}
 
@@ -168,15 +164,7 @@ export class AdminPagesController {
 
   @Get('analytics')
   async analytics(@Res() res: Response, @Query() query: AnalyticsQueryDto) {
-    const report = await this.analyticsService.report(query.range);
-    res.render('admin/analytics', {
-      title: 'Session analytics',
-      report,
-      ranges: Object.keys(ANALYTICS_RANGES),
-      signInChart: stackedBars(report.series.signIns, SIGN_IN_SERIES),
-      endingChart: stackedBars(report.series.endings, ENDING_SERIES),
-      activeChart: stackedBars(report.series.activeSessions, ['active'] as const),
-    });
+    res.render('admin/analytics', { title: 'Session analytics', ...(await this.analyticsPages.page(query.range)) });
   }
 
   @Get('events')

@@ -5,11 +5,12 @@ import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminApiController } from './admin-api.controller';
 import { AdminPagesController } from './admin-pages.controller';
 import { AdminService } from './admin.service';
+import { AnalyticsPageService } from './analytics-page.service';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
   imports: [UsersModule, SessionsModule],
   controllers: [AdminApiController, AdminPagesController],
-  providers: [ActiveSessionsNow, AdminService, AnalyticsService],
+  providers: [ActiveSessionsNow, AdminService, AnalyticsService, AnalyticsPageService],
 })
 export class AdminModule {}
