@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
 import type { Bucket } from '../sessions/time-buckets';

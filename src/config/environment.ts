@@ -191,7 +191,7 @@ export class EnvironmentVariables {
   ADMIN_TIME_ZONE = 'UTC';
 }
 
-/** An IANA name the runtime knows (`Europe/Paris`, `UTC`); offsets such as `+01:00` are not zones and do not follow summer time. */
+/** An IANA name the runtime knows (`Europe/Paris`, `UTC`); a bare UTC offset is no zone: it does not follow summer time. */
 export function isTimeZone(name: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
   try {
