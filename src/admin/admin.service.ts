@@ -34,7 +34,8 @@ export class AdminService {
   ) {}
 
   async overview(): Promise<AdminOverview> {
-    const since = new Date(Date.now() - DAY_MS);
+    const asked = Date.now();
+    const since = new Date(asked - DAY_MS);
     const [active, users, signIns, failures, expiredByInactivity, expiredByAbsolute] = await Promise.all([
       this.activeSessions.count(),
       this.users.count(),
@@ -45,7 +46,7 @@ export class AdminService {
     ]);
     return {
       activeSessions: active.count,
-      activeSessionsCountedAt: active.countedAt.toISOString(),
+      activeSessionsCountedBefore: active.countedAt.getTime() < asked ? active.countedAt.toISOString() : undefined,
       users,
       last24h: { signIns, failures, expiredByInactivity, expiredByAbsolute },
     };
