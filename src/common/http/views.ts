@@ -21,7 +21,6 @@ export function configureViews(app: NestExpressApplication): void {
   }
   hbs.registerHelper('datetime', formatDateTime);
   hbs.registerHelper('time', (value: unknown) => (value instanceof Date ? value.toISOString().slice(11, 16) : ''));
-  hbs.registerHelper('duration', (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 1000)} s` : '—'));
   hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
   // `{{plural n "user"}}`, `{{plural n "entry" "entries"}}`: the word only, beside a count shown on its own.
   hbs.registerHelper('plural', (count: unknown, singular: string, ...rest: unknown[]) =>
