@@ -69,7 +69,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [NO_FEATURE_IMPORTS] }] },
   },
   {
+    // Jest's configuration files are CommonJS: require is how they share settings.
     files: ['test/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

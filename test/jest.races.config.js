@@ -4,7 +4,7 @@ module.exports = {
   rootDir: '..',
   moduleFileExtensions: ['js', 'json', 'ts'],
   testMatch: ['<rootDir>/test/races/**/*.race-spec.ts'],
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  ...require('./jest.esm-packages'),
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

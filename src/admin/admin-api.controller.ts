@@ -11,7 +11,7 @@ import type { AdminSessionView } from '../sessions/session-views';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AdminService } from './admin.service';
-import { analyticsCsv } from './analytics-charts';
+import { analyticsCsv } from './analytics-csv';
 import { AnalyticsReport, AnalyticsService } from './analytics.service';
 import type { AdminUserView, EventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';

@@ -7,6 +7,7 @@ import { ExpectedError, FieldProblems, showFormError } from '../common/errors/fo
 import { ParseSessionIdPipe, ParseUserIdPipe } from '../common/http/id-params';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
 import { pageLinks, PageQueryDto } from '../common/http/pagination';
+import { countOf } from '../common/http/plural';
 import { safeNextPath } from '../common/http/safe-redirect';
 import type { ActiveSession } from '../sessions/auth-state';
 import { CurrentSession, CurrentUser } from '../session-http/current-session.decorator';
@@ -15,13 +16,9 @@ import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
-import { stackedBars } from './analytics-charts';
-import { ANALYTICS_RANGES, AnalyticsService } from './analytics.service';
+import { AnalyticsPageService } from './analytics-page.service';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
-
-const SIGN_IN_SERIES = ['succeeded', 'failed', 'locked'] as const;
-const ENDING_SERIES = ['logout', 'inactivity', 'absolute', 'revoked', 'limit', 'device'] as const;
 
 /** What the create-user form shows itself, above the form it fills in again; any other error is the error page's. */
 const CREATE_USER_ERRORS = {
@@ -43,7 +40,7 @@ function problemList(fields: FieldProblems): string {
 export class AdminPagesController {
   constructor(
     private readonly admin: AdminService,
-    private readonly analyticsService: AnalyticsService,
+    private readonly analyticsPages: AnalyticsPageService,
     private readonly http: SessionHttpAdapter,
   ) {}
 
@@ -133,7 +130,7 @@ export class AdminPagesController {
     const list = await this.admin.listSessions(query, session.id);
     res.render('admin/sessions', {
       title: 'All sessions',
-      notice: query.ended === undefined ? undefined : `${query.ended} sessions were signed out. Yours goes on.`,
+      notice: query.ended === undefined ? undefined : `Signed out ${countOf(query.ended, 'other session')}. Yours goes on.`,
       ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: ErrorCode.INVALID_INPUT } : {}),
       list,
       query,
@@ -167,15 +164,7 @@ export class AdminPagesController {
 
   @Get('analytics')
   async analytics(@Res() res: Response, @Query() query: AnalyticsQueryDto) {
-    const report = await this.analyticsService.report(query.range);
-    res.render('admin/analytics', {
-      title: 'Session analytics',
-      report,
-      ranges: Object.keys(ANALYTICS_RANGES),
-      signInChart: stackedBars(report.series.signIns, SIGN_IN_SERIES),
-      endingChart: stackedBars(report.series.endings, ENDING_SERIES),
-      activeChart: stackedBars(report.series.activeSessions, ['active'] as const),
-    });
+    res.render('admin/analytics', { title: 'Session analytics', ...(await this.analyticsPages.page(query.range)) });
   }
 
   @Get('events')

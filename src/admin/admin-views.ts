@@ -28,8 +28,8 @@ export interface EventView {
 
 export interface AdminOverview {
   activeSessions: number;
-  /** The active count is refreshed in the background, never counted per page view. */
-  activeSessionsCountedAt: string;
+  /** Set when `activeSessions` is a count made before the request: a fresh one did not come in time. */
+  activeSessionsCountedBefore?: string;
   users: number;
   last24h: { signIns: number; failures: number; expiredByInactivity: number; expiredByAbsolute: number };
 }

@@ -3,14 +3,16 @@ import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminApiController } from './admin-api.controller';
 import { AdminPagesController } from './admin-pages.controller';
 import { AdminService } from './admin.service';
+import { AnalyticsPageService } from './analytics-page.service';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
   imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
   controllers: [AdminApiController, AdminPagesController],
-  providers: [AdminService, AnalyticsService],
+  providers: [ActiveSessionsNow, AdminService, AnalyticsService, AnalyticsPageService],
 })
 export class AdminModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
-import { ActiveSessionsGauge } from '../sessions/active-sessions-gauge.service';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
@@ -11,6 +10,7 @@ import { AdminSessionView, toAdminSessionView } from '../sessions/session-views'
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
+import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, UpdateUserDto } from './dto/user-changes.dto';
@@ -27,20 +27,17 @@ export class AdminService {
     private readonly sessions: SessionsService,
     private readonly events: SessionEventsService,
     private readonly eventLog: SessionEventQueries,
-    private readonly activeSessions: ActiveSessionsGauge,
+    private readonly activeSessions: ActiveSessionsNow,
     private readonly recentAuth: RecentAuthPolicy,
   ) {}
 
   async overview(): Promise<AdminOverview> {
-    const since = new Date(Date.now() - DAY_MS);
-    const [active, users, last24h] = await Promise.all([
-      this.activeSessions.current(),
-      this.users.count(),
-      this.eventLog.countsSince(since),
-    ]);
+    const asked = Date.now();
+    const since = new Date(asked - DAY_MS);
+    const [active, users, last24h] = await Promise.all([this.activeSessions.count(), this.users.count(), this.eventLog.countsSince(since)]);
     return {
       activeSessions: active.count,
-      activeSessionsCountedAt: active.countedAt.toISOString(),
+      activeSessionsCountedBefore: active.countedAt.getTime() < asked ? active.countedAt.toISOString() : undefined,
       users,
       last24h,
     };

@@ -3,6 +3,7 @@ import type { EventCount } from '../session-events/session-event.schema';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionStats } from '../session-events/session-stats.service';
 import { Bucket, BUCKET_MS, bucketsOf } from '../session-events/time-buckets';
+import { ActiveSessionsNow } from './active-sessions-now';
 
 export const ANALYTICS_RANGES = {
   '24h': { ms: 24 * BUCKET_MS.hour, bucket: 'hour' },
@@ -79,14 +80,16 @@ export class AnalyticsService {
   constructor(
     private readonly events: SessionEventQueries,
     private readonly stats: SessionStats,
+    private readonly activeNow: ActiveSessionsNow,
   ) {}
 
   async report(range: AnalyticsRange, now = new Date()): Promise<AnalyticsReport> {
     const { ms, bucket } = ANALYTICS_RANGES[range];
     const since = new Date(now.getTime() - ms);
-    const [counts, active, sessionLength, topUserAgents, topIps] = await Promise.all([
+    const [counts, active, current, sessionLength, topUserAgents, topIps] = await Promise.all([
       this.events.countsByBucket(since, bucket),
       this.stats.activeSeries(since, bucket),
+      this.activeNow.count(),
       this.events.sessionLengths(since),
       this.events.topOfFailedSignIns('userAgent', since, TOP_FAILED),
       this.events.topOfFailedSignIns('ip', since, TOP_FAILED),
@@ -122,7 +125,11 @@ export class AnalyticsService {
       series: {
         signIns: [...signIns].map(([at, row]) => ({ at: iso(at), ...row })),
         endings: [...endings].map(([at, row]) => ({ at: iso(at), ...row })),
-        activeSessions: active.map((sample) => ({ at: sample.at.toISOString(), active: sample.active })),
+        // The samples are averages per period; the line ends on the count made for this report.
+        activeSessions: [
+          ...active.map((sample) => ({ at: sample.at.toISOString(), active: sample.active })),
+          { at: current.countedAt.toISOString(), active: current.count },
+        ],
       },
       totals,
       sessionLength,

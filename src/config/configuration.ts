@@ -63,6 +63,8 @@ export interface AdminConfig {
   password?: string;
   /** Outside production, create admin@localhost when no admin exists. */
   createDevelopmentAdmin: boolean;
+  /** The IANA zone of every time the admin console shows. */
+  timeZone: string;
 }
 
 export interface AppConfiguration {
@@ -117,6 +119,7 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       email: env.ADMIN_EMAIL,
       password: env.ADMIN_PASSWORD,
       createDevelopmentAdmin: !production && env.ADMIN_EMAIL === undefined,
+      timeZone: env.ADMIN_TIME_ZONE,
     },
   };
 }

@@ -141,4 +141,16 @@ describe('validateEnvironment', () => {
   it('treats an empty value as unset', () => {
     expect(buildConfiguration(validateEnvironment({ PORT: '', METRICS_TOKEN: '' })).http.port).toBe(3000);
   });
+
+  it.each(['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'])('shows admin times in ADMIN_TIME_ZONE=%s', (zone) => {
+    expect(buildConfiguration(validateEnvironment({ ADMIN_TIME_ZONE: zone })).admin.timeZone).toBe(zone);
+  });
+
+  it('shows admin times in UTC when ADMIN_TIME_ZONE is unset', () => {
+    expect(buildConfiguration(validateEnvironment({})).admin.timeZone).toBe('UTC');
+  });
+
+  it.each(['Mars/Olympus_Mons', '+01:00', 'CEST and more', 'Europe/'])('refuses ADMIN_TIME_ZONE=%s, naming the variable', (zone) => {
+    expect(problemsOf({ ADMIN_TIME_ZONE: zone })).toEqual([expect.stringMatching(/^ADMIN_TIME_ZONE: ".+" is not an IANA time zone name/)]);
+  });
 });

@@ -185,6 +185,21 @@ export class EnvironmentVariables {
   @IsNumber({}, { message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   @IsPositive({ message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   SHUTDOWN_DRAIN_SECONDS = 10;
+
+  /** The one zone the admin console shows times in; checked by isTimeZone in validateEnvironment. */
+  @IsString()
+  ADMIN_TIME_ZONE = 'UTC';
+}
+
+/** An IANA name the runtime knows (`Europe/Paris`, `UTC`); a bare UTC offset is no zone: it does not follow summer time. */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class EnvironmentError extends Error {
@@ -217,6 +232,9 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): EnvironmentVariable
   } catch (error) {
     if (!(error instanceof TrustProxyError)) throw error;
     problems.push(`TRUST_PROXY: ${error.message}`);
+  }
+  if (typeof env.ADMIN_TIME_ZONE === 'string' && !isTimeZone(env.ADMIN_TIME_ZONE)) {
+    problems.push(`ADMIN_TIME_ZONE: "${env.ADMIN_TIME_ZONE}" is not an IANA time zone name such as UTC or Europe/Paris`);
   }
   if (problems.length > 0) throw new EnvironmentError(problems);
   return env;

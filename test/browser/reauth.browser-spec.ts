@@ -54,7 +54,7 @@ describe('re-authentication in a real browser', () => {
     await page.goto(`${baseUrl}/admin/sessions`);
     await page.check('input[name="confirm"]');
     await Promise.all([page.waitForURL(/\/admin\/sessions\?ended=\d+/), page.click('text=Sign out all other sessions')]);
-    expect(await page.textContent('.notice')).toMatch(/\d+ sessions were signed out/);
+    expect(await page.textContent('.notice')).toMatch(/Signed out \d+ other sessions?\. Yours goes on\./);
 
     await otherPage.goto(`${baseUrl}/dashboard`);
     expect(otherPage.url()).toContain('/login');

@@ -200,5 +200,20 @@ describe('administration', () => {
         expect(page.text).toMatch(new RegExp(`data-stat="${stat}">\\d+<`));
       }
     });
+
+    it('counts active sessions as the page loads: the overview and the last point of the chart are current', async () => {
+      await Promise.all([signIn(ctx.app, await createUser(ctx.app)), signIn(ctx.app, await createUser(ctx.app))]);
+      const live = (await adminAgent.get('/api/admin/sessions?pageSize=1').expect(200)).body.total;
+
+      const overview = await adminAgent.get('/admin').expect(200);
+      expect(overview.text).toContain(`data-stat="activeSessions">${live}<`);
+      expect(overview.text).toContain(`${live === 1 ? 'active session' : 'active sessions'}</div>`);
+      expect(overview.text).not.toContain('(counted');
+      const before = Date.now();
+      const { body } = await adminAgent.get('/api/admin/analytics?range=24h').expect(200);
+      const last = body.series.activeSessions[body.series.activeSessions.length - 1];
+      expect(last.active).toBe(live);
+      expect(Date.parse(last.at)).toBeGreaterThanOrEqual(before);
+    });
   });
 });

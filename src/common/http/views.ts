@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import hbs from 'hbs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { plural } from './plural';
 
 export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
 export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
@@ -20,8 +21,11 @@ export function configureViews(app: NestExpressApplication): void {
   }
   hbs.registerHelper('datetime', formatDateTime);
   hbs.registerHelper('time', (value: unknown) => (value instanceof Date ? value.toISOString().slice(11, 16) : ''));
-  hbs.registerHelper('duration', (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 1000)} s` : '—'));
   hbs.registerHelper('isoDate', (value: unknown) => (value instanceof Date ? value.toISOString() : ''));
+  // `{{plural n "user"}}`, `{{plural n "entry" "entries"}}`: the word only, beside a count shown on its own.
+  hbs.registerHelper('plural', (count: unknown, singular: string, ...rest: unknown[]) =>
+    plural(Number(count), singular, rest.length > 1 ? String(rest[0]) : undefined),
+  );
   hbs.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   hbs.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
   app.setBaseViewsDir(VIEWS_DIR);

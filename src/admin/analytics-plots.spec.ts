@@ -1,0 +1,73 @@
+import { AdminTimeFormat } from './admin-time';
+import { lineChart, sessionLengthChart, stackedBarsChart } from './analytics-plots';
+
+const time = new AdminTimeFormat('UTC');
+const hourAt = (hour: number) => new Date(Date.UTC(2026, 10, 30, hour)).toISOString();
+const axis = { from: new Date(hourAt(0)), to: new Date(hourAt(3)), bucket: 'hour' as const, time };
+/** The markup of the chart drawn in one size (each is drawn wide and narrow). */
+const drawn = (markup: string, size: 'wide' | 'narrow') =>
+  markup.match(new RegExp(`<svg[^>]*plot-${size}[^]*?</svg>(?=<svg|$)`))?.[0] ?? '';
+
+const SERIES = [
+  { key: 'a', label: 'alpha', color: '#111111' },
+  { key: 'b', label: 'beta', color: '#222222' },
+] as const;
+
+describe('stackedBarsChart', () => {
+  const sut = stackedBarsChart(
+    { name: 'test', label: 'Things per hour', counts: 'things' },
+    [
+      { at: hourAt(0), a: 2, b: 1 },
+      { at: hourAt(1), a: 0, b: 0 },
+      { at: hourAt(2), a: 1, b: 0 },
+    ],
+    SERIES,
+    axis,
+  );
+
+  it('draws one titled rectangle per non-empty segment, in each size', () => {
+    expect(drawn(sut, 'wide').match(/<rect[^>]*><title>/g)).toHaveLength(3);
+    expect(drawn(sut, 'narrow').match(/<rect[^>]*><title>/g)).toHaveLength(3);
+    expect(sut).toContain('<title>Mon 00:00: 2 alpha</title>');
+    expect(sut).toContain('<title>Mon 02:00: 1 alpha</title>');
+  });
+
+  it('has time ticks in the given zone, whole-number count ticks and a legend', () => {
+    expect(sut).toMatch(/aria-label="x-axis tick label"[^]*>Mon 01:00</);
+    expect(sut).not.toMatch(/>\d+\.\d+</);
+    expect(sut).toMatch(/class="plot-swatch"[^]*alpha[^]*beta/);
+    expect(sut).toContain('data-chart="test"');
+  });
+
+  it('carries no inline style, which the CSP would block', () => {
+    expect(sut).not.toMatch(/<style|style=/);
+  });
+});
+
+describe('lineChart', () => {
+  it('draws a titled dot per sample and a legend, with no inline style', () => {
+    const sut = lineChart(
+      { name: 'line', label: 'Active', counts: 'active sessions' },
+      [
+        { at: hourAt(1), value: 3 },
+        { at: hourAt(3), value: 4 },
+      ],
+      '#333333',
+      axis,
+    );
+    expect(drawn(sut, 'wide').match(/<circle[^>]*><title>/g)).toHaveLength(2);
+    expect(sut).toContain('<title>Mon 03:00: 4 active sessions</title>');
+    expect(sut).toContain('<path');
+    expect(sut).not.toMatch(/<style|style=/);
+  });
+});
+
+describe('sessionLengthChart', () => {
+  it('draws the median over the 90th percentile, in minutes when they run to minutes', () => {
+    const sut = sessionLengthChart({ name: 'length', label: 'Lengths' }, { medianMs: 5 * 60_000, p90Ms: 20 * 60_000 });
+    expect(sut).toContain('<title>half ended within 5 min</title>');
+    expect(sut).toContain('<title>9 in 10 ended within 20 min</title>');
+    expect(sut).toContain('session length (minutes)');
+    expect(sut).not.toMatch(/<style|style=/);
+  });
+});
