@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { setCookie, sleep } from '../helpers/agents';
 import { ensureBuilt, NpmRun, projectCopy, startNpm } from '../helpers/npm-start';
 import { portIsFree, ProcessInfo, survivorsAfter } from '../helpers/processes';
@@ -19,6 +20,8 @@ const TEST_TIMEOUT_MS = 300_000;
  * clients on a stop signal (3 s: internal/util/ctxutil.WithDelay), so a FerretDB that received the Ctrl-C is gone by then; within the drain.
  */
 const IN_FLIGHT_MS = 5_000;
+/** How long the app may take to read a request's first bytes on a busy machine. */
+const READ_BOUND_MS = 30_000;
 /** When the app gets its second SIGINT after the first. */
 const REPEAT_AFTER_MS = 500;
 /** The app's drain, long enough for that sign-in on a busy machine. */
@@ -57,6 +60,7 @@ async function signInInFlight(run: NpmRun) {
     'POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Cookie: ${cookie}\r\nX-CSRF-Token: ${token}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
   );
+  await readByApp(run.port, socket);
   return {
     finish: async () => {
       // The connection may be gone already (a server that died): what it answered, if anything, is the result.
@@ -65,6 +69,22 @@ async function signInInFlight(run: NpmRun) {
       return answer;
     },
   };
+}
+
+/**
+ * Until the app has read what `socket` sent (the kernel holds none of it for
+ * the app's end any more): its headers are parsed, so the request counts as in
+ * flight. On a busy machine a signal sent sooner can find nothing in flight.
+ */
+async function readByApp(port: number, socket: Socket): Promise<void> {
+  const filter = `( sport = :${port} and dport = :${socket.localPort} )`;
+  const deadline = Date.now() + READ_BOUND_MS;
+  while (Date.now() < deadline) {
+    const [receiveQueue] = execFileSync('ss', ['-Htn', 'state', 'established', filter]).toString().trim().split(/\s+/);
+    if (receiveQueue === '0') return;
+    await sleep(50);
+  }
+  throw new Error(`the app did not read the sign-in's first bytes within ${READ_BOUND_MS} ms`);
 }
 
 const describeOnLinux = process.platform === 'linux' ? describe : describe.skip;
