@@ -61,4 +61,12 @@ describe('AnalyticsPageService', () => {
     const sut = await pageService(report).page('24h');
     expect(sut.charts.signIns.svg).toContain('<title>Mon 13:00: 2 succeeded</title>');
   });
+
+  it('draws session lengths as a box plot once a session has ended', async () => {
+    const sessionLength = { count: 3, p5Ms: 60_000, p25Ms: 120_000, medianMs: 300_000, p75Ms: 600_000, p90Ms: 900_000, p95Ms: 900_000 };
+    const sut = await pageService(reportWith({ sessionLength })).page('24h');
+    expect(sut.charts.sessionLength.svg).toContain('data-chart="session-length"');
+    expect(sut.charts.sessionLength.svg).toContain('<title>half ended within 5 min</title>');
+    expect(sut.sessionLength).toEqual({ median: '5 min', p90: '15 min' });
+  });
 });
