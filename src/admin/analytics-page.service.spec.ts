@@ -1,5 +1,4 @@
-import type { ConfigService } from '@nestjs/config';
-import type { AppConfiguration } from '../config/configuration';
+import { AdminTimeFormat } from './admin-time';
 import { AnalyticsPageService } from './analytics-page.service';
 import type { AnalyticsReport, AnalyticsService } from './analytics.service';
 
@@ -33,8 +32,7 @@ function reportWith(changes: Partial<AnalyticsReport> = {}): AnalyticsReport {
 
 function pageService(report: AnalyticsReport, timeZone = 'UTC'): AnalyticsPageService {
   const analytics = { report: async () => report } as unknown as AnalyticsService;
-  const config = { get: () => ({ timeZone }) } as unknown as ConfigService<AppConfiguration, true>;
-  return new AnalyticsPageService(analytics, config);
+  return new AnalyticsPageService(analytics, new AdminTimeFormat(timeZone));
 }
 
 describe('AnalyticsPageService', () => {

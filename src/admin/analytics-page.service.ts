@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { AppConfiguration } from '../config/configuration';
 import type { SessionLengths } from '../session-events/session-event.schema';
 import { AdminTimeFormat, formatDuration } from './admin-time';
 import type { AnalyticsRange, AnalyticsReport, EndingCounts, SignInCounts } from './analytics.service';
@@ -53,14 +51,10 @@ export interface AnalyticsPage {
 /** The analytics page: charts drawn on the server, times in the configured zone. */
 @Injectable()
 export class AnalyticsPageService {
-  private readonly time: AdminTimeFormat;
-
   constructor(
     private readonly analytics: AnalyticsService,
-    config: ConfigService<AppConfiguration, true>,
-  ) {
-    this.time = new AdminTimeFormat(config.get('admin', { infer: true }).timeZone);
-  }
+    private readonly time: AdminTimeFormat,
+  ) {}
 
   async page(range: AnalyticsRange): Promise<AnalyticsPage> {
     const report = await this.analytics.report(range);
