@@ -16,6 +16,7 @@ import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { USER_ROLES } from '../users/user.schema';
 import { AdminService } from './admin.service';
+import { AdminTimeFormat } from './admin-time';
 import { AnalyticsPageService } from './analytics-page.service';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto, AnalyticsQueryDto } from './dto/admin-queries.dto';
 import { CreateUserDto, EndAllSessionsFormDto, EndSessionFormDto, RoleFormDto } from './dto/user-changes.dto';
@@ -42,11 +43,12 @@ export class AdminPagesController {
     private readonly admin: AdminService,
     private readonly analyticsPages: AnalyticsPageService,
     private readonly http: SessionHttpAdapter,
+    private readonly time: AdminTimeFormat,
   ) {}
 
   @Get()
   async overview(@Res() res: Response) {
-    res.render('admin/overview', { title: 'Admin', overview: await this.admin.overview() });
+    res.render('admin/overview', { title: 'Admin', adminTime: this.time, overview: await this.admin.overview() });
   }
 
   @Get('users')
@@ -77,6 +79,7 @@ export class AdminPagesController {
     const list = await this.admin.listSessions(Object.assign(new AdminSessionsQueryDto(), query, { userId: id }), session.id);
     res.render('admin/user', {
       title: subject.email,
+      adminTime: this.time,
       subject,
       roles: USER_ROLES,
       list,
@@ -130,6 +133,7 @@ export class AdminPagesController {
     const list = await this.admin.listSessions(query, session.id);
     res.render('admin/sessions', {
       title: 'All sessions',
+      adminTime: this.time,
       notice: query.ended === undefined ? undefined : `Signed out ${countOf(query.ended, 'other session')}. Yours goes on.`,
       ...(query.endAll ? { error: 'Tick the box to confirm that every other session should end.', code: ErrorCode.INVALID_INPUT } : {}),
       list,
@@ -172,6 +176,7 @@ export class AdminPagesController {
     const list = await this.admin.listEvents(query);
     res.render('admin/events', {
       title: 'Event log',
+      adminTime: this.time,
       list,
       query,
       types: SESSION_EVENT_TYPES,
@@ -198,6 +203,7 @@ export class AdminPagesController {
     const list = await this.admin.listUsers(query);
     res.render('admin/users', {
       title: 'Users',
+      adminTime: this.time,
       list,
       query,
       roles: USER_ROLES,

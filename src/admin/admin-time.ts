@@ -9,6 +9,8 @@ const MINUTE_MS = 60_000;
 export class AdminTimeFormat {
   private readonly hour: Intl.DateTimeFormat;
   private readonly day: Intl.DateTimeFormat;
+  private readonly moment: Intl.DateTimeFormat;
+  private readonly year: Intl.DateTimeFormat;
 
   constructor(readonly zone: string) {
     // en-GB: a 24-hour clock and the day before the month, the shortest forms that read the same everywhere.
@@ -20,12 +22,33 @@ export class AdminTimeFormat {
       hourCycle: 'h23',
     });
     this.day = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short' });
+    this.moment = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    this.year = new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric' });
   }
 
   /** An hour as 'Mon 14:00', a day as 'Mon 30 Nov'. */
   format(at: Date | string, bucket: Bucket = 'hour'): string {
     const date = typeof at === 'string' ? new Date(at) : at;
     return (bucket === 'day' ? this.day : this.hour).format(date).replace(',', '');
+  }
+
+  /** A moment as 'Mon 30 Nov 14:00', with its year after the month when that is not this year's. */
+  dateTime(at: Date | string, now = new Date()): string {
+    const date = typeof at === 'string' ? new Date(at) : at;
+    if (Number.isNaN(date.getTime())) return '';
+    const parts = this.moment.formatToParts(date);
+    const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((entry) => entry.type === type)?.value ?? '';
+    const year = this.year.format(date);
+    const day = `${part('weekday')} ${part('day')} ${part('month')}${year === this.year.format(now) ? '' : ` ${year}`}`;
+    return `${day} ${part('hour')}:${part('minute')}`;
   }
 }
 

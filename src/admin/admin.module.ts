@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfiguration } from '../config/configuration';
 import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -6,6 +8,7 @@ import { UsersModule } from '../users/users.module';
 import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminApiController } from './admin-api.controller';
 import { AdminPagesController } from './admin-pages.controller';
+import { AdminTimeFormat } from './admin-time';
 import { AdminService } from './admin.service';
 import { AnalyticsPageService } from './analytics-page.service';
 import { AnalyticsService } from './analytics.service';
@@ -13,6 +16,16 @@ import { AnalyticsService } from './analytics.service';
 @Module({
   imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
   controllers: [AdminApiController, AdminPagesController],
-  providers: [ActiveSessionsNow, AdminService, AnalyticsService, AnalyticsPageService],
+  providers: [
+    ActiveSessionsNow,
+    AdminService,
+    AnalyticsService,
+    AnalyticsPageService,
+    {
+      provide: AdminTimeFormat,
+      useFactory: (config: ConfigService<AppConfiguration, true>) => new AdminTimeFormat(config.get('admin', { infer: true }).timeZone),
+      inject: [ConfigService],
+    },
+  ],
 })
 export class AdminModule {}

@@ -1,5 +1,4 @@
-import type { ConfigService } from '@nestjs/config';
-import type { AppConfiguration } from '../config/configuration';
+import { AdminTimeFormat } from './admin-time';
 import { AnalyticsPageService } from './analytics-page.service';
 import type { AnalyticsReport, AnalyticsService } from './analytics.service';
 
@@ -33,8 +32,7 @@ function reportWith(changes: Partial<AnalyticsReport> = {}): AnalyticsReport {
 
 function pageService(report: AnalyticsReport, timeZone = 'UTC'): AnalyticsPageService {
   const analytics = { report: async () => report } as unknown as AnalyticsService;
-  const config = { get: () => ({ timeZone }) } as unknown as ConfigService<AppConfiguration, true>;
-  return new AnalyticsPageService(analytics, config);
+  return new AnalyticsPageService(analytics, new AdminTimeFormat(timeZone));
 }
 
 describe('AnalyticsPageService', () => {
@@ -60,5 +58,13 @@ describe('AnalyticsPageService', () => {
     report.totals.signIns.succeeded = 2;
     const sut = await pageService(report).page('24h');
     expect(sut.charts.signIns.svg).toContain('<title>Mon 13:00: 2 succeeded</title>');
+  });
+
+  it('draws session lengths as a box plot once a session has ended', async () => {
+    const sessionLength = { count: 3, p5Ms: 60_000, p25Ms: 120_000, medianMs: 300_000, p75Ms: 600_000, p90Ms: 900_000, p95Ms: 900_000 };
+    const sut = await pageService(reportWith({ sessionLength })).page('24h');
+    expect(sut.charts.sessionLength.svg).toContain('data-chart="session-length"');
+    expect(sut.charts.sessionLength.svg).toContain('<title>half ended within 5 min</title>');
+    expect(sut.sessionLength).toEqual({ median: '5 min', p90: '15 min' });
   });
 });

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { AppConfiguration } from '../config/configuration';
+import type { SessionLengths } from '../session-events/session-event.schema';
 import { AdminTimeFormat, formatDuration } from './admin-time';
 import type { AnalyticsRange, AnalyticsReport, EndingCounts, SignInCounts } from './analytics.service';
 import { ANALYTICS_RANGES, AnalyticsService } from './analytics.service';
-import { lineChart, Series, sessionLengthChart, stackedBarsChart, TimeAxis } from './analytics-plots';
+import { LengthQuantiles, lineChart, Series, sessionLengthChart, stackedBarsChart, TimeAxis } from './analytics-plots';
 
 const SIGN_IN_SERIES: readonly Series<keyof SignInCounts>[] = [
   { key: 'succeeded', label: 'succeeded', color: '#2e7d32' },
@@ -52,14 +51,10 @@ export interface AnalyticsPage {
 /** The analytics page: charts drawn on the server, times in the configured zone. */
 @Injectable()
 export class AnalyticsPageService {
-  private readonly time: AdminTimeFormat;
-
   constructor(
     private readonly analytics: AnalyticsService,
-    config: ConfigService<AppConfiguration, true>,
-  ) {
-    this.time = new AdminTimeFormat(config.get('admin', { infer: true }).timeZone);
-  }
+    private readonly time: AdminTimeFormat,
+  ) {}
 
   async page(range: AnalyticsRange): Promise<AnalyticsPage> {
     const report = await this.analytics.report(range);
@@ -68,7 +63,8 @@ export class AnalyticsPageService {
     const to = new Date(Math.max(Date.parse(report.to), ...activeSessions.map((sample) => Date.parse(sample.at))));
     const axis: TimeAxis = { from: new Date(report.from), to, bucket: report.bucket, time: this.time };
     const rangeName = RANGE_NAMES[range];
-    const { count, medianMs, p90Ms } = report.sessionLength;
+    const { medianMs, p90Ms } = report.sessionLength;
+    const box = boxOf(report.sessionLength);
     const whenOf = <T extends { at: string }>({ at, ...rest }: T) => ({ when: this.time.format(at, report.bucket), ...rest });
     return {
       report,
@@ -103,12 +99,14 @@ export class AnalyticsPageService {
             axis,
           ),
         },
-        sessionLength: chartOr(count > 0 && medianMs !== undefined && p90Ms !== undefined, `No sessions ended in ${rangeName}`, () =>
-          sessionLengthChart(
-            { name: 'session-length', label: 'How long ended sessions lasted' },
-            { medianMs: medianMs ?? 0, p90Ms: p90Ms ?? 0 },
-          ),
-        ),
+        sessionLength: box
+          ? {
+              svg: sessionLengthChart(
+                { name: 'session-length', label: 'How long ended sessions lasted: 5th percentile, quartiles, median, 95th percentile' },
+                box,
+              ),
+            }
+          : { empty: `No sessions ended in ${rangeName}` },
       },
       tables: {
         signIns: signIns.map(whenOf),
@@ -125,6 +123,13 @@ export class AnalyticsPageService {
 
 function sum(counts: SignInCounts | EndingCounts): number {
   return Object.values(counts).reduce((total: number, value: number) => total + value, 0);
+}
+
+/** The five figures a box plot needs, when some session has ended. */
+function boxOf({ count, p5Ms, p25Ms, medianMs, p75Ms, p95Ms }: SessionLengths): LengthQuantiles | undefined {
+  if (count === 0 || p5Ms === undefined || p25Ms === undefined || medianMs === undefined || p75Ms === undefined || p95Ms === undefined)
+    return undefined;
+  return { p5Ms, p25Ms, medianMs, p75Ms, p95Ms };
 }
 
 function chartOr(drawable: boolean, empty: string, draw: () => string): ChartView {

@@ -63,11 +63,34 @@ describe('lineChart', () => {
 });
 
 describe('sessionLengthChart', () => {
-  it('draws the median over the 90th percentile, in minutes when they run to minutes', () => {
-    const sut = sessionLengthChart({ name: 'length', label: 'Lengths' }, { medianMs: 5 * 60_000, p90Ms: 20 * 60_000 });
-    expect(sut).toContain('<title>half ended within 5 min</title>');
-    expect(sut).toContain('<title>9 in 10 ended within 20 min</title>');
-    expect(sut).toContain('session length (minutes)');
+  const minutes = (n: number) => n * 60_000;
+  const sut = sessionLengthChart(
+    { name: 'length', label: 'Lengths' },
+    { p5Ms: minutes(2), p25Ms: minutes(5), medianMs: minutes(12), p75Ms: minutes(20), p95Ms: minutes(45) },
+  );
+
+  it('draws a box plot: titled whiskers, box and median tick, in each size', () => {
+    for (const size of ['wide', 'narrow'] as const) {
+      expect(drawn(sut, size).match(/<rect[^>]*><title>/g)).toHaveLength(1);
+      expect(drawn(sut, size).match(/<line[^>]*><title>/g)).toHaveLength(3);
+    }
+    expect(sut).toContain('<title>1 in 20 ended within 2 min</title>');
+    expect(sut).toContain('<title>the middle half lasted 5 min to 20 min</title>');
+    expect(sut).toContain('<title>half ended within 12 min</title>');
+    expect(sut).toContain('<title>19 in 20 ended within 45 min</title>');
+  });
+
+  it('has ticks in minutes when the lengths run to minutes, in hours when they run to hours, and a legend', () => {
+    expect(sut).toMatch(/aria-label="x-axis tick label"[^]*>10 min</);
+    const long = sessionLengthChart(
+      { name: 'length', label: 'Lengths' },
+      { p5Ms: minutes(30), p25Ms: minutes(60), medianMs: minutes(90), p75Ms: minutes(150), p95Ms: minutes(300) },
+    );
+    expect(long).toMatch(/aria-label="x-axis tick label"[^]*>2 h</);
+    expect(sut).toMatch(/class="plot-swatch"[^]*quartiles[^]*median/);
+  });
+
+  it('carries no inline style', () => {
     expect(sut).not.toMatch(/<style|style=/);
   });
 });

@@ -145,36 +145,70 @@ export function lineChart(
 }
 
 const LENGTH_UNITS = [
-  { name: 'seconds', ms: 1000, upTo: 2 * 60_000 },
-  { name: 'minutes', ms: 60_000, upTo: 3 * 60 * 60_000 },
-  { name: 'hours', ms: 60 * 60_000, upTo: Infinity },
+  { symbol: 's', ms: 1000, upTo: 2 * 60_000 },
+  { symbol: 'min', ms: 60_000, upTo: 2 * 60 * 60_000 },
+  { symbol: 'h', ms: 60 * 60_000, upTo: Infinity },
 ];
 
+/** The five figures of a box plot of session lengths, in ms. */
+export interface LengthQuantiles {
+  p5Ms: number;
+  p25Ms: number;
+  medianMs: number;
+  p75Ms: number;
+  p95Ms: number;
+}
+
+interface BoxPart {
+  part: string;
+  from: number;
+  to: number;
+  title: string;
+}
+
+const BOX_PARTS = { whiskers: '5th to 95th percentile', box: 'quartiles', median: 'median' };
+
 /**
- * How long ended sessions lasted: a bar to the 90th percentile (nine in ten
- * ended sooner) with a bar to the median over it (half ended sooner), on an
- * axis in seconds, minutes or hours, whichever suits the longer.
+ * How long ended sessions lasted, as a box plot: whiskers from the 5th to the
+ * 95th percentile, a box over the middle half (first to third quartile) and a
+ * tick at the median, each titled with its figures, on an axis in seconds,
+ * minutes or hours, whichever suits the 95th percentile.
  */
-export function sessionLengthChart({ name, label }: Omit<ChartNames, 'counts'>, lengths: { medianMs: number; p90Ms: number }): string {
-  const unit = LENGTH_UNITS.find((candidate) => lengths.p90Ms < candidate.upTo) ?? LENGTH_UNITS[LENGTH_UNITS.length - 1];
-  const bars = [
-    { quantile: '9 in 10 ended within', ms: lengths.p90Ms, color: '#90caf9' },
-    { quantile: 'half ended within', ms: lengths.medianMs, color: '#1565c0' },
+export function sessionLengthChart({ name, label }: Omit<ChartNames, 'counts'>, lengths: LengthQuantiles): string {
+  const unit = LENGTH_UNITS.find((candidate) => lengths.p95Ms < candidate.upTo) ?? LENGTH_UNITS[LENGTH_UNITS.length - 1];
+  const { p5Ms, p25Ms, medianMs, p75Ms, p95Ms } = lengths;
+  const inUnit = (ms: number) => ms / unit.ms;
+  const whiskers: BoxPart[] = [
+    { part: BOX_PARTS.whiskers, from: p5Ms, to: p25Ms, title: `1 in 20 ended within ${formatDuration(p5Ms)}` },
+    { part: BOX_PARTS.whiskers, from: p75Ms, to: p95Ms, title: `19 in 20 ended within ${formatDuration(p95Ms)}` },
   ];
+  const box: BoxPart = {
+    part: BOX_PARTS.box,
+    from: p25Ms,
+    to: p75Ms,
+    title: `the middle half lasted ${formatDuration(p25Ms)} to ${formatDuration(p75Ms)}`,
+  };
+  const median: BoxPart = { part: BOX_PARTS.median, from: medianMs, to: medianMs, title: `half ended within ${formatDuration(medianMs)}` };
+  const x1 = (part: BoxPart) => inUnit(part.from);
+  const x2 = (part: BoxPart) => inUnit(part.to);
+  const title = (part: BoxPart) => part.title;
   return render(name, label, {
-    height: 110,
+    height: 100,
     marginLeft: 20,
-    x: { label: `session length (${unit.name})`, grid: true, nice: true },
-    y: { axis: null },
-    color: { domain: bars.map((bar) => bar.quantile), range: bars.map((bar) => bar.color) },
+    marginRight: 20,
+    x: {
+      label: 'session length',
+      grid: true,
+      nice: true,
+      zero: true,
+      tickFormat: (value: number) => (value === 0 ? '0' : `${value} ${unit.symbol}`),
+    },
+    y: { axis: null, domain: ['sessions'] },
+    color: { domain: Object.values(BOX_PARTS), range: ['#546e7a', '#90caf9', '#0d47a1'] },
     marks: [
-      Plot.barX(bars, {
-        x1: 0,
-        x2: (bar: (typeof bars)[number]) => bar.ms / unit.ms,
-        fill: 'quantile',
-        title: (bar: (typeof bars)[number]) => `${bar.quantile} ${formatDuration(bar.ms)}`,
-      }),
-      Plot.ruleX([0]),
+      Plot.ruleY(whiskers, { x1, x2, y: () => 'sessions', stroke: 'part', strokeWidth: 2, title }),
+      Plot.barX([box], { x1, x2, y: () => 'sessions', fill: 'part', insetTop: 12, insetBottom: 12, title }),
+      Plot.tickX([median], { x: x1, y: () => 'sessions', stroke: 'part', strokeWidth: 3, inset: 12, title }),
     ],
   });
 }

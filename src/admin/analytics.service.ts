@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EventCount } from '../session-events/session-event.schema';
+import type { EventCount, SessionLengths } from '../session-events/session-event.schema';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionStats } from '../session-events/session-stats.service';
 import { Bucket, BUCKET_MS, bucketsOf } from '../session-events/time-buckets';
@@ -39,7 +39,7 @@ export interface AnalyticsReport {
     activeSessions: { at: string; active: number }[];
   };
   totals: { signIns: SignInCounts; endings: EndingCounts; revokedBy: { user: number; admin: number; system: number } };
-  sessionLength: { count: number; medianMs?: number; p90Ms?: number };
+  sessionLength: SessionLengths;
   failedSignIns: { topUserAgents: { value: string; count: number }[]; topIps: { value: string; count: number }[] };
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Page, PageRequest } from '../common/http/pagination';
-import type { EventCount, SessionEventDocument } from './session-event.schema';
+import type { EventCount, SessionEventDocument, SessionLengths } from './session-event.schema';
 import { EventFilter, SessionEventsRepository } from './session-events.repository';
 import type { Bucket } from './time-buckets';
 
@@ -44,7 +44,7 @@ export class SessionEventQueries {
     return this.repository.countsByBucket(since, bucket);
   }
 
-  sessionLengths(since: Date): Promise<{ count: number; medianMs?: number; p90Ms?: number }> {
+  sessionLengths(since: Date): Promise<SessionLengths> {
     return this.repository.sessionLengths(since);
   }
 

@@ -28,6 +28,17 @@ export interface EventCount {
   count: number;
 }
 
+/** How many sessions ended, and the quantiles of how long they lasted (absent when none ended). */
+export interface SessionLengths {
+  count: number;
+  p5Ms?: number;
+  p25Ms?: number;
+  medianMs?: number;
+  p75Ms?: number;
+  p90Ms?: number;
+  p95Ms?: number;
+}
+
 /** Client Hints as a session.anomaly event records them (see client-hints.ts). */
 @Schema({ _id: false })
 export class ClientHintsRecord {
@@ -141,3 +152,5 @@ export const SessionEventSchema = SchemaFactory.createForClass(SessionEvent);
 SessionEventSchema.index({ at: -1 });
 SessionEventSchema.index({ type: 1, at: -1 });
 SessionEventSchema.index({ userId: 1, at: -1 });
+// Session lengths: ending types merged in length order, the range checked in the index.
+SessionEventSchema.index({ type: 1, durationMs: 1, at: 1 });

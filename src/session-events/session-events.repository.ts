@@ -4,13 +4,15 @@ import type { Collection } from 'mongodb';
 import { Model, trusted } from 'mongoose';
 import { Page, PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
-import { EventCount, SessionEvent, SessionEventDocument, SessionEventType } from './session-event.schema';
+import { EventCount, SessionEvent, SessionEventDocument, SessionEventType, SessionLengths } from './session-event.schema';
 import type { Bucket } from './time-buckets';
 
 /** Events that end a session and carry its length. */
-const ENDING_TYPES: SessionEventType[] = ['logout', 'session.expired', 'session.revoked'];
+const ENDING_TYPES: SessionEventType[] = ['logout', 'session.expired', 'session.revoked', 'session.anomaly'];
 /** Events of sign-ins that failed on an account: a wrong password (or a disabled account), a lock. */
 const FAILED_SIGN_IN_TYPES: SessionEventType[] = ['login.failed', 'login.locked'];
+
+const LENGTH_QUANTILES = { p5Ms: 0.05, p25Ms: 0.25, medianMs: 0.5, p75Ms: 0.75, p90Ms: 0.9, p95Ms: 0.95 } as const;
 
 export interface EventFilter {
   type?: SessionEventType;
@@ -67,23 +69,36 @@ export class SessionEventsRepository implements OnModuleInit {
     return events.map(({ _id, n }) => ({ ..._id, at: new Date(_id.at), count: n }));
   }
 
-  /** Median and 90th percentile of how long ended sessions lasted, found by sorting in MongoDB. */
-  async sessionLengths(since: Date): Promise<{ count: number; medianMs?: number; p90Ms?: number }> {
+  /**
+   * Quantiles of how long ended sessions lasted, each the duration at its rank
+   * in length order, read one per quantile: MongoDB walks the `{ type,
+   * durationMs, at }` index to the rank (a range on `durationMs` rather than
+   * `$exists` keeps that covered) and never loads or sorts the events.
+   */
+  async sessionLengths(since: Date): Promise<SessionLengths> {
     const match = {
-      $match: { at: trusted({ $gte: since }), type: trusted({ $in: ENDING_TYPES }), durationMs: trusted({ $exists: true }) },
+      $match: { type: trusted({ $in: ENDING_TYPES }), at: trusted({ $gte: since }), durationMs: trusted({ $gte: 0 }) },
     };
     const [counted] = await this.events.aggregate<{ n: number }>([match, { $count: 'n' }]).exec();
     const count = counted?.n ?? 0;
     if (count === 0) return { count };
     const at = async (rank: number) =>
-      // A sort over a month of endings may outgrow MongoDB's in-memory sort limit: let it spill to disk.
+      // Should MongoDB sort a month of endings in memory instead, let it spill to disk rather than fail.
       (
         await this.events
-          .aggregate<{ durationMs: number }>([match, { $sort: { durationMs: 1 } }, { $skip: rank }, { $limit: 1 }])
+          .aggregate<{ durationMs: number }>([
+            match,
+            { $sort: { durationMs: 1 } },
+            { $skip: rank },
+            { $limit: 1 },
+            { $project: { _id: 0, durationMs: 1 } },
+          ])
           .allowDiskUse(true)
           .exec()
       )[0]?.durationMs;
-    return { count, medianMs: await at(Math.floor((count - 1) / 2)), p90Ms: await at(Math.floor(0.9 * (count - 1))) };
+    const quantiles = Object.entries(LENGTH_QUANTILES) as [keyof typeof LENGTH_QUANTILES, number][];
+    const values = await Promise.all(quantiles.map(([, q]) => at(Math.floor(q * (count - 1)))));
+    return { count, ...Object.fromEntries(quantiles.map(([key], i) => [key, values[i]])) };
   }
 
   /**

@@ -115,6 +115,7 @@ export class SessionEventsService {
       userId: session.userId,
       sessionId: session.id,
       reason: 'device_changed',
+      durationMs: ageOf(session),
       signedInUserAgent: storedUserAgent(signedInWith.userAgent),
       signedInDevice: signedInWith.device,
       usedDevice,

@@ -113,7 +113,10 @@ describe('the admin console in a real browser', () => {
     expect(await titled('sign-ins', 'rect')).toBe(segments(report.series.signIns as never));
     expect(await titled('endings', 'rect')).toBe(segments(report.series.endings as never));
     expect(await titled('active', 'circle')).toBe(report.series.activeSessions.length);
-    expect(await titled('session-length', 'rect')).toBe(2);
+    // A box plot: two whiskers and a median tick (lines), and a box (a rectangle), on ticks in minutes or hours.
+    expect(await titled('session-length', 'rect')).toBe(1);
+    expect(await titled('session-length', 'line')).toBe(3);
+    for (const tick of await tickLabels(page, 'session-length', 'x')) expect(tick).toMatch(/^(0|[\d.]+ (s|min|h))$/);
 
     // Tables sit collapsed below their charts, with short times and no ISO stamps.
     expect(await page.locator('details[open]').count()).toBe(0);

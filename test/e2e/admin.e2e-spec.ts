@@ -4,12 +4,14 @@ import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const ADMIN_PAGES = ['/admin', '/admin/users', '/admin/sessions', '/admin/events'];
+/** Asia/Kolkata keeps one offset all year, half an hour off whole hours: a time shown in it cannot pass for UTC. */
+const KOLKATA_OFFSET_MS = (5 * 60 + 30) * 60_000;
 
 describe('administration', () => {
   let admin: TestUser;
   let adminAgent: Agent;
 
-  const ctx = useTestApp({ db: 'admin' });
+  const ctx = useTestApp({ db: 'admin', env: { ADMIN_TIME_ZONE: 'Asia/Kolkata' } });
   beforeAll(async () => {
     admin = await createUser(ctx.app, { role: 'admin' });
     adminAgent = await signIn(ctx.app, admin);
@@ -192,6 +194,23 @@ describe('administration', () => {
       const filtered = (await adminAgent.get('/api/admin/events?type=logout').expect(200)).body;
       expect(filtered.items.every((event: { type: string }) => event.type === 'logout')).toBe(true);
       expect((await adminAgent.get('/api/admin/events?type=nope').expect(400)).body.error.code).toBe('VAL_2001');
+    });
+
+    it('shows short times in ADMIN_TIME_ZONE, which each page names, and keeps the ISO time in the <time> element', async () => {
+      await signIn(ctx.app, await createUser(ctx.app));
+      for (const path of ['/admin/users', `/admin/users/${admin.id}`, '/admin/sessions', '/admin/events']) {
+        const page = await adminAgent.get(path).expect(200);
+        expect(page.text.match(/data-time-zone>Times in Asia\/Kolkata\./g)).toHaveLength(1);
+        expect(page.text).not.toMatch(/\d\d:\d\d:\d\d UTC/);
+        const times = [...page.text.matchAll(/<time datetime="([^"]+)" title="\1">([^<]+)<\/time>/g)];
+        expect(times.length).toBeGreaterThan(0);
+        for (const [, iso, shown] of times) {
+          const at = new Date(iso);
+          expect(at.toISOString()).toBe(iso);
+          const clock = new Date(at.getTime() + KOLKATA_OFFSET_MS).toISOString().slice(11, 16);
+          expect(shown).toMatch(new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \\d{1,2} [A-Z][a-z]{2}( \\d{4})? ${clock}$`));
+        }
+      }
     });
 
     it('shows the overview figures', async () => {

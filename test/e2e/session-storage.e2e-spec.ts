@@ -117,7 +117,8 @@ describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)'
       ],
     ],
     ['users', ['{"email":1}', '{"role":1}', '{"staleStamps":1}']],
-    ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"expiresAt":1}']],
+    // Session lengths: the ending types merged in length order, the range checked in the index.
+    ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"type":1,"durationMs":1,"at":1}', '{"expiresAt":1}']],
     ['login_failures', ['{"_id":1}', '{"expire":1}']],
     ['session_stats', ['{"at":-1}', '{"expiresAt":1}']],
   ])('%s has %j', async (collection, expected) => {

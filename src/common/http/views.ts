@@ -8,10 +8,24 @@ export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
 export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
 const PARTIALS_DIR = join(VIEWS_DIR, 'partials');
 
-/** "2026-11-28 04:09:33 UTC": unambiguous for people in any time zone. */
-function formatDateTime(value: unknown): string {
+/** Short times in one zone, which the page names (the admin console's). */
+interface ZonedTimes {
+  dateTime(at: Date): string;
+}
+
+function isZonedTimes(value: unknown): value is ZonedTimes {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<ZonedTimes>).dateTime === 'function';
+}
+
+/**
+ * `{{datetime at}}`: "2026-11-28 04:09:33 UTC", unambiguous for people in any
+ * time zone; `{{datetime at zonedTimes}}`: as that page's zone shows times.
+ */
+function formatDateTime(value: unknown, ...rest: unknown[]): string {
   const date = value instanceof Date ? value : new Date(String(value));
-  return Number.isNaN(date.getTime()) ? '' : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  if (Number.isNaN(date.getTime())) return '';
+  if (isZonedTimes(rest[0])) return rest[0].dateTime(date);
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** Handlebars with a layout and partials; partials are read synchronously so the first render finds them. */
