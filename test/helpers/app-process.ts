@@ -7,8 +7,8 @@ const ROOT = join(__dirname, '..', '..');
 /**
  * How long a process may take to answer /health/ready: ts-node compiles the
  * app at start, and on a busy 2-core machine two of them booting beside a
- * test run have taken over 30 s. Tests that start processes take their
- * timeouts from this (startTimeouts).
+ * test run take many times what they take alone. Tests that start processes
+ * take their timeouts from this (startTimeouts).
  */
 export const APP_START_TIMEOUT_MS = 90_000;
 
