@@ -9,26 +9,39 @@ const NO_IS_OPTIONAL = {
 };
 
 /**
- * The layers every feature stands on (configuration, shared plumbing, the
- * database connection, metrics, telling devices apart) import nothing of a
- * feature: a value both need lives in the lower layer. Relative paths only,
- * as the code writes them.
+ * The folders of src in the order imports run (docs/architecture.md): a folder
+ * imports only from folders before it, so a value two folders need lives in
+ * the lower one and nothing runs back up. Relative paths only, as the code
+ * writes them.
  */
-const NO_FEATURE_IMPORTS = {
-  regex: '^(\\.\\./)+(users|sessions|session-events|session-http|auth|admin|account|health)(/|$)',
-  message: 'config, common, database, metrics and devices sit below the features: move what both need down (e.g. src/common/).',
-};
+const LAYERS = [
+  'config',
+  'common',
+  'metrics',
+  'database',
+  'users',
+  'devices',
+  'session-events',
+  'sessions',
+  'session-http',
+  'auth',
+  'account',
+  'admin',
+  'health',
+];
+
+function noImportFromAbove(layer) {
+  const above = LAYERS.slice(LAYERS.indexOf(layer) + 1);
+  return {
+    regex: `^(\\.\\./)+(${above.join('|')})(/|$)`,
+    message: `src/${layer} sits below ${above.join(', ')} (docs/architecture.md): move what both need down.`,
+  };
+}
 
 /** A module's repositories stay inside it: other modules ask its services (which the module exports, alone). */
 const NO_FOREIGN_REPOSITORIES = {
   regex: '^\\.\\./(.+/)?[^/]+\\.repository$',
   message: "A repository is its module's own: call a service the module exports.",
-};
-
-/** The web edge (session-http) sits on a session's life and the event log; neither imports it back. */
-const NO_WEB_EDGE_IMPORTS = {
-  regex: '^(\\.\\./)+session-http(/|$)',
-  message: 'sessions and session-events know nothing of HTTP: the web edge (src/session-http) calls them, not the reverse.',
 };
 
 export default tseslint.config(
@@ -42,32 +55,22 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/config/**', '**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [NO_IS_OPTIONAL], patterns: [NO_FOREIGN_REPOSITORIES] }] },
-  },
-  {
-    files: ['src/sessions/**/*.ts', 'src/session-events/**/*.ts'],
+  ...LAYERS.map((layer) => ({
+    files: [`src/${layer}/**/*.ts`],
     ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [NO_IS_OPTIONAL], patterns: [NO_FOREIGN_REPOSITORIES, NO_WEB_EDGE_IMPORTS] }] },
-  },
-  {
-    // A later block replaces the rule's options, so this one repeats NO_IS_OPTIONAL where it applied.
-    files: ['src/common/**/*.ts', 'src/database/**/*.ts', 'src/metrics/**/*.ts', 'src/devices/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [NO_IS_OPTIONAL], patterns: [NO_FEATURE_IMPORTS, NO_FOREIGN_REPOSITORIES] }] },
-  },
-  {
-    files: [
-      'src/config/**/*.ts',
-      'src/common/**/*.spec.ts',
-      'src/database/**/*.spec.ts',
-      'src/metrics/**/*.spec.ts',
-      'src/devices/**/*.spec.ts',
-    ],
-    rules: { 'no-restricted-imports': ['error', { patterns: [NO_FEATURE_IMPORTS] }] },
-  },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        // Environment variables are strings or absent, never null: config validates them with @IsOptional().
+        { paths: layer === 'config' ? [] : [NO_IS_OPTIONAL], patterns: [noImportFromAbove(layer), NO_FOREIGN_REPOSITORIES] },
+      ],
+    },
+  })),
+  ...LAYERS.map((layer) => ({
+    // A spec may import another module's repository to arrange a case, and test IsOptional itself; never a folder above.
+    files: [`src/${layer}/**/*.spec.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noImportFromAbove(layer)] }] },
+  })),
   {
     // Jest's configuration files are CommonJS: require is how they share settings.
     files: ['test/**/*.js'],

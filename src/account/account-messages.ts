@@ -1,6 +1,6 @@
 import { ErrorCode } from '../common/errors/error-codes';
 import type { ExpectedError } from '../common/errors/form-errors';
-import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
+import { MIN_PASSWORD_LENGTH } from '../config/credential-limits';
 
 /** The password form's errors, by the name `?password=` carries back to the account page. */
 export const PASSWORD_ERRORS = {

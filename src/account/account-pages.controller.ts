@@ -17,7 +17,7 @@ import { MySessionsService } from '../sessions/my-sessions.service';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
+import { MIN_PASSWORD_LENGTH } from '../config/credential-limits';
 import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { CookieOptions, Request, Response } from 'express';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hostOnlyCookieName } from '../common/http/cookie-names';
+import { hostOnlyCookieName } from '../config/cookie-names';
 import type { AppConfiguration } from '../config/configuration';
 
 const NONCE_BYTES = 16;

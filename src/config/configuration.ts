@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { hostOnlyCookieName } from '../common/http/cookie-names';
+import { hostOnlyCookieName } from './cookie-names';
 import { developmentSessionSecret } from './local-state';
 import { EnvironmentVariables } from './environment';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';

@@ -15,7 +15,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
+import { MIN_PASSWORD_LENGTH } from './credential-limits';
 import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
 /**

@@ -6,11 +6,10 @@ import { RequestContext, storedUserAgent } from '../common/context/request-conte
 import type { AppConfiguration } from '../config/configuration';
 import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
 import type { DeviceSignals } from '../devices/device-binding';
-import type { Ending } from '../sessions/session-ending';
+import type { Ending, ExpiryReason } from './ending';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
-import type { ExpiryReason } from '../sessions/session-expiry-policy';
-import { sessionLogReference } from '../sessions/session-id';
+import { sessionLogReference } from '../common/logging/session-log-reference';
 import { bucketsOf } from './time-buckets';
 
 /** A session as events need it: its public id, owner and age. */

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import session from 'express-session';
 import { randomBytes } from 'node:crypto';
-import { hasDuplicateCookie } from '../common/http/cookie-names';
+import { hasDuplicateCookie } from '../common/http/duplicate-cookie';
 import type { SessionConfig } from '../config/configuration';
 import { HashedMongoStore } from '../sessions/hashed-mongo-store';
 import { SESSION_TOKEN_BYTES } from '../sessions/session.constants';

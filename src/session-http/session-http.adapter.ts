@@ -10,7 +10,7 @@ import type { EndedSession } from '../session-events/session-events.service';
 import type { ActiveSession } from '../sessions/auth-state';
 import { deviceSignalsOf } from '../devices/device-binding';
 import type { StoredSession } from '../sessions/session-document';
-import type { RotationReason } from '../sessions/session-ending';
+import type { RotationReason } from '../session-events/ending';
 import { sessionStorageId } from '../sessions/session-id';
 import { Issued, SessionsService } from '../sessions/sessions.service';
 import type { VerifiedUser } from '../users/authenticated-user';

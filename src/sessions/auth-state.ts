@@ -1,5 +1,6 @@
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import type { ExpiryReason, SessionDeadlines } from './session-expiry-policy';
+import type { ExpiryReason } from '../session-events/ending';
+import type { SessionDeadlines } from './session-expiry-policy';
 
 /** The request's live session: its public id (a hash, never the token), times and deadlines. */
 export interface ActiveSession extends SessionDeadlines {

@@ -1,5 +1,4 @@
-export const EXPIRY_REASONS = ['inactivity', 'absolute'] as const;
-export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
+import type { ExpiryReason } from '../session-events/ending';
 
 export interface SessionTimestamps {
   createdAt: Date;

@@ -6,8 +6,10 @@ import { Page, PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { RecentSessionsCache } from './recent-sessions.cache';
 import { SESSION_COLLECTION, SESSION_READ_CACHE_ENTRIES, SESSION_READ_CACHE_MS } from './session.constants';
-import { EXPIRED_SESSION_RETENTION_MS, ExpiryReason, SessionExpiryPolicy } from './session-expiry-policy';
-import { Ending, endedReasonOf } from './session-ending';
+import type { ExpiryReason } from '../session-events/ending';
+import { EXPIRED_SESSION_RETENTION_MS, SessionExpiryPolicy } from './session-expiry-policy';
+import type { Ending } from '../session-events/ending';
+import { endedReasonOf } from './session-ending';
 import type { SessionDocument } from './session-document';
 
 /**

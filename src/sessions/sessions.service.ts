@@ -18,8 +18,9 @@ import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
 import type { SessionDocument, StoredSession } from './session-document';
 import { EndedSession, SessionEventsService } from '../session-events/session-events.service';
-import { Ending, RotationReason } from './session-ending';
-import { EXPIRY_REASONS, ExpiryReason, SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
+import type { Ending, RotationReason } from '../session-events/ending';
+import { EXPIRY_REASONS, ExpiryReason } from '../session-events/ending';
+import { SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import type { DeviceSignals } from '../devices/device-binding';
 import { SessionsRepository } from './sessions.repository';
 

@@ -1,6 +1,7 @@
 import type { AuthState } from '../sessions/auth-state';
 import type { DeviceSignals } from '../devices/device-binding';
-import type { EndedReason, Ending } from '../sessions/session-ending';
+import type { Ending } from '../session-events/ending';
+import type { EndedReason } from '../sessions/session-ending';
 import type { UserRole } from '../users/user.schema';
 
 declare global {

@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../common/validation/credential-limits';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../config/credential-limits';
 
 /** Why a password is refused, or undefined when it is acceptable. Length over composition (NIST 800-63B). */
 export function passwordProblem(password: string, email?: string): string | undefined {

@@ -1,6 +1,6 @@
 import { IsBoolean, IsEmail, IsIn, IsString, MaxLength } from 'class-validator';
 import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../common/validation/credential-limits';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../config/credential-limits';
 import { USER_ROLES, UserRole } from '../../users/user.schema';
 
 const MAX_NAME_LENGTH = 100;

@@ -1,5 +1,5 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { MAX_PASSWORD_LENGTH } from '../../common/validation/credential-limits';
+import { MAX_PASSWORD_LENGTH } from '../../config/credential-limits';
 
 export class ChangePasswordDto {
   @IsString()

@@ -1,5 +1,5 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../common/validation/credential-limits';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../config/credential-limits';
 
 /** JSON sign-in. Strings only: an operator object such as `{ "$gt": "" }` is VAL_2001. */
 export class LoginDto {

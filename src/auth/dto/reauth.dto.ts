@@ -1,6 +1,6 @@
 import { PickType } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { MAX_PASSWORD_LENGTH } from '../../common/validation/credential-limits';
+import { MAX_PASSWORD_LENGTH } from '../../config/credential-limits';
 import { LoginFormDto } from './login-form.dto';
 
 export class ReauthDto {

@@ -4,7 +4,7 @@ import { doubleCsrf, DoubleCsrfUtilities } from 'csrf-csrf';
 import type { Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
 import type { AppConfiguration } from '../../../config/configuration';
-import { hostOnlyCookieName } from '../cookie-names';
+import { hostOnlyCookieName } from '../../../config/cookie-names';
 
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FORM_FIELD = '_csrf';

@@ -1,5 +1,5 @@
 import { parse } from 'cookie';
-import { hasDuplicateCookie, hostOnlyCookieName } from './cookie-names';
+import { hasDuplicateCookie } from './duplicate-cookie';
 
 const NAME = '__Host-session_token';
 
@@ -27,12 +27,5 @@ describe('hasDuplicateCookie', () => {
       const readAsSession = parse(one)[NAME] !== undefined;
       expect(hasDuplicateCookie(`${one}; ${one}`, NAME)).toBe(readAsSession);
     }
-  });
-});
-
-describe('hostOnlyCookieName', () => {
-  it('prefixes __Host- only for Secure cookies', () => {
-    expect(hostOnlyCookieName('csrf', true)).toBe('__Host-csrf');
-    expect(hostOnlyCookieName('csrf', false)).toBe('csrf');
   });
 });
