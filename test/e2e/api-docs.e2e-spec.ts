@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { newAgent } from '../helpers/agents';
+import { APP_START_TIMEOUT_MS, startTimeouts } from '../helpers/app-process';
 import { useTestApp } from '../helpers/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
-/** Far above the few seconds ts-node needs to reach validation; a process that got past it is killed, not left behind. */
-const BOOT_TIMEOUT_MS = 25_000;
 const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s' };
 /** The page, its script, and the document in both formats Nest's Swagger module serves. */
 const DOCS_PATHS = ['/api/docs', '/api/docs/swagger-ui-init.js', '/api/docs-json', '/api/docs-yaml'];
@@ -47,16 +46,21 @@ describe.each([
 });
 
 describe('API_DOCS validation at boot', () => {
-  it('refuses any value but true or false, naming the variable, before listening', async () => {
-    const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...PRODUCTION, MONGODB_URI: 'mongodb://127.0.0.1:1/unused', API_DOCS: 'yes' },
-      timeout: BOOT_TIMEOUT_MS,
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).toBe(1);
-    expect(failure?.stderr.trim()).toBe('Invalid configuration: API_DOCS: must be true or false');
-  });
+  it(
+    'refuses any value but true or false, naming the variable, before listening',
+    async () => {
+      const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, ...PRODUCTION, MONGODB_URI: 'mongodb://127.0.0.1:1/unused', API_DOCS: 'yes' },
+        // A process that got past validation is killed, not left behind.
+        timeout: APP_START_TIMEOUT_MS,
+      }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr.trim()).toBe('Invalid configuration: API_DOCS: must be true or false');
+    },
+    startTimeouts(1),
+  );
 });

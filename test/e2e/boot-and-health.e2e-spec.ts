@@ -2,29 +2,34 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { newAgent } from '../helpers/agents';
+import { startTimeouts } from '../helpers/app-process';
 import { useTestApp } from '../helpers/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 
 describe('boot and health', () => {
-  it('refuses to start on bad configuration, one line per bad variable, before listening', async () => {
-    const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, PORT: 'http', SESSION_INACTIVITY_MINUTES: '0', NODE_ENV: 'production' },
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).toBe(1);
-    const lines = failure!.stderr.trim().split('\n');
-    expect(lines.map((line) => line.replace('Invalid configuration: ', '').split(':')[0]).sort()).toEqual([
-      'MONGODB_URI',
-      'PORT',
-      'SESSION_INACTIVITY_MINUTES',
-      'SESSION_SECRET',
-    ]);
-  });
+  it(
+    'refuses to start on bad configuration, one line per bad variable, before listening',
+    async () => {
+      const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, PORT: 'http', SESSION_INACTIVITY_MINUTES: '0', NODE_ENV: 'production' },
+      }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      const lines = failure!.stderr.trim().split('\n');
+      expect(lines.map((line) => line.replace('Invalid configuration: ', '').split(':')[0]).sort()).toEqual([
+        'MONGODB_URI',
+        'PORT',
+        'SESSION_INACTIVITY_MINUTES',
+        'SESSION_SECRET',
+      ]);
+    },
+    startTimeouts(1),
+  );
 
   describe('probes', () => {
     const ctx = useTestApp({ db: 'health' });

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { DEVELOPMENT_ADMIN_EMAIL } from '../../src/users/admin-bootstrap.service';
 import { UsersService } from '../../src/users/users.service';
 import { signIn } from '../helpers/agents';
+import { startTimeouts } from '../helpers/app-process';
 import { createTestApp, databaseUri, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 
 const run = promisify(execFile);
@@ -47,25 +48,33 @@ describe('first-start users', () => {
 
     afterAll(async () => destroyTestApp(await createTestApp({ db })));
 
-    it('creates an admin that can sign in', async () => {
-      const result = await cli('--email', 'ops@example.test', '--password', 'correct horse battery', '--role', 'admin');
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('Created admin ops@example.test') });
-    });
+    it(
+      'creates an admin that can sign in',
+      async () => {
+        const result = await cli('--email', 'ops@example.test', '--password', 'correct horse battery', '--role', 'admin');
+        expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('Created admin ops@example.test') });
+      },
+      startTimeouts(1),
+    );
 
-    it('refuses weak or bad input with a clear message and exit code 1', async () => {
-      expect(await cli('--email', 'ops2@example.test', '--password', 'short')).toMatchObject({
-        code: 1,
-        stderr: '--password must be at least 12 characters\n',
-      });
-      expect(await cli('--email', 'not-an-email', '--password', 'correct horse battery')).toMatchObject({ code: 1 });
-      expect(await cli('--email', 'ops3@example.test', '--password', 'correct horse battery', '--role', 'root')).toMatchObject({
-        code: 1,
-        stderr: expect.stringContaining('--role must be one of: user, admin'),
-      });
-      expect(await cli('--email', 'ops@example.test', '--password', 'correct horse battery')).toMatchObject({
-        code: 1,
-        stderr: '--email is already registered\n',
-      });
-    });
+    it(
+      'refuses weak or bad input with a clear message and exit code 1',
+      async () => {
+        expect(await cli('--email', 'ops2@example.test', '--password', 'short')).toMatchObject({
+          code: 1,
+          stderr: '--password must be at least 12 characters\n',
+        });
+        expect(await cli('--email', 'not-an-email', '--password', 'correct horse battery')).toMatchObject({ code: 1 });
+        expect(await cli('--email', 'ops3@example.test', '--password', 'correct horse battery', '--role', 'root')).toMatchObject({
+          code: 1,
+          stderr: expect.stringContaining('--role must be one of: user, admin'),
+        });
+        expect(await cli('--email', 'ops@example.test', '--password', 'correct horse battery')).toMatchObject({
+          code: 1,
+          stderr: '--email is already registered\n',
+        });
+      },
+      startTimeouts(4),
+    );
   });
 });
