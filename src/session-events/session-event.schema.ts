@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument } from 'mongoose';
+import { HydratedDocument, Types } from 'mongoose';
 
 export const SESSION_EVENT_TYPES = [
   'login.succeeded',
@@ -74,6 +74,14 @@ export const SESSION_EVENT_RETENTION_MS = 90 * 24 * 60 * 60_000;
 
 @Schema({ collection: 'session_events', versionKey: false })
 export class SessionEvent {
+  /**
+   * The event that ends a session is keyed by that session (`endingEventId`),
+   * so the database keeps one when two record the same end (a slow ender and
+   * the expiry pass that took its mark over). Other events: a new ObjectId's hex.
+   */
+  @Prop({ type: String, default: () => new Types.ObjectId().toHexString() })
+  _id?: string;
+
   @Prop({ type: String, required: true, enum: SESSION_EVENT_TYPES })
   type: SessionEventType;
 
@@ -154,3 +162,8 @@ SessionEventSchema.index({ type: 1, at: -1 });
 SessionEventSchema.index({ userId: 1, at: -1 });
 // Session lengths: ending types merged in length order, the range checked in the index.
 SessionEventSchema.index({ type: 1, durationMs: 1, at: 1 });
+
+/** The `_id` of the event that ends session `sessionId`: one per session, whoever records it. */
+export function endingEventId(sessionId: string): string {
+  return `ended:${sessionId}`;
+}

@@ -32,9 +32,17 @@ export class SessionEventsRepository implements OnModuleInit {
     await this.sweeper.expireBy(this.events.collection as unknown as Collection, 'expiresAt');
   }
 
-  /** Several at once in one command (the expiry pass records a batch together). */
+  /**
+   * Several at once in one command (the expiry pass records a batch
+   * together). An event whose `_id` is taken was recorded already (see
+   * `endingEventId`): skipped, the others still written.
+   */
   async insert(events: SessionEvent[]): Promise<void> {
-    await this.events.insertMany(events);
+    try {
+      await this.events.insertMany(events, { ordered: false });
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error;
+    }
   }
 
   async findPage(filter: EventFilter, page: PageRequest): Promise<Page<SessionEventDocument>> {
@@ -133,4 +141,11 @@ export class SessionEventsRepository implements OnModuleInit {
     const query = { type, at: trusted({ $gte: since }), ...(reason === undefined ? {} : { reason }) };
     return this.events.countDocuments(query).exec();
   }
+}
+
+const DUPLICATE_KEY = 11000;
+
+function onlyDuplicates(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] };
+  return writeErrors?.length ? writeErrors.every((failure) => failure.code === DUPLICATE_KEY) : code === DUPLICATE_KEY;
 }

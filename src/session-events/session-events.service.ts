@@ -7,7 +7,7 @@ import type { AppConfiguration } from '../config/configuration';
 import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
 import type { DeviceSignals } from '../devices/device-binding';
 import type { Ending, ExpiryReason } from './ending';
-import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
+import { endingEventId, SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
 import { SessionEventsRepository } from './session-events.repository';
 import { sessionLogReference } from '../common/logging/session-log-reference';
 import { bucketsOf } from './time-buckets';
@@ -248,11 +248,29 @@ export class SessionEventsService {
     };
     this.metrics.sessionEvent(type, each.length);
     try {
-      await this.repository.insert(each.map((fields) => ({ ...fields, ...common })));
+      await this.repository.insert(
+        each.map((fields) => ({
+          ...(endsASession(type) && fields.sessionId ? { _id: endingEventId(fields.sessionId) } : {}),
+          ...fields,
+          ...common,
+        })),
+      );
     } catch (error) {
       this.logger.warn({ err: error, type }, 'could not record a session event');
     }
   }
+}
+
+const ENDING_EVENTS: readonly SessionEventType[] = [
+  'logout',
+  'session.rotated',
+  'session.revoked',
+  'session.anomaly',
+  'session.expired',
+] satisfies Ending['event'][];
+
+function endsASession(type: SessionEventType): boolean {
+  return ENDING_EVENTS.includes(type);
 }
 
 function ageOf(session: EndedSession): number | undefined {

@@ -292,4 +292,34 @@ describe('a session ended one at a time whose ender dies between its mark and it
         .countDocuments({ _id: id as never }),
     ).toBe(0);
   });
+
+  /** Once known weak: the pass took the mark over and recorded it, then the slow ender recorded it again. */
+  it('a sign-out slower than the pass between its mark and its event: recorded once, by whichever comes first', async () => {
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const id = publicIdOf(await cookieOf(agent));
+    const slow = holdNextCall(ctx.app.get(SessionEventsService), 'ended');
+    const signingOut = send(agent, 'post', '/api/auth/logout');
+    await slow.arrived;
+
+    const recorded = () => eventsOf(ctx.app, { sessionId: id, type: 'logout' });
+    const giveUpAt = Date.now() + PASS_INTERVAL_MS + 10_000;
+    while ((await recorded()).length === 0 && Date.now() < giveUpAt) {
+      await sleep(200);
+      await ctx.app.get(SessionExpiryPass).run();
+    }
+    expect(await recorded()).toHaveLength(1);
+    slow.release();
+    expect((await signingOut).status).toBe(204);
+    await ctx.app.get(SessionExpiryPass).run();
+    expect(await recorded()).toHaveLength(1);
+  });
+
+  it('records the rest of a batch in which one end was recorded already', async () => {
+    const [first, second] = ['a', 'b'].map((name) => ({ id: `batch-${name}-${freshIp()}`, userId: 'batch-user', createdAt: new Date() }));
+    const events = ctx.app.get(SessionEventsService);
+    await events.expired(first, 'inactivity');
+    await events.expiredMany([first, second], 'inactivity');
+    for (const session of [first, second]) expect(await eventsOf(ctx.app, { sessionId: session.id })).toHaveLength(1);
+  });
 });
