@@ -134,9 +134,9 @@ export class SessionHttpAdapter {
   async recordActivity(req: Request, options: { force?: boolean } = {}): Promise<ActiveSession | undefined> {
     const session = req.session as LoadedSession | undefined;
     if (!session?.userId || !session.createdAt || !session.lastActivityAt) return undefined;
-    const { createdAt, lastActivityAt, authenticatedAt, endedAtSignIn } = session;
+    const { createdAt, lastActivityAt, authenticatedAt, endedAtSignIn, amr } = session;
     const active = await this.sessions.recordActivity(
-      { id: SessionHttpAdapter.currentId(req), createdAt, lastActivityAt, authenticatedAt, endedAtSignIn },
+      { id: SessionHttpAdapter.currentId(req), createdAt, lastActivityAt, authenticatedAt, endedAtSignIn, amr },
       options,
     );
     if (active) session.lastActivityAt = active.lastActivityAt;

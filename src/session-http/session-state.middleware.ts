@@ -102,6 +102,7 @@ export class SessionStateMiddleware implements NestMiddleware {
           lastActivityAt: data.lastActivityAt,
           authenticatedAt: data.authenticatedAt,
           endedAtSignIn: data.endedAtSignIn,
+          amr: data.amr,
         }),
         // The stored deadline, when it comes first (see SessionExpiryPolicy.evaluate).
         idleExpiresAt: verdict.idleExpiresAt,

@@ -1,4 +1,5 @@
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { AmrEntry } from './amr';
 import type { ExpiryReason } from '../session-events/ending';
 import type { SessionDeadlines } from './session-expiry-policy';
 
@@ -9,6 +10,8 @@ export interface ActiveSession extends SessionDeadlines {
   lastActivityAt: Date;
   /** When the password was last proved in this session (sign-in or re-authentication). */
   authenticatedAt: Date;
+  /** How it was proven, each method with when it last was. */
+  amr: AmrEntry[];
   /** Older sessions this sign-in ended under SESSION_MAX_PER_USER (the dashboard says so). */
   endedAtSignIn: number;
 }

@@ -13,6 +13,7 @@ import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-use
 import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
+import { AmrEntry, amrOrPassword, AmrView, toAmrView, withProof } from './amr';
 import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
@@ -29,6 +30,7 @@ export interface SessionView {
   lastActivityAt: string;
   idleExpiresAt: string;
   absoluteExpiresAt: string;
+  amr: AmrView[];
 }
 
 export interface Revoker {
@@ -60,7 +62,7 @@ export interface NewSession {
 }
 
 /** The timestamps activity needs of a session, as stored in it. */
-export type SessionActivity = SessionTimestamps & { id: string; authenticatedAt?: Date; endedAtSignIn?: number };
+export type SessionActivity = SessionTimestamps & { id: string; authenticatedAt?: Date; endedAtSignIn?: number; amr?: AmrEntry[] };
 
 const LIMIT: Revoker = { by: 'system', reason: 'limit' };
 const STALE_CREDENTIALS: Revoker = { by: 'system', reason: 'stale_credentials' };
@@ -131,6 +133,7 @@ export class SessionsService implements UserChangeSubscriber {
       createdAt: now,
       lastActivityAt: now,
       authenticatedAt: now,
+      amr: [{ method: 'pwd', at: now }],
       // Capped as every stored client fact is.
       ip: client.ip,
       userAgent: client.userAgent,
@@ -193,6 +196,9 @@ export class SessionsService implements UserChangeSubscriber {
       createdAt: old.createdAt,
       lastActivityAt: new Date(),
       authenticatedAt: authenticatedAt ?? old.authenticatedAt,
+      amr: authenticatedAt
+        ? withProof(amrOrPassword(old.amr, old.createdAt), 'pwd', authenticatedAt)
+        : amrOrPassword(old.amr, old.createdAt),
       ip: old.ip,
       userAgent: old.userAgent,
       device: old.device,
@@ -490,7 +496,10 @@ export class SessionsService implements UserChangeSubscriber {
     return this.describe(id, { ...session, lastActivityAt: now });
   }
 
-  describe(id: string, timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number }): ActiveSession {
+  describe(
+    id: string,
+    timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number; amr?: AmrEntry[] },
+  ): ActiveSession {
     const { createdAt, lastActivityAt } = timestamps;
     return {
       id,
@@ -499,6 +508,7 @@ export class SessionsService implements UserChangeSubscriber {
       // Sessions stored before this was kept count as proved at sign-in.
       authenticatedAt: timestamps.authenticatedAt ?? createdAt,
       endedAtSignIn: timestamps.endedAtSignIn ?? 0,
+      amr: amrOrPassword(timestamps.amr, createdAt),
       ...this.policy.deadlines({ createdAt, lastActivityAt }),
     };
   }
@@ -509,6 +519,7 @@ export class SessionsService implements UserChangeSubscriber {
       lastActivityAt: session.lastActivityAt.toISOString(),
       idleExpiresAt: session.idleExpiresAt.toISOString(),
       absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
+      amr: toAmrView(session.amr),
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { AmrEntry } from '../sessions/amr';
 import type { AuthState } from '../sessions/auth-state';
 import type { DeviceSignals } from '../devices/device-binding';
 import type { Ending } from '../session-events/ending';
@@ -33,6 +34,8 @@ declare module 'express-session' {
     userAgent: string;
     /** When the user last proved the password here (sign-in or re-authentication). */
     authenticatedAt: Date;
+    /** How this session was proven, each method with when it last was; absent on sessions stored before it was kept (the password at sign-in). */
+    amr?: AmrEntry[];
     /** The device at sign-in: User-Agent family and Client Hints; a request from another device ends the session (sameDevice). */
     device: DeviceSignals;
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */

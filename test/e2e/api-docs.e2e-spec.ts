@@ -8,7 +8,11 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 /** Far above the few seconds ts-node needs to reach validation; a process that got past it is killed, not left behind. */
 const BOOT_TIMEOUT_MS = 25_000;
-const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s',
+  PUBLIC_URL: 'https://sessions.example.com',
+};
 /** The page, its script, and the document in both formats Nest's Swagger module serves. */
 const DOCS_PATHS = ['/api/docs', '/api/docs/swagger-ui-init.js', '/api/docs-json', '/api/docs-yaml'];
 
