@@ -126,6 +126,11 @@ export class BrowserSignIn {
     await this.http.rotate(req, { user: changed, reason: 'password_changed' });
   }
 
+  /** A sign-in that had to enrol a first factor did, proving it with the confirming code: complete under stamp `stamp`. */
+  completeAfterEnrolment(req: Request, res: Response, pending: PendingSignIn, proof: { stamp: string; device?: string }): Promise<void> {
+    return this.complete(req, res, pending, proof, 'totp');
+  }
+
   /** The sign-in, complete: a new session id proven by the password and `method`, and the browser's device cookie. */
   private async complete(
     req: Request,
