@@ -112,7 +112,7 @@ export class BrowserSignIn {
     await this.auth.proveCode(user, 'totp', 'reauth', () => this.factors.verifyTotp(user.id, code), device);
     const proved = await this.auth.current(user);
     await this.http.reauthenticated(req, proved, { method: 'otp', at: new Date() });
-    await this.events.secondFactorSucceeded(user, 'totp', SessionHttpAdapter.currentId(req));
+    await this.events.secondFactorSucceeded(user, 'totp', 'reauth', SessionHttpAdapter.currentId(req));
   }
 
   /** Whether the account has a second factor (the re-authentication form then offers a code). */
@@ -146,7 +146,7 @@ export class BrowserSignIn {
     ];
     await this.issuing(user, () => this.http.completeSignIn(req, user, { trustedDevice: device !== undefined, amr }));
     this.devices.issue(req, res, user.email);
-    await this.events.secondFactorSucceeded(user, method, SessionHttpAdapter.currentId(req));
+    await this.events.secondFactorSucceeded(user, method, 'sign_in', SessionHttpAdapter.currentId(req));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
+import { metricValue } from '../helpers/metrics';
 import { awayFromStepEdge, enrolTotp, enrolTotpAt, totpCode } from '../helpers/second-factors';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -506,6 +507,42 @@ describe('second factors', () => {
       expect((await post(agent, '/api/auth/login/recovery', { code: recoveryCodes[3] })).status).toBe(200);
       expect((await remove(agent, `/api/auth/factors/${factorId}`)).status).toBe(204);
       await enrolTotp(agent);
+    });
+  });
+
+  describe('counting second steps', () => {
+    it('counts second-step sign-ins and refused codes by method, in analytics and in the metrics', async () => {
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const adminAgent = await signedIn(admin);
+      const totals = async () => (await adminAgent.get('/api/admin/analytics?range=24h').expect(200)).body.totals.secondFactor;
+      const metric = (method: string, result: string) => metricValue(ctx.app, 'auth_second_factor_total', { method, result });
+      const before = await totals();
+      const [totpOk, totpFailed, recoveryOk] = await Promise.all([
+        metric('totp', 'success'),
+        metric('totp', 'failure'),
+        metric('recovery', 'success'),
+      ]);
+
+      const user = await createUser(ctx.app);
+      const { secret, recoveryCodes } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      const agent = freshAgent();
+      await post(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await post(agent, '/api/auth/login/totp', { code: '000000' })).status).toBe(401);
+      await awayFromStepEdge();
+      expect((await post(agent, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+      const other = freshAgent();
+      await post(other, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await post(other, '/api/auth/login/recovery', { code: recoveryCodes[0] })).status).toBe(200);
+
+      const after = await totals();
+      expect(after.succeeded - before.succeeded).toBe(2);
+      expect(after.failed - before.failed).toBe(1);
+      expect(after.byMethod.totp.succeeded - before.byMethod.totp.succeeded).toBe(1);
+      expect(after.byMethod.totp.failed - before.byMethod.totp.failed).toBe(1);
+      expect(after.byMethod.recovery.succeeded - before.byMethod.recovery.succeeded).toBe(1);
+      expect(await metric('totp', 'success')).toBe(totpOk + 1);
+      expect(await metric('totp', 'failure')).toBe(totpFailed + 1);
+      expect(await metric('recovery', 'success')).toBe(recoveryOk + 1);
     });
   });
 
