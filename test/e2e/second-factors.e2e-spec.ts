@@ -652,3 +652,47 @@ describe('second factors required by role (MFA_REQUIRED_ROLES)', () => {
     await agent.get('/admin').expect(200);
   });
 });
+
+describe('pending sign-ins and SESSION_MAX_PER_USER', () => {
+  const ctx = useTestApp({ db: 'second_factors_limit', env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
+  const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `203.0.113.${nextIp++}`);
+
+  async function post(agent: Agent, path: string, body: object = {}) {
+    const token = await csrfToken(agent);
+    return agent.post(path).set('X-CSRF-Token', token).send(body);
+  }
+
+  it('does not count password steps waiting for a code among the sessions a sign-in makes room for', async () => {
+    const user = await createUser(ctx.app);
+    const { secret } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+    const owner = freshAgent();
+    await post(owner, '/api/auth/login', { email: user.email, password: user.password });
+    await awayFromStepEdge();
+    expect((await post(owner, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+
+    for (let i = 0; i < 3; i++)
+      expect((await post(freshAgent(), '/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+    const second = freshAgent();
+    await post(second, '/api/auth/login', { email: user.email, password: user.password });
+    expect((await post(second, '/api/auth/login/totp', { code: totpCode(secret, Date.now() + STEP_MS) })).status).toBe(200);
+    await owner.get('/api/auth/me').expect(200);
+    await second.get('/api/auth/me').expect(200);
+  });
+
+  it('lets an admin reset a user’s factors from the user’s page', async () => {
+    const user = await createUser(ctx.app);
+    await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = freshAgent();
+    expect((await post(agent, '/api/auth/login', { email: admin.email, password: admin.password })).status).toBe(200);
+    const page = await agent.get(`/admin/users/${user.id}`).expect(200);
+    expect(page.text).toContain('Authenticator app');
+    const reset = await agent
+      .post(`/admin/users/${user.id}/factors/reset`)
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text) })
+      .expect(303);
+    expect(reset.headers.location).toBe(`/admin/users/${user.id}`);
+    expect((await agent.get(reset.headers.location).expect(200)).text).toMatch(/data-field="factors">none</);
+  });
+});
