@@ -24,6 +24,7 @@ const LAYERS = [
   'session-events',
   'sessions',
   'session-http',
+  'second-factors',
   'auth',
   'account',
   'admin',

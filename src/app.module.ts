@@ -16,6 +16,7 @@ import { EnvironmentVariables } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SecondFactorsModule } from './second-factors/second-factors.module';
 import { SessionEventsModule } from './session-events/session-events.module';
 import { SessionHttpModule } from './session-http/session-http.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -56,6 +57,7 @@ export class AppModule {
         SessionEventsModule,
         SessionsModule,
         SessionHttpModule,
+        SecondFactorsModule,
         AuthModule,
         AccountModule,
         AdminModule,

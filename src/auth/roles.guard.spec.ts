@@ -28,6 +28,7 @@ const signedIn = (role: UserRole): AuthState => ({
     id: 'a1',
     authenticatedAt: new Date(),
     endedAtSignIn: 0,
+    amr: [{ method: 'pwd', at: new Date() }],
     createdAt: new Date(),
     lastActivityAt: new Date(),
     idleExpiresAt: new Date(),

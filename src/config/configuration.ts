@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { hostOnlyCookieName } from './cookie-names';
 import { developmentSessionSecret } from './local-state';
 import { EnvironmentVariables } from './environment';
+import type { UserRole } from './roles';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 const SECOND_MS = 1_000;
@@ -58,6 +59,15 @@ export interface SecurityConfig {
   signInQueueMax: number;
 }
 
+export interface SecondFactorConfig {
+  /** Roles whose accounts must have a second factor before they reach anything else. */
+  requiredRoles: UserRole[];
+  /** The site's origin (PUBLIC_URL): what an authenticator app names, and the WebAuthn origin. */
+  publicOrigin: string;
+  /** The WebAuthn relying party id: the origin's host name. */
+  relyingPartyId: string;
+}
+
 export interface AdminConfig {
   email?: string;
   password?: string;
@@ -75,6 +85,7 @@ export interface AppConfiguration {
   database: DatabaseConfig;
   security: SecurityConfig;
   admin: AdminConfig;
+  secondFactors: SecondFactorConfig;
 }
 
 /** Turns the validated environment into one typed object per concern. */
@@ -82,6 +93,8 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
   const production = env.NODE_ENV === 'production';
   const hashConcurrency = env.PASSWORD_HASH_CONCURRENCY ?? availableParallelism();
   const cookieSecure = env.COOKIE_SECURE ?? production;
+  // Validation requires PUBLIC_URL in production.
+  const publicOrigin = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).origin;
   return {
     production,
     logLevel: env.LOG_LEVEL,
@@ -120,6 +133,11 @@ export function buildConfiguration(env: EnvironmentVariables): AppConfiguration 
       password: env.ADMIN_PASSWORD,
       createDevelopmentAdmin: !production && env.ADMIN_EMAIL === undefined,
       timeZone: env.ADMIN_TIME_ZONE,
+    },
+    secondFactors: {
+      requiredRoles: env.MFA_REQUIRED_ROLES,
+      publicOrigin,
+      relyingPartyId: new URL(publicOrigin).hostname,
     },
   };
 }

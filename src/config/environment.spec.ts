@@ -2,6 +2,7 @@ import { buildConfiguration } from './configuration';
 import { EnvironmentError, validateEnvironment } from './environment';
 
 const PRODUCTION_SECRET = 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s';
+const PRODUCTION_URL = 'https://sessions.example.com';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -30,7 +31,10 @@ describe('validateEnvironment', () => {
     [{ COOKIE_SECURE: 'true' }, '__Host-session_token'],
     [{ COOKIE_SECURE: 'true', SESSION_COOKIE_NAME: 'sid' }, '__Host-sid'],
     [{ COOKIE_SECURE: 'false', SESSION_COOKIE_NAME: 'sid' }, 'sid'],
-    [{ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: PRODUCTION_SECRET }, '__Host-session_token'],
+    [
+      { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: PRODUCTION_SECRET, PUBLIC_URL: PRODUCTION_URL },
+      '__Host-session_token',
+    ],
   ])('names the session cookie for %j: %s', (env, name) => {
     expect(buildConfiguration(validateEnvironment(env)).session.cookieName).toBe(name);
   });
@@ -62,14 +66,19 @@ describe('validateEnvironment', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((line) => line.startsWith('MONGODB_URI'))).toBe(true);
     expect(problems.some((line) => line.startsWith('SESSION_SECRET'))).toBe(true);
-    expect(problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: 'short' })).toEqual([
-      expect.stringMatching(/^SESSION_SECRET/),
-    ]);
+    expect(
+      problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: 'short', PUBLIC_URL: PRODUCTION_URL }),
+    ).toEqual([expect.stringMatching(/^SESSION_SECRET/)]);
   });
 
   it('refuses a placeholder secret in production', () => {
     expect(
-      problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: 'change-me-change-me-change-me-change-me' }),
+      problemsOf({
+        NODE_ENV: 'production',
+        MONGODB_URI: 'mongodb://db/x',
+        SESSION_SECRET: 'change-me-change-me-change-me-change-me',
+        PUBLIC_URL: PRODUCTION_URL,
+      }),
     ).toEqual([expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/)]);
   });
 
@@ -79,9 +88,9 @@ describe('validateEnvironment', () => {
     'PasswordPasswordPasswordPassword11',
     'x'.repeat(40),
   ])('refuses the placeholder-looking secret %s in production', (secret) => {
-    expect(problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: secret })).toEqual([
-      expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/),
-    ]);
+    expect(
+      problemsOf({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: secret, PUBLIC_URL: PRODUCTION_URL }),
+    ).toEqual([expect.stringMatching(/^SESSION_SECRET: looks like a placeholder/)]);
   });
 
   it('rotates secrets from a comma list: the first signs', () => {
@@ -89,6 +98,7 @@ describe('validateEnvironment', () => {
       NODE_ENV: 'production',
       MONGODB_URI: 'mongodb://db/x',
       SESSION_SECRET: `${PRODUCTION_SECRET},${PRODUCTION_SECRET}old`,
+      PUBLIC_URL: PRODUCTION_URL,
     });
     expect(buildConfiguration(env).session.secrets).toEqual([PRODUCTION_SECRET, `${PRODUCTION_SECRET}old`]);
     expect(buildConfiguration(env).session.cookieSecure).toBe(true);
@@ -129,6 +139,7 @@ describe('validateEnvironment', () => {
       NODE_ENV: nodeEnv,
       MONGODB_URI: 'mongodb://db/x',
       SESSION_SECRET: PRODUCTION_SECRET,
+      PUBLIC_URL: PRODUCTION_URL,
       ...(apiDocs !== undefined && { API_DOCS: apiDocs }),
     });
     expect(buildConfiguration(env).http.apiDocs).toBe(expected);
@@ -152,5 +163,44 @@ describe('validateEnvironment', () => {
 
   it.each(['Mars/Olympus_Mons', '+01:00', 'CEST and more', 'Europe/'])('refuses ADMIN_TIME_ZONE=%s, naming the variable', (zone) => {
     expect(problemsOf({ ADMIN_TIME_ZONE: zone })).toEqual([expect.stringMatching(/^ADMIN_TIME_ZONE: ".+" is not an IANA time zone name/)]);
+  });
+
+  it('takes the site to be http://localhost on PORT outside production, with no role needing a second factor', () => {
+    expect(buildConfiguration(validateEnvironment({ PORT: '8080' })).secondFactors).toEqual({
+      requiredRoles: [],
+      publicOrigin: 'http://localhost:8080',
+      relyingPartyId: 'localhost',
+    });
+  });
+
+  it('requires PUBLIC_URL in production, and https there', () => {
+    const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', SESSION_SECRET: PRODUCTION_SECRET };
+    expect(problemsOf(production)).toEqual([expect.stringMatching(/^PUBLIC_URL: .*required when NODE_ENV=production/)]);
+    expect(problemsOf({ ...production, PUBLIC_URL: 'http://sessions.example.com' })).toEqual([
+      'PUBLIC_URL: must start with https:// in production',
+    ]);
+    expect(
+      buildConfiguration(validateEnvironment({ ...production, PUBLIC_URL: 'https://Sessions.Example.com:8443/' })).secondFactors,
+    ).toMatchObject({
+      publicOrigin: 'https://sessions.example.com:8443',
+      relyingPartyId: 'sessions.example.com',
+    });
+  });
+
+  it.each(['sessions.example.com', 'ftp://example.com', 'https://example.com/app', 'https://example.com/?a=1', 'https://u:p@example.com'])(
+    'refuses PUBLIC_URL=%s: an origin only',
+    (url) => {
+      expect(problemsOf({ PUBLIC_URL: url })).toEqual([expect.stringMatching(/^PUBLIC_URL: /)]);
+    },
+  );
+
+  it('reads MFA_REQUIRED_ROLES as a comma list of known roles', () => {
+    expect(buildConfiguration(validateEnvironment({ MFA_REQUIRED_ROLES: 'admin, user' })).secondFactors.requiredRoles).toEqual([
+      'admin',
+      'user',
+    ]);
+    expect(problemsOf({ MFA_REQUIRED_ROLES: 'admin,admins' })).toEqual([
+      expect.stringMatching(/^MFA_REQUIRED_ROLES: each role must be one of user, admin/),
+    ]);
   });
 });

@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from 'class-validator';
 import { MIN_PASSWORD_LENGTH } from './credential-limits';
+import { USER_ROLES, UserRole } from './roles';
 import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
 /**
@@ -186,6 +187,15 @@ export class EnvironmentVariables {
   @IsPositive({ message: 'SHUTDOWN_DRAIN_SECONDS must be a positive number (decimals allowed)' })
   SHUTDOWN_DRAIN_SECONDS = 10;
 
+  /** The site's origin; unset outside production: http://localhost:$PORT. Checked by publicOriginProblem in validateEnvironment. */
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.PUBLIC_URL !== undefined)
+  @IsString({ message: 'PUBLIC_URL is required when NODE_ENV=production' })
+  PUBLIC_URL?: string;
+
+  @Transform(toList)
+  @IsIn(USER_ROLES, { each: true, message: `MFA_REQUIRED_ROLES: each role must be one of ${USER_ROLES.join(', ')}` })
+  MFA_REQUIRED_ROLES: UserRole[] = [];
+
   /** The one zone the admin console shows times in; checked by isTimeZone in validateEnvironment. */
   @IsString()
   ADMIN_TIME_ZONE = 'UTC';
@@ -200,6 +210,22 @@ export function isTimeZone(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Why `value` is not an origin the site can be reached at (scheme, host and
+ * port, nothing else), or undefined. Production needs https: passkeys work
+ * only in a secure context, and cookies there are Secure.
+ */
+export function publicOriginProblem(value: string, production: boolean): string | undefined {
+  if (!URL.canParse(value)) return `"${value}" is not a URL such as https://sessions.example.com`;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// (or http:// outside production)';
+  if (production && url.protocol !== 'https:') return 'must start with https:// in production';
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    return `must be an origin only (scheme, host and port), such as ${url.origin}`;
+  }
+  return undefined;
 }
 
 export class EnvironmentError extends Error {
@@ -236,6 +262,8 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): EnvironmentVariable
   if (typeof env.ADMIN_TIME_ZONE === 'string' && !isTimeZone(env.ADMIN_TIME_ZONE)) {
     problems.push(`ADMIN_TIME_ZONE: "${env.ADMIN_TIME_ZONE}" is not an IANA time zone name such as UTC or Europe/Paris`);
   }
+  const originProblem = typeof env.PUBLIC_URL === 'string' ? publicOriginProblem(env.PUBLIC_URL, isProduction(env)) : undefined;
+  if (originProblem) problems.push(`PUBLIC_URL: ${originProblem}`);
   if (problems.length > 0) throw new EnvironmentError(problems);
   return env;
 }

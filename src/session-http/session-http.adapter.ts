@@ -7,7 +7,9 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { EndedSession } from '../session-events/session-events.service';
+import type { AmrEntry } from '../sessions/amr';
 import type { ActiveSession } from '../sessions/auth-state';
+import type { SecondStep } from '../sessions/second-step';
 import { deviceSignalsOf } from '../devices/device-binding';
 import type { StoredSession } from '../sessions/session-document';
 import type { RotationReason } from '../session-events/ending';
@@ -54,8 +56,7 @@ export class SessionHttpAdapter {
    * device cookie of this account.
    */
   async start(req: Request, user: VerifiedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
-    const previous = req.auth?.state === 'active' ? endedOf(req) : undefined;
-    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id, previous);
+    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id, previousOf(req));
     await this.regenerate(req);
     const device = deviceSignalsOf((name) => req.get(name));
     const id = SessionHttpAdapter.currentId(req);
@@ -63,12 +64,47 @@ export class SessionHttpAdapter {
   }
 
   /**
+   * The password step of a sign-in that needs a second one: a fresh session
+   * id that allows only that step (SessionsService.startPending). A live or
+   * pending session this browser held is ended first.
+   */
+  async startPending(req: Request, user: VerifiedUser, secondStep: SecondStep): Promise<void> {
+    const previous = previousOf(req);
+    if (previous) await this.sessions.makeRoomForSignIn(user.id, previous);
+    await this.regenerate(req);
+    const device = deviceSignalsOf((name) => req.get(name));
+    const id = SessionHttpAdapter.currentId(req);
+    keepOrForget(req, await this.sessions.startPending(id, user, { cookie: req.session.cookie, device, secondStep }));
+  }
+
+  /**
+   * The second step succeeded: the pending session ends (one conditional
+   * write, so of parallel second steps one goes on; the others get AUTH_1003)
+   * and the sign-in starts under a new id, proven as `amr` says.
+   */
+  async completeSignIn(
+    req: Request,
+    user: VerifiedUser,
+    { trustedDevice, amr }: { trustedDevice: boolean; amr: AmrEntry[] },
+  ): Promise<void> {
+    if (!(await this.sessions.endForRotation(endedOf(req), 'second_step'))) {
+      forget(req);
+      throw new AppException(ErrorCode.SESSION_INVALID);
+    }
+    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id);
+    await this.regenerate(req);
+    const device = deviceSignalsOf((name) => req.get(name));
+    const id = SessionHttpAdapter.currentId(req);
+    keepOrForget(req, await this.sessions.start(id, user, { cookie: req.session.cookie, device, trustedDevice, endedAtSignIn, amr }));
+  }
+
+  /**
    * The password was proved again (re-authentication): the session continues
    * under a new id, and sensitive actions are open for REAUTH_MINUTES.
    */
-  async reauthenticated(req: Request, user: VerifiedUser): Promise<void> {
+  async reauthenticated(req: Request, user: VerifiedUser, proved: AmrEntry): Promise<void> {
     await this.assertIssuedUnder(req, user.stamp);
-    await this.rotate(req, { user, authenticatedAt: new Date(), reason: 'reauthenticated' });
+    await this.rotate(req, { user, proved, reason: 'reauthenticated' });
   }
 
   /** The request's session was issued under `stamp`; otherwise it ends here and the request fails with AUTH_1003. */
@@ -79,13 +115,10 @@ export class SessionHttpAdapter {
 
   /**
    * The same session under a new id and cookie, after re-authentication or a
-   * password change: the old cookie is refused from now on. A session ended
-   * meanwhile stays ended (AUTH_1003).
+   * credential change: the old cookie is refused from now on. A session ended
+   * meanwhile stays ended (AUTH_1003). `proved`: a method just proven in it.
    */
-  async rotate(
-    req: Request,
-    { user, authenticatedAt, reason }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason },
-  ): Promise<void> {
+  async rotate(req: Request, { user, proved, reason }: { user: VerifiedUser; proved?: AmrEntry; reason: RotationReason }): Promise<void> {
     const old = req.session as StoredSession;
     if (!(await this.sessions.endForRotation(endedOf(req), reason))) {
       forget(req);
@@ -93,7 +126,7 @@ export class SessionHttpAdapter {
     }
     await this.regenerate(req);
     const id = SessionHttpAdapter.currentId(req);
-    keepOrForget(req, await this.sessions.continueSession(id, old, { user, authenticatedAt, reason, cookie: req.session.cookie }));
+    keepOrForget(req, await this.sessions.continueSession(id, old, { user, proved, reason, cookie: req.session.cookie }));
   }
 
   /** Ahead of a credential change from stamp `from` to `to` made from this request's session (SessionsService.moveToStamp). */
@@ -134,9 +167,9 @@ export class SessionHttpAdapter {
   async recordActivity(req: Request, options: { force?: boolean } = {}): Promise<ActiveSession | undefined> {
     const session = req.session as LoadedSession | undefined;
     if (!session?.userId || !session.createdAt || !session.lastActivityAt) return undefined;
-    const { createdAt, lastActivityAt, authenticatedAt, endedAtSignIn } = session;
+    const { createdAt, lastActivityAt, authenticatedAt, endedAtSignIn, amr } = session;
     const active = await this.sessions.recordActivity(
-      { id: SessionHttpAdapter.currentId(req), createdAt, lastActivityAt, authenticatedAt, endedAtSignIn },
+      { id: SessionHttpAdapter.currentId(req), createdAt, lastActivityAt, authenticatedAt, endedAtSignIn, amr },
       options,
     );
     if (active) session.lastActivityAt = active.lastActivityAt;
@@ -161,6 +194,11 @@ function keepOrForget(req: Request, issued: Issued): void {
     throw issued.refused;
   }
   Object.assign(req.session, issued.session);
+}
+
+/** A session the browser held when it signs in again, live or waiting for a second step: it ends first. */
+function previousOf(req: Request): EndedSession | undefined {
+  return req.auth?.state === 'active' || req.auth?.state === 'pending' ? endedOf(req) : undefined;
 }
 
 /** The request's own session, as the event of its end needs it. */

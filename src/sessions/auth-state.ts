@@ -1,4 +1,6 @@
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { AmrEntry } from './amr';
+import type { SecondStep } from './second-step';
 import type { ExpiryReason } from '../session-events/ending';
 import type { SessionDeadlines } from './session-expiry-policy';
 
@@ -9,6 +11,8 @@ export interface ActiveSession extends SessionDeadlines {
   lastActivityAt: Date;
   /** When the password was last proved in this session (sign-in or re-authentication). */
   authenticatedAt: Date;
+  /** How it was proven, each method with when it last was. */
+  amr: AmrEntry[];
   /** Older sessions this sign-in ended under SESSION_MAX_PER_USER (the dashboard says so). */
   endedAtSignIn: number;
 }
@@ -22,4 +26,15 @@ export type AuthState =
   | { state: 'unverified' }
   /** Used from another device than it signed in with (see sameDevice): ended. */
   | { state: 'device_changed' }
-  | { state: 'active'; user: AuthenticatedUser; session: ActiveSession };
+  | { state: 'active'; user: AuthenticatedUser; session: ActiveSession }
+  /** The password was proved; the sign-in waits for its second step (nothing else is allowed). */
+  | { state: 'pending'; pending: PendingSignIn };
+
+/** A sign-in waiting for its second step: who, under which credential stamp, since when, and how it may finish. */
+export interface PendingSignIn {
+  id: string;
+  user: AuthenticatedUser;
+  stamp: string;
+  createdAt: Date;
+  secondStep: SecondStep;
+}

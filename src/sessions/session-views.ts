@@ -1,5 +1,6 @@
 import type { SessionDocument } from './session-document';
 import { describeUserAgent } from '../devices/user-agent';
+import { amrOrPassword, AmrView, toAmrView } from './amr';
 
 /** A session as people see it in device lists: a public id, never a token. */
 export interface DeviceSessionView {
@@ -10,6 +11,10 @@ export interface DeviceSessionView {
   ip: string;
   createdAt: string;
   lastActivityAt: string;
+  /** How the session was proven. */
+  amr: AmrView[];
+  /** Only the password so far: a sign-in waiting for its second step (whoever it is knows the password). */
+  pending?: true;
 }
 
 export interface AdminSessionView extends DeviceSessionView {
@@ -26,6 +31,8 @@ export function toDeviceSessionView(document: SessionDocument, currentId: string
     ip: session.ip ?? '',
     createdAt: new Date(session.createdAt).toISOString(),
     lastActivityAt: new Date(session.lastActivityAt).toISOString(),
+    amr: toAmrView(amrOrPassword(session.amr, new Date(session.createdAt))),
+    ...(session.pending && { pending: true as const }),
   };
 }
 

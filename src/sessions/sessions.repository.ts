@@ -29,6 +29,8 @@ const SUMMARY_PROJECTION = {
   'session.ip': 1,
   'session.userAgent': 1,
   'session.stamp': 1,
+  'session.amr': 1,
+  'session.pending': 1,
 } as const;
 
 /** The TTL field is the first deadline plus the retention: a first deadline at or before `now` means this. */

@@ -13,6 +13,8 @@ import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-use
 import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
+import { AmrEntry, amrOrPassword, AmrView, toAmrView, withProof } from './amr';
+import { SECOND_STEP_MS, SecondStep } from './second-step';
 import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
@@ -29,6 +31,7 @@ export interface SessionView {
   lastActivityAt: string;
   idleExpiresAt: string;
   absoluteExpiresAt: string;
+  amr: AmrView[];
 }
 
 export interface Revoker {
@@ -60,7 +63,7 @@ export interface NewSession {
 }
 
 /** The timestamps activity needs of a session, as stored in it. */
-export type SessionActivity = SessionTimestamps & { id: string; authenticatedAt?: Date; endedAtSignIn?: number };
+export type SessionActivity = SessionTimestamps & { id: string; authenticatedAt?: Date; endedAtSignIn?: number; amr?: AmrEntry[] };
 
 const LIMIT: Revoker = { by: 'system', reason: 'limit' };
 const STALE_CREDENTIALS: Revoker = { by: 'system', reason: 'stale_credentials' };
@@ -113,29 +116,18 @@ export class SessionsService implements UserChangeSubscriber {
    * the credential stamp the password was proved under. The client's address
    * and user agent come from the request context. `trustedDevice`: the
    * browser showed a device cookie of this account; without one it is a new
-   * device. `endedAtSignIn`: what makeRoomForSignIn ended.
+   * device. `endedAtSignIn`: what makeRoomForSignIn ended. `amr`: how the
+   * sign-in was proven, when more than the password just now (a second step).
    */
   async start(
     id: string,
     user: VerifiedUser,
-    { cookie, device, trustedDevice, endedAtSignIn }: NewSession & { trustedDevice: boolean; endedAtSignIn: number },
+    { cookie, device, trustedDevice, endedAtSignIn, amr }: NewSession & { trustedDevice: boolean; endedAtSignIn: number; amr?: AmrEntry[] },
   ): Promise<Issued> {
     const now = new Date();
-    const client = RequestContext.client();
     const session = {
-      userId: user.id,
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      stamp: user.stamp,
-      createdAt: now,
-      lastActivityAt: now,
-      authenticatedAt: now,
-      // Capped as every stored client fact is.
-      ip: client.ip,
-      userAgent: client.userAgent,
-      // From the whole header, as each request's check computes it.
-      device,
+      ...newSession(user, device, now),
+      amr: amr ?? [{ method: 'pwd', at: now }],
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies SessionFields;
     await this.store.insert(id, { ...session, cookie });
@@ -146,6 +138,28 @@ export class SessionsService implements UserChangeSubscriber {
     await this.events.loginSucceeded(user, id, trustedDevice);
     if (!trustedDevice) await this.events.newDevice(user, id, device);
     return { session };
+  }
+
+  /**
+   * The password step of a sign-in that needs a second one: session `id`
+   * (fresh) allows only that step, for SECOND_STEP_MS. It is no sign-in yet:
+   * nothing is recorded, no room is made under SESSION_MAX_PER_USER, and a
+   * known browser's sign-in point stays counted until the second step.
+   */
+  async startPending(
+    id: string,
+    user: VerifiedUser,
+    { cookie, device, secondStep }: NewSession & { secondStep: SecondStep },
+  ): Promise<Issued> {
+    const now = new Date();
+    const session = {
+      ...newSession(user, device, now),
+      amr: [{ method: 'pwd', at: now }],
+      pending: { ...secondStep, until: new Date(now.getTime() + SECOND_STEP_MS) },
+    } satisfies SessionFields;
+    await this.store.insert(id, { ...session, cookie });
+    const refused = await this.refusedUnlessCurrent({ id, userId: user.id, createdAt: now }, { ...user, device: undefined });
+    return refused ?? { session };
   }
 
   /**
@@ -171,18 +185,14 @@ export class SessionsService implements UserChangeSubscriber {
    * The second half: the same session under the new id `id`. Sign-in time and
    * absolute deadline stay (from `old`); who the user is comes from `user`,
    * read with the password just proved. It lives only if the stamp `user` was
-   * proved under is still the account's stamp after the insert. A
-   * re-authentication opens sensitive actions for REAUTH_MINUTES.
+   * proved under is still the account's stamp after the insert. `proved`, a
+   * method just proven (re-authentication), joins its amr and opens
+   * sensitive actions for REAUTH_MINUTES.
    */
   async continueSession(
     id: string,
     old: SessionFields,
-    {
-      user,
-      authenticatedAt,
-      reason,
-      cookie,
-    }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason; cookie: StoredSession['cookie'] },
+    { user, proved, reason, cookie }: { user: VerifiedUser; proved?: AmrEntry; reason: RotationReason; cookie: StoredSession['cookie'] },
   ): Promise<Issued> {
     const session = {
       userId: user.id,
@@ -192,7 +202,8 @@ export class SessionsService implements UserChangeSubscriber {
       stamp: user.stamp,
       createdAt: old.createdAt,
       lastActivityAt: new Date(),
-      authenticatedAt: authenticatedAt ?? old.authenticatedAt,
+      authenticatedAt: proved?.at ?? old.authenticatedAt,
+      amr: proved ? withProof(amrOrPassword(old.amr, old.createdAt), proved.method, proved.at) : amrOrPassword(old.amr, old.createdAt),
       ip: old.ip,
       userAgent: old.userAgent,
       device: old.device,
@@ -417,7 +428,7 @@ export class SessionsService implements UserChangeSubscriber {
   /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
   private async makeRoomFor(userId: string): Promise<number> {
     if (this.maxPerUser === 0) return 0;
-    const active = await this.repository.findActiveOfUser(userId);
+    const active = signedIn(await this.repository.findActiveOfUser(userId));
     const excess = active.length - (this.maxPerUser - 1);
     if (excess <= 0) return 0;
     return this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, excess), LIMIT);
@@ -431,7 +442,7 @@ export class SessionsService implements UserChangeSubscriber {
    */
   private async keepWithinLimit(userId: string): Promise<void> {
     if (this.maxPerUser === 0) return;
-    const active = await this.repository.findActiveOfUser(userId);
+    const active = signedIn(await this.repository.findActiveOfUser(userId));
     if (active.length <= this.maxPerUser) return;
     await this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, active.length - this.maxPerUser), LIMIT);
   }
@@ -490,7 +501,10 @@ export class SessionsService implements UserChangeSubscriber {
     return this.describe(id, { ...session, lastActivityAt: now });
   }
 
-  describe(id: string, timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number }): ActiveSession {
+  describe(
+    id: string,
+    timestamps: SessionTimestamps & { authenticatedAt?: Date; endedAtSignIn?: number; amr?: AmrEntry[] },
+  ): ActiveSession {
     const { createdAt, lastActivityAt } = timestamps;
     return {
       id,
@@ -499,6 +513,7 @@ export class SessionsService implements UserChangeSubscriber {
       // Sessions stored before this was kept count as proved at sign-in.
       authenticatedAt: timestamps.authenticatedAt ?? createdAt,
       endedAtSignIn: timestamps.endedAtSignIn ?? 0,
+      amr: amrOrPassword(timestamps.amr, createdAt),
       ...this.policy.deadlines({ createdAt, lastActivityAt }),
     };
   }
@@ -509,8 +524,18 @@ export class SessionsService implements UserChangeSubscriber {
       lastActivityAt: session.lastActivityAt.toISOString(),
       idleExpiresAt: session.idleExpiresAt.toISOString(),
       absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
+      amr: toAmrView(session.amr),
     };
   }
+}
+
+/**
+ * Sessions that are sign-ins, not password steps waiting for a second one:
+ * whoever knows the password can start those, and they must not push the
+ * owner's sessions out under SESSION_MAX_PER_USER.
+ */
+function signedIn(documents: SessionDocument[]): SessionDocument[] {
+  return documents.filter((document) => document.session.pending === undefined);
 }
 
 function toEnded(document: SessionDocument): EndedSession {
@@ -525,4 +550,24 @@ function leastRecentlyActiveFirst(a: SessionDocument, b: SessionDocument): numbe
     time(a.session.createdAt) - time(b.session.createdAt) ||
     (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)
   );
+}
+
+/** What every new session stores of its user and client. The client's address and user agent come from the request context. */
+function newSession(user: VerifiedUser, device: DeviceSignals, now: Date) {
+  const client = RequestContext.client();
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    stamp: user.stamp,
+    createdAt: now,
+    lastActivityAt: now,
+    authenticatedAt: now,
+    // Capped as every stored client fact is.
+    ip: client.ip,
+    userAgent: client.userAgent,
+    // From the whole header, as each request's check computes it.
+    device,
+  };
 }

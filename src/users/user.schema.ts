@@ -1,8 +1,9 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument } from 'mongoose';
+import { USER_ROLES, UserRole } from '../config/roles';
 
-export const USER_ROLES = ['user', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+export { USER_ROLES };
+export type { UserRole };
 
 /** Password checks a known browser has been counted for, until `expire`. */
 export interface DeviceCounter {

@@ -7,7 +7,11 @@ import { useTestApp } from '../helpers/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
-const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SESSION_SECRET: 'k3J9x1QpL0vW7zR4mN8bT2yH6cF5dG0s',
+  PUBLIC_URL: 'https://sessions.example.com',
+};
 /** The page, its script, and the document in both formats Nest's Swagger module serves. */
 const DOCS_PATHS = ['/api/docs', '/api/docs/swagger-ui-init.js', '/api/docs-json', '/api/docs-yaml'];
 

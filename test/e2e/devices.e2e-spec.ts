@@ -30,7 +30,7 @@ describe('my sessions (devices)', () => {
     expect(current).toMatchObject({ browser: 'Firefox 128', os: 'Windows 10', ip: expect.any(String) });
     expect(list.items.find((item: { current: boolean }) => !item.current)).toMatchObject({ browser: 'Mobile Safari 17', os: 'iOS 17.5' });
     for (const item of list.items) {
-      expect(Object.keys(item).sort()).toEqual(['browser', 'createdAt', 'current', 'id', 'ip', 'lastActivityAt', 'os']);
+      expect(Object.keys(item).sort()).toEqual(['amr', 'browser', 'createdAt', 'current', 'id', 'ip', 'lastActivityAt', 'os']);
     }
   });
 
