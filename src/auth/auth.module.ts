@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CsrfGuard } from '../common/http/csrf/csrf.guard';
+import { SecondFactorsModule } from '../second-factors/second-factors.module';
 import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -11,18 +12,21 @@ import { AuthPagesController } from './auth-pages.controller';
 import { AuthService } from './auth.service';
 import { BrowserSignIn } from './browser-sign-in.service';
 import { DeviceCookieService } from './device-cookie.service';
+import { FactorEnrolment } from './factor-enrolment.service';
 import { RecentAuthGuard } from './recent-auth.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { RolesGuard } from './roles.guard';
+import { SecondFactorsController } from './second-factors.controller';
 import { SecureTransportGuard } from './secure-transport.guard';
 import { SessionGuard } from './session.guard';
 
 @Module({
-  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
-  controllers: [AuthApiController, AuthPagesController],
+  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule, SecondFactorsModule],
+  controllers: [AuthApiController, AuthPagesController, SecondFactorsController],
   providers: [
     AuthService,
     BrowserSignIn,
+    FactorEnrolment,
     DeviceCookieService,
     LoginThrottleService,
     SessionGuard,
@@ -32,6 +36,6 @@ import { SessionGuard } from './session.guard';
     RecentAuthGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AuthService, BrowserSignIn],
+  exports: [AuthService, BrowserSignIn, FactorEnrolment],
 })
 export class AuthModule {}

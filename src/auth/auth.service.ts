@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDatabaseUnavailable } from '../common/errors/error-mapping';
+import type { AppConfiguration } from '../config/configuration';
+import type { UserRole } from '../config/roles';
+import type { SecondFactorMethod } from '../metrics/metrics.service';
+import { SecondFactorsService } from '../second-factors/second-factors.service';
+import type { SecondStep } from '../sessions/second-step';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
@@ -20,6 +26,15 @@ export interface ChangingSession {
   movesTo(from: string, to: string): Promise<void>;
 }
 
+/** A proved password, and the second step the sign-in still needs, if any. */
+export type ProvedPassword = VerifiedUser & { secondStep?: SecondStep };
+
+/** A counted password check that succeeded: `settle` gives the attempt its points back, once the caller knows it may. */
+interface CheckedPassword {
+  user: UserDocument;
+  settle(): Promise<void>;
+}
+
 /**
  * Passwords: checking them at sign-in, and changing them. The client's IP (for
  * the per-IP lockout) comes from the request context, so this runs the same
@@ -33,7 +48,13 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly events: SessionEventsService,
-  ) {}
+    private readonly factors: SecondFactorsService,
+    config: ConfigService<AppConfiguration, true>,
+  ) {
+    this.mfaRequiredRoles = config.get('secondFactors', { infer: true }).requiredRoles;
+  }
+
+  private readonly mfaRequiredRoles: UserRole[];
 
   /**
    * The account for these credentials, ready for a session. The attempt is
@@ -41,17 +62,24 @@ export class AuthService {
    * at most the allowed number checked. Unknown email and wrong password give
    * the same error after the same work (a dummy hash is verified), and a
    * disabled account is only revealed to someone who knows its password. An
-   * outage is an outage (SYS_9002), never counted as a lock.
+   * outage is an outage (SYS_9002), never counted as a lock. When a second
+   * step follows (the account has a factor, or its role needs one), the
+   * attempt keeps its points until that step succeeds: a known password
+   * alone never starts the count over, so code guesses add up.
    */
-  async authenticate(email: string, password: string, device?: string): Promise<VerifiedUser> {
+  async authenticate(email: string, password: string, device?: string): Promise<ProvedPassword> {
     const attempt = { email, ip: RequestContext.client().ip, device };
     try {
-      const user = await this.verifyPassword(attempt, password);
+      const { user, settle } = await this.verifyPassword(attempt, password);
       if (user.disabled) {
+        await settle();
         await this.events.loginFailed({ email, user }, 'disabled');
         await this.noSessionFollows({ id: user.id, device });
         throw new AppException(ErrorCode.ACCOUNT_DISABLED);
       }
+      const secondStep = await this.secondStepFor(user);
+      if (secondStep) return { ...toVerifiedUser(user), secondStep };
+      await settle();
       return toVerifiedUser(user, device);
     } catch (error) {
       if (isDatabaseUnavailable(error)) this.events.signInUnavailable();
@@ -66,7 +94,8 @@ export class AuthService {
    */
   async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<VerifiedUser> {
     const attempt = { email: user.email, ip: RequestContext.client().ip, device };
-    const stored = await this.verifyPassword(attempt, password, 'password');
+    const { user: stored, settle } = await this.verifyPassword(attempt, password, 'password');
+    await settle();
     if (stored.disabled) {
       await this.noSessionFollows({ id: stored.id, device });
       throw new AppException(ErrorCode.ACCOUNT_DISABLED);
@@ -87,16 +116,8 @@ export class AuthService {
    * Changes the user's password after checking the current one (a wrong one
    * counts as a failed sign-in), with a new credential stamp; returns the
    * account under it. Whoever knew the old password is out everywhere but the
-   * `current` session: the other sessions end *before* the new hash is saved,
-   * so no failure can leave them alive with the new password set, and once
-   * more after it for any sign-in that raced in between. The current session
-   * moves to the new stamp before the save, so the expiry pass finishing this
-   * change cannot take it for a stale one. The hash is saved only while the
-   * stamp is still the one the current password was proved under: a change
-   * that came first (an admin disabling or demoting) wins; it ended every
-   * other session before its write, the current one included, so none is left
-   * under a stamp the account never got. A failure after the save leaves the
-   * replaced stamp listed, and the expiry pass ends what is left under it. The
+   * `current` session (see changeCredentials); the hash is saved only while
+   * the stamp is still the one the current password was proved under. The
    * caller gives the current session a new id under the new stamp
    * (SessionHttpAdapter.rotate).
    */
@@ -106,18 +127,103 @@ export class AuthService {
     newPassword: string,
     current: ChangingSession,
   ): Promise<VerifiedUser> {
-    const stored = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip }, currentPassword, 'currentPassword');
+    const checked = await this.verifyPassword({ email: user.email, ip: RequestContext.client().ip }, currentPassword, 'currentPassword');
+    await checked.settle();
+    const stored = checked.user;
     this.users.assertAcceptablePassword(newPassword, stored.email);
     const proved = toVerifiedUser(stored);
-    await current.issuedUnder(proved.stamp);
-    const stamp = newCredentialStamp();
-    const revoker = { by: 'user', actorId: user.id, reason: 'password_changed' } as const;
-    await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
-    await current.movesTo(proved.stamp, stamp);
-    if (!(await this.users.setPassword(stored, newPassword, proved.stamp, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
-    await this.sessions.revokeStale(user.id, stamp, revoker, current.id);
-    await this.users.staleSessionsEnded(user.id, [proved.stamp]);
+    const stamp = await this.changeCredentials(user.id, proved.stamp, current, 'password_changed', (from, to) =>
+      this.users.setPassword(stored, newPassword, from, to),
+    );
     return { ...proved, stamp };
+  }
+
+  /**
+   * A change of the account's second factors, made from `current` (enrolment,
+   * removal, new recovery codes): `write` makes it, and the credential stamp
+   * moves on with it, so every other session ends while `current` goes on
+   * under the new stamp (the caller gives it a new id: SessionHttpAdapter.rotate).
+   * The factors are written before the stamp: a sign-in reads the stamp
+   * before the factors, so one that saw the factors as they were holds the
+   * old stamp, and its session ends. What `write` returned, and the account
+   * under the new stamp.
+   */
+  async changeFactors<T>(
+    user: AuthenticatedUser,
+    current: ChangingSession,
+    write: () => Promise<T>,
+  ): Promise<{ result: T; user: VerifiedUser }> {
+    const now = await this.users.currentCredentials(user.id);
+    if (!now || now.disabled) throw new AppException(now ? ErrorCode.ACCOUNT_DISABLED : ErrorCode.SESSION_INVALID);
+    let result: T | undefined;
+    const stamp = await this.changeCredentials(user.id, now.stamp, current, 'factors_changed', async (from, to) => {
+      result = await write();
+      return this.users.replaceStamp(user.id, from, to);
+    });
+    return { result: result as T, user: { ...toAuthenticatedUser(user), stamp } };
+  }
+
+  /**
+   * A one-time code typed for `user`'s account, counted toward the lockout
+   * before it is checked, like a password (a known browser on its own
+   * counter): however many arrive at once, at most the allowed number are
+   * checked. `check` says whether it is right, and spends it. A right one
+   * gives the attempt its points back; a wrong one is AUTH_1013, recorded
+   * (`where` it was typed).
+   */
+  async proveCode(
+    user: { id: string; email: string },
+    method: SecondFactorMethod,
+    where: string,
+    check: () => Promise<boolean>,
+    device?: string,
+  ): Promise<void> {
+    const attempt = { email: user.email, ip: RequestContext.client().ip, device };
+    const counted = await this.counted(attempt);
+    if (!counted || String(counted.account._id) !== user.id || !(await check())) {
+      await this.events.secondFactorFailed(user, method, where);
+      throw new AppException(ErrorCode.INVALID_CODE);
+    }
+    if (counted.device) await this.throttle.deviceSucceeded(user.id, counted.device);
+    else await this.throttle.succeeded(attempt);
+  }
+
+  /**
+   * A credential change from stamp `proved` made from `current`: the other
+   * sessions end *before* `write` saves the change under the new stamp, so no
+   * failure can leave them alive with it, and once more after it for any
+   * sign-in that raced in between. The current session moves to the new
+   * stamp before the save, so the expiry pass finishing this change cannot
+   * take it for a stale one. `write` saves only while the stamp is still
+   * `proved` (false otherwise): a change that came first (an admin disabling
+   * or demoting) wins; it ended every other session before its write, the
+   * current one included, so none is left under a stamp the account never
+   * got. A failure after the save leaves the replaced stamp listed, and the
+   * expiry pass ends what is left under it. The new stamp.
+   */
+  private async changeCredentials(
+    userId: string,
+    proved: string,
+    current: ChangingSession,
+    reason: string,
+    write: (from: string, to: string) => Promise<boolean>,
+  ): Promise<string> {
+    await current.issuedUnder(proved);
+    const stamp = newCredentialStamp();
+    const revoker = { by: 'user', actorId: userId, reason } as const;
+    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
+    await current.movesTo(proved, stamp);
+    if (!(await write(proved, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
+    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
+    await this.users.staleSessionsEnded(userId, [proved]);
+    return stamp;
+  }
+
+  /** What a sign-in of this account needs after the password: its factors, or enrolment when its role requires one. */
+  private async secondStepFor(user: UserDocument): Promise<SecondStep | undefined> {
+    const methods = await this.factors.methodsFor(String(user._id));
+    if (methods.length > 0) return { methods, enrol: false };
+    return this.mfaRequiredRoles.includes(user.role) ? { methods: [], enrol: true } : undefined;
   }
 
   /**
@@ -125,7 +231,7 @@ export class AuthService {
    * AUTH_1006 when the attempt is over a limit and AUTH_1001 otherwise (with
    * `field` named in the details, for forms that ask for a current password).
    */
-  private verifyPassword(attempt: SignInAttempt, password: string, field?: string): Promise<UserDocument> {
+  private verifyPassword(attempt: SignInAttempt, password: string, field?: string): Promise<CheckedPassword> {
     // The place in the hash queue comes first: a check refused in a storm (SYS_9003) has done nothing else.
     return this.hasher.checking(async (check) => {
       const counted = await this.counted(attempt);
@@ -136,8 +242,7 @@ export class AuthService {
         throw new AppException(ErrorCode.INVALID_CREDENTIALS, field ? { fields: { [field]: 'is not your current password' } } : undefined);
       }
       // A known browser's point goes back with its session's credential re-read (or noSessionFollows).
-      if (!counted?.device) await this.throttle.succeeded(attempt);
-      return user;
+      return { user, settle: () => (counted?.device ? Promise.resolve() : this.throttle.succeeded(attempt)) };
     });
   }
 

@@ -31,17 +31,12 @@ export class BrowserSignIn {
   /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
   async reauthenticate(req: Request, user: AuthenticatedUser, password: string): Promise<void> {
     const proved = await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
-    await this.issuing(proved, () => this.http.reauthenticated(req, proved));
+    await this.issuing(proved, () => this.http.reauthenticated(req, proved, { method: 'pwd', at: new Date() }));
   }
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    const current: ChangingSession = {
-      id: SessionHttpAdapter.currentId(req),
-      issuedUnder: (stamp) => this.http.assertIssuedUnder(req, stamp),
-      movesTo: (from, to) => this.http.moveToStamp(req, from, to),
-    };
-    const changed = await this.auth.changePassword(user, currentPassword, newPassword, current);
+    const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
     await this.http.rotate(req, { user: changed, reason: 'password_changed' });
   }
 
@@ -61,4 +56,13 @@ export class BrowserSignIn {
       throw error;
     }
   }
+}
+
+/** The request's session as a credential change made from it sees it (AuthService.changeCredentials). */
+export function changingSession(http: SessionHttpAdapter, req: Request): ChangingSession {
+  return {
+    id: SessionHttpAdapter.currentId(req),
+    issuedUnder: (stamp) => http.assertIssuedUnder(req, stamp),
+    movesTo: (from, to) => http.moveToStamp(req, from, to),
+  };
 }

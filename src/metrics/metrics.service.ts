@@ -13,6 +13,9 @@ export type SignInResult = 'success' | 'failure' | 'locked' | 'disabled' | 'unav
 export type RevokedBy = 'user' | 'admin' | 'system';
 /** The lockout counter that refused a sign-in: the account's, the client IP's, or a known browser's. */
 export type LockoutCounter = 'account' | 'ip' | 'device';
+/** How a second factor was proven: an authenticator-app code, a recovery code (passkeys will add theirs). */
+export type SecondFactorMethod = 'totp' | 'recovery' | 'passkey';
+export type SecondFactorResult = 'success' | 'failure';
 
 /**
  * Prometheus metrics of one app instance (its own registry, so several apps
@@ -32,6 +35,12 @@ export class MetricsService {
     name: 'login_refused_total',
     help: 'Sign-in attempts refused by a lock (429 AUTH_1006), by the counter that refused them',
     labelNames: ['counter'] as const,
+    registers: [this.registry],
+  });
+  private readonly secondFactors = new Counter({
+    name: 'auth_second_factor_total',
+    help: 'Second-factor checks (sign-in, re-authentication, enrolment) by method and result',
+    labelNames: ['method', 'result'] as const,
     registers: [this.registry],
   });
   private readonly logouts = new Counter({ name: 'auth_logouts_total', help: 'Sign-outs', registers: [this.registry] });
@@ -141,6 +150,10 @@ export class MetricsService {
 
   loginRefused(counter: LockoutCounter): void {
     this.refusals.inc({ counter });
+  }
+
+  secondFactor(method: SecondFactorMethod, result: SecondFactorResult): void {
+    this.secondFactors.inc({ method, result });
   }
 
   logout(durationMs?: number): void {

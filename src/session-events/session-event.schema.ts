@@ -16,6 +16,12 @@ export const SESSION_EVENT_TYPES = [
   'login.new_device',
   'reauth.succeeded',
   'session.rotated',
+  'mfa.enrolled',
+  'mfa.removed',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.recovery_used',
+  'mfa.reset',
 ] as const;
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
@@ -103,6 +109,14 @@ export class SessionEvent {
   /** session.expired: how long the session lasted, from sign-in to the deadline that ended it. */
   @Prop()
   durationMs?: number;
+
+  /** mfa.*: the factor's kind or the method used (`totp`, `recovery`, `passkey`). */
+  @Prop()
+  method?: string;
+
+  /** mfa.recovery_used: how many recovery codes the account has left. */
+  @Prop()
+  left?: number;
 
   /** How many sessions an emergency sign-out ended. */
   @Prop()

@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { createHmac } from 'node:crypto';
 import { RequestContext, storedUserAgent } from '../common/context/request-context';
 import type { AppConfiguration } from '../config/configuration';
-import { LockoutCounter, MetricsService, RevokedBy } from '../metrics/metrics.service';
+import { LockoutCounter, MetricsService, RevokedBy, SecondFactorMethod } from '../metrics/metrics.service';
 import type { DeviceSignals } from '../devices/device-binding';
 import type { Ending, ExpiryReason } from './ending';
 import { SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventType } from './session-event.schema';
@@ -73,6 +73,37 @@ export class SessionEventsService {
 
   async reauthenticated(user: { id: string; email: string }, sessionId: string): Promise<void> {
     await this.record('reauth.succeeded', { userId: user.id, email: user.email, sessionId });
+  }
+
+  /** A second factor proven (sign-in, re-authentication); `sessionId`: the session it completed, if any. */
+  async secondFactorSucceeded(user: { id: string; email: string }, method: SecondFactorMethod, sessionId?: string): Promise<void> {
+    this.metrics.secondFactor(method, 'success');
+    await this.record('mfa.succeeded', { userId: user.id, email: user.email, method, sessionId });
+  }
+
+  /** A wrong, reused or unknown code; `reason`: where it was typed (`sign_in`, `reauth`, `enrolment`). */
+  async secondFactorFailed(user: { id: string; email: string }, method: SecondFactorMethod, reason: string): Promise<void> {
+    this.metrics.secondFactor(method, 'failure');
+    await this.record('mfa.failed', { userId: user.id, email: user.email, method, reason });
+  }
+
+  /** A recovery code spent, and how many the account has left. */
+  async recoveryCodeUsed(user: { id: string; email: string }, left: number): Promise<void> {
+    this.logger.warn({ event: 'mfa.recovery_used', userId: user.id, left }, 'recovery code used');
+    await this.record('mfa.recovery_used', { userId: user.id, email: user.email, method: 'recovery', left });
+  }
+
+  async factorEnrolled(user: { id: string; email: string }, method: SecondFactorMethod): Promise<void> {
+    await this.record('mfa.enrolled', { userId: user.id, email: user.email, method });
+  }
+
+  async factorRemoved(user: { id: string; email: string }, method: SecondFactorMethod): Promise<void> {
+    await this.record('mfa.removed', { userId: user.id, email: user.email, method });
+  }
+
+  /** An admin removed every factor of the account: `count` of them. */
+  async factorsReset(user: { id: string; email: string }, actorId: string, count: number): Promise<void> {
+    await this.record('mfa.reset', { userId: user.id, email: user.email, actorId, count });
   }
 
   /** Emergency sign-out: a summary with the count and who did it (each session ended was recorded as revoked). */

@@ -7,6 +7,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
 import type { EndedSession } from '../session-events/session-events.service';
+import type { AmrEntry } from '../sessions/amr';
 import type { ActiveSession } from '../sessions/auth-state';
 import { deviceSignalsOf } from '../devices/device-binding';
 import type { StoredSession } from '../sessions/session-document';
@@ -66,9 +67,9 @@ export class SessionHttpAdapter {
    * The password was proved again (re-authentication): the session continues
    * under a new id, and sensitive actions are open for REAUTH_MINUTES.
    */
-  async reauthenticated(req: Request, user: VerifiedUser): Promise<void> {
+  async reauthenticated(req: Request, user: VerifiedUser, proved: AmrEntry): Promise<void> {
     await this.assertIssuedUnder(req, user.stamp);
-    await this.rotate(req, { user, authenticatedAt: new Date(), reason: 'reauthenticated' });
+    await this.rotate(req, { user, proved, reason: 'reauthenticated' });
   }
 
   /** The request's session was issued under `stamp`; otherwise it ends here and the request fails with AUTH_1003. */
@@ -79,13 +80,10 @@ export class SessionHttpAdapter {
 
   /**
    * The same session under a new id and cookie, after re-authentication or a
-   * password change: the old cookie is refused from now on. A session ended
-   * meanwhile stays ended (AUTH_1003).
+   * credential change: the old cookie is refused from now on. A session ended
+   * meanwhile stays ended (AUTH_1003). `proved`: a method just proven in it.
    */
-  async rotate(
-    req: Request,
-    { user, authenticatedAt, reason }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason },
-  ): Promise<void> {
+  async rotate(req: Request, { user, proved, reason }: { user: VerifiedUser; proved?: AmrEntry; reason: RotationReason }): Promise<void> {
     const old = req.session as StoredSession;
     if (!(await this.sessions.endForRotation(endedOf(req), reason))) {
       forget(req);
@@ -93,7 +91,7 @@ export class SessionHttpAdapter {
     }
     await this.regenerate(req);
     const id = SessionHttpAdapter.currentId(req);
-    keepOrForget(req, await this.sessions.continueSession(id, old, { user, authenticatedAt, reason, cookie: req.session.cookie }));
+    keepOrForget(req, await this.sessions.continueSession(id, old, { user, proved, reason, cookie: req.session.cookie }));
   }
 
   /** Ahead of a credential change from stamp `from` to `to` made from this request's session (SessionsService.moveToStamp). */

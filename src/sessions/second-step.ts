@@ -8,3 +8,12 @@ export type SecondStepMethod = (typeof SECOND_STEP_METHODS)[number];
 
 /** How long a password-only sign-in waits for its second step. */
 export const SECOND_STEP_MS = 5 * 60_000;
+
+/**
+ * What a sign-in still needs after the password: one of `methods`, or, with
+ * `enrol`, a first factor (the account's role requires one and it has none).
+ */
+export interface SecondStep {
+  methods: SecondStepMethod[];
+  enrol: boolean;
+}

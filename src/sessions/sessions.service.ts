@@ -174,18 +174,14 @@ export class SessionsService implements UserChangeSubscriber {
    * The second half: the same session under the new id `id`. Sign-in time and
    * absolute deadline stay (from `old`); who the user is comes from `user`,
    * read with the password just proved. It lives only if the stamp `user` was
-   * proved under is still the account's stamp after the insert. A
-   * re-authentication opens sensitive actions for REAUTH_MINUTES.
+   * proved under is still the account's stamp after the insert. `proved`, a
+   * method just proven (re-authentication), joins its amr and opens
+   * sensitive actions for REAUTH_MINUTES.
    */
   async continueSession(
     id: string,
     old: SessionFields,
-    {
-      user,
-      authenticatedAt,
-      reason,
-      cookie,
-    }: { user: VerifiedUser; authenticatedAt?: Date; reason: RotationReason; cookie: StoredSession['cookie'] },
+    { user, proved, reason, cookie }: { user: VerifiedUser; proved?: AmrEntry; reason: RotationReason; cookie: StoredSession['cookie'] },
   ): Promise<Issued> {
     const session = {
       userId: user.id,
@@ -195,10 +191,8 @@ export class SessionsService implements UserChangeSubscriber {
       stamp: user.stamp,
       createdAt: old.createdAt,
       lastActivityAt: new Date(),
-      authenticatedAt: authenticatedAt ?? old.authenticatedAt,
-      amr: authenticatedAt
-        ? withProof(amrOrPassword(old.amr, old.createdAt), 'pwd', authenticatedAt)
-        : amrOrPassword(old.amr, old.createdAt),
+      authenticatedAt: proved?.at ?? old.authenticatedAt,
+      amr: proved ? withProof(amrOrPassword(old.amr, old.createdAt), proved.method, proved.at) : amrOrPassword(old.amr, old.createdAt),
       ip: old.ip,
       userAgent: old.userAgent,
       device: old.device,

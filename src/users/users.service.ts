@@ -299,6 +299,22 @@ export class UsersService implements OnModuleInit {
     return result.matchedCount === 1;
   }
 
+  /**
+   * A credential change that lives outside the account (its second factors):
+   * the stamp becomes `stamp`, only while it is still `expectedStamp`; false
+   * when another change came first.
+   */
+  async replaceStamp(id: string, expectedStamp: string, stamp: string): Promise<boolean> {
+    if (!isValidObjectId(id)) return false;
+    const result = await this.users
+      .updateOne(
+        { _id: id, credentialStamp: stampIs(expectedStamp) },
+        { $set: { credentialStamp: stamp }, $addToSet: { staleStamps: expectedStamp } },
+      )
+      .exec();
+    return result.matchedCount === 1;
+  }
+
   async adminExists(): Promise<boolean> {
     return (await this.users.exists({ role: 'admin' })) !== null;
   }

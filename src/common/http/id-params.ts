@@ -14,11 +14,24 @@ export class ParseSessionIdPipe implements PipeTransform<unknown, string> {
   }
 }
 
+function isObjectId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value) && isValidObjectId(value);
+}
+
 /** A user id (a MongoDB ObjectId), else VAL_2001. */
 @Injectable()
 export class ParseUserIdPipe implements PipeTransform<unknown, string> {
   transform(value: unknown): string {
-    if (typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value) && isValidObjectId(value)) return value;
+    if (isObjectId(value)) return value;
     throw new AppException(ErrorCode.INVALID_INPUT, { fields: { id: 'must be a user id' } });
+  }
+}
+
+/** A second factor's id (a MongoDB ObjectId), else VAL_2001. */
+@Injectable()
+export class ParseFactorIdPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown): string {
+    if (isObjectId(value)) return value;
+    throw new AppException(ErrorCode.INVALID_INPUT, { fields: { id: 'must be a factor id' } });
   }
 }

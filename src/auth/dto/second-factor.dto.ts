@@ -1,0 +1,23 @@
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
+
+/** Longer than any code people type (a recovery code with spaces and dashes): more is not a code. */
+const MAX_CODE_LENGTH = 32;
+const MAX_FACTOR_NAME_LENGTH = 64;
+
+/** A one-time code: six digits from an authenticator app, or a recovery code. */
+export class OneTimeCodeDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_CODE_LENGTH)
+  code: string;
+}
+
+export class StartTotpDto {
+  /** What the account's owner calls it (`Phone`); a default name when absent. */
+  @MayBeAbsent()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_FACTOR_NAME_LENGTH)
+  name?: string;
+}

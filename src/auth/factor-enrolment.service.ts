@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { CheckedEnrolment, FactorView, SecondFactorsService, TotpEnrolment } from '../second-factors/second-factors.service';
+import { qrCodeSvg } from '../second-factors/qr-code';
+import { SessionEventsService } from '../session-events/session-events.service';
+import { SessionHttpAdapter } from '../session-http/session-http.adapter';
+import type { AmrEntry } from '../sessions/amr';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { AuthService } from './auth.service';
+import { changingSession } from './browser-sign-in.service';
+import { DeviceCookieService } from './device-cookie.service';
+
+/** The account's factors as its owner sees them. */
+export interface FactorList {
+  items: FactorView[];
+  recoveryCodesLeft: number;
+}
+
+/** An enrolment as the security page shows it: the QR code too. */
+export type TotpEnrolmentPage = TotpEnrolment & { qrSvg: string };
+
+/**
+ * The signed-in person's second factors, on the request: enrolling an
+ * authenticator app, removing a factor, new recovery codes. Each change ends
+ * every other session of the account (the credential stamp moves on) while
+ * this one goes on under a new id; a code typed here counts toward the
+ * lockout like a password.
+ */
+@Injectable()
+export class FactorEnrolment {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly factors: SecondFactorsService,
+    private readonly http: SessionHttpAdapter,
+    private readonly events: SessionEventsService,
+    private readonly devices: DeviceCookieService,
+  ) {}
+
+  async list(user: AuthenticatedUser): Promise<FactorList> {
+    const [items, recoveryCodesLeft] = await Promise.all([this.factors.list(user.id), this.factors.recoveryCodesLeft(user.id)]);
+    return { items, recoveryCodesLeft };
+  }
+
+  /** Starts an enrolment: nothing counts until a code confirms it, so nothing else changes yet. */
+  startTotp(user: AuthenticatedUser, name?: string): Promise<TotpEnrolment> {
+    return this.factors.startTotp(user, name);
+  }
+
+  async startTotpWithQrCode(user: AuthenticatedUser, name?: string): Promise<TotpEnrolmentPage> {
+    const enrolment = await this.startTotp(user, name);
+    return { ...enrolment, qrSvg: await qrCodeSvg(enrolment.otpauthUrl) };
+  }
+
+  /**
+   * Confirms enrolment `id` with a code from the app (AUTH_1013 when wrong,
+   * counted toward the lockout); the code proves the factor in this session.
+   * A first factor comes with recovery codes, shown this once.
+   */
+  async confirmTotp(
+    req: Request,
+    user: AuthenticatedUser,
+    id: string,
+    code: string,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    let checked: CheckedEnrolment | undefined;
+    await this.auth.proveCode(
+      user,
+      'totp',
+      'enrolment',
+      async () => (checked = await this.factors.checkTotpEnrolment(user.id, id, code)) !== undefined,
+      this.devices.deviceFor(req, user.email),
+    );
+    const proved: AmrEntry = { method: 'otp', at: new Date() };
+    const confirmed = await this.changeFactors(req, user, () => this.factors.confirmTotp(user.id, checked!), proved);
+    await this.events.factorEnrolled(user, 'totp');
+    return confirmed;
+  }
+
+  /** Removes one factor (RES_3001 for anyone else's); with the last one go the recovery codes. */
+  async remove(req: Request, user: AuthenticatedUser, id: string): Promise<void> {
+    const removed = await this.changeFactors(req, user, () => this.factors.remove(user.id, id));
+    await this.events.factorRemoved(user, removed.type);
+  }
+
+  /** A new set of recovery codes, shown this once; the old set stops working. */
+  regenerateRecoveryCodes(req: Request, user: AuthenticatedUser): Promise<string[]> {
+    return this.changeFactors(req, user, () => this.factors.regenerateRecoveryCodes(user.id));
+  }
+
+  private async changeFactors<T>(req: Request, user: AuthenticatedUser, write: () => Promise<T>, proved?: AmrEntry): Promise<T> {
+    const { result, user: changed } = await this.auth.changeFactors(user, changingSession(this.http, req), write);
+    await this.http.rotate(req, { user: changed, proved, reason: 'factors_changed' });
+    return result;
+  }
+}

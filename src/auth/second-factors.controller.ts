@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import { ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ParseFactorIdPipe } from '../common/http/id-params';
+import type { FactorView, TotpEnrolment } from '../second-factors/second-factors.service';
+import { CurrentUser } from '../session-http/current-session.decorator';
+import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { OneTimeCodeDto, StartTotpDto } from './dto/second-factor.dto';
+import { FactorEnrolment, FactorList } from './factor-enrolment.service';
+
+/** The signed-in person's second factors: list, enrol an authenticator app, remove, new recovery codes. */
+@ApiTags('second factors')
+@ApiCookieAuth()
+@Controller('api/auth')
+export class SecondFactorsController {
+  constructor(private readonly enrolment: FactorEnrolment) {}
+
+  @Get('factors')
+  list(@CurrentUser() user: AuthenticatedUser): Promise<FactorList> {
+    return this.enrolment.list(user);
+  }
+
+  /** Starts an enrolment: the secret and its otpauth:// URI; it counts once a code confirms it. */
+  @Post('factors/totp')
+  @RequiresRecentAuth()
+  startTotp(@CurrentUser() user: AuthenticatedUser, @Body() body: StartTotpDto): Promise<TotpEnrolment> {
+    return this.enrolment.startTotp(user, body.name);
+  }
+
+  /** Confirms the enrolment; every other session ends and this one gets a new id. Recovery codes come with a first factor, once. */
+  @Post('factors/totp/:id/verify')
+  @RequiresRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  confirmTotp(
+    @Req() req: Request,
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseFactorIdPipe) id: string,
+    @Body() body: OneTimeCodeDto,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    return this.enrolment.confirmTotp(req, user, id, body.code);
+  }
+
+  /** Removes a factor; every other session ends and this one gets a new id. */
+  @Delete('factors/:id')
+  @RequiresRecentAuth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async remove(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Param('id', ParseFactorIdPipe) id: string): Promise<void> {
+    await this.enrolment.remove(req, user, id);
+  }
+
+  /** A new set of recovery codes, shown this once; every other session ends and this one gets a new id. */
+  @Post('recovery-codes')
+  @RequiresRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  async regenerateRecoveryCodes(@Req() req: Request, @CurrentUser() user: AuthenticatedUser): Promise<{ recoveryCodes: string[] }> {
+    return { recoveryCodes: await this.enrolment.regenerateRecoveryCodes(req, user) };
+  }
+}
