@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { CheckedPasskey, PasskeyRefused, PasskeysService } from '../second-factors/passkeys.service';
 import { CheckedEnrolment, FactorView, SecondFactorsService, TotpEnrolment } from '../second-factors/second-factors.service';
 import { qrCodeSvg } from '../second-factors/qr-code';
 import { SessionEventsService } from '../session-events/session-events.service';
@@ -34,6 +36,7 @@ export class FactorEnrolment {
     private readonly http: SessionHttpAdapter,
     private readonly events: SessionEventsService,
     private readonly devices: DeviceCookieService,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   async list(user: AuthenticatedUser): Promise<FactorList> {
@@ -73,6 +76,35 @@ export class FactorEnrolment {
     const proved: AmrEntry = { method: 'otp', at: new Date() };
     const confirmed = await this.changeFactors(req, user, () => this.factors.confirmTotp(user.id, checked!), proved);
     await this.events.factorEnrolled(user, 'totp');
+    return confirmed;
+  }
+
+  /** Options to create a passkey for this account, with a challenge only this account's next registration can answer. */
+  passkeyOptions(user: AuthenticatedUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.passkeys.registrationOptions(user);
+  }
+
+  /**
+   * Registers the passkey the browser just created (AUTH_1013 when its answer
+   * does not verify, recorded as mfa.failed); creating it proves it in this
+   * session. A first factor comes with recovery codes, shown this once.
+   */
+  async confirmPasskey(
+    req: Request,
+    user: AuthenticatedUser,
+    name: string,
+    response: RegistrationResponseJSON,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    let checked: CheckedPasskey;
+    try {
+      checked = await this.passkeys.checkRegistration(user.id, name, response);
+    } catch (error) {
+      if (error instanceof PasskeyRefused) await this.events.secondFactorFailed(user, 'passkey', 'enrolment');
+      throw error;
+    }
+    const proved: AmrEntry = { method: 'passkey', at: new Date() };
+    const confirmed = await this.changeFactors(req, user, () => this.passkeys.confirmRegistration(user.id, checked), proved);
+    await this.events.factorEnrolled(user, 'passkey');
     return confirmed;
   }
 

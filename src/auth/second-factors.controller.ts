@@ -6,10 +6,12 @@ import type { FactorView, TotpEnrolment } from '../second-factors/second-factors
 import { CurrentUser } from '../session-http/current-session.decorator';
 import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { RegisterPasskeyDto } from './dto/passkey.dto';
 import { OneTimeCodeDto, StartTotpDto } from './dto/second-factor.dto';
 import { FactorEnrolment, FactorList } from './factor-enrolment.service';
 
-/** The signed-in person's second factors: list, enrol an authenticator app, remove, new recovery codes. */
+/** The signed-in person's second factors: list, enrol an authenticator app or a passkey, remove, new recovery codes. */
 @ApiTags('second factors')
 @ApiCookieAuth()
 @Controller('api/auth')
@@ -39,6 +41,25 @@ export class SecondFactorsController {
     @Body() body: OneTimeCodeDto,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
     return this.enrolment.confirmTotp(req, user, id, body.code);
+  }
+
+  /** Options for navigator.credentials.create(): a passkey for this account, with a fresh single-use challenge. */
+  @Post('factors/passkey/options')
+  @RequiresRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  passkeyOptions(@CurrentUser() user: AuthenticatedUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.enrolment.passkeyOptions(user);
+  }
+
+  /** Registers the passkey just created (AUTH_1013 when its answer does not verify); every other session ends and this one gets a new id. */
+  @Post('factors/passkey')
+  @RequiresRecentAuth()
+  registerPasskey(
+    @Req() req: Request,
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: RegisterPasskeyDto,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    return this.enrolment.confirmPasskey(req, user, body.name, body.response as RegistrationResponseJSON);
   }
 
   /** Removes a factor; every other session ends and this one gets a new id. */

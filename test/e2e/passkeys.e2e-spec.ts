@@ -1,9 +1,26 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { readFileSync } from 'node:fs';
-import { useTestApp } from '../helpers/test-app';
+import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
+import { deleteJson, postJson, registerPasskey } from '../helpers/passkeys';
+import { SoftwareAuthenticator } from '../helpers/software-authenticator';
+import { connectionOf, useTestApp } from '../helpers/test-app';
+import { createUser, TestUser } from '../helpers/users';
+
+const ORIGIN = 'https://sessions.example.test';
+const REAUTH_MS = 3_000;
+let nextIp = 1;
+
+const events = (app: NestExpressApplication, filter: Record<string, unknown>) =>
+  connectionOf(app).collection('session_events').find(filter).sort({ at: 1 }).toArray();
 
 describe('passkeys', () => {
-  const ctx = useTestApp({ db: 'passkeys' });
+  const ctx = useTestApp({ db: 'passkeys', env: { PUBLIC_URL: ORIGIN, TRUST_PROXY: '1', REAUTH_MINUTES: String(REAUTH_MS / 60_000) } });
+
+  /** An agent of its own client address, so one test's failures never reach another's IP counter. */
+  const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.51.100.${nextIp++}`);
+  const signedIn = (user: TestUser, agent: Agent = freshAgent()) => signIn(ctx.app, user, agent);
+  const authenticator = (options: { userVerified?: boolean } = {}) => new SoftwareAuthenticator({ origin: ORIGIN, ...options });
 
   describe('the browser library', () => {
     it('is served from the installed @simplewebauthn/browser, cached like the other static files and loading no session', async () => {
@@ -22,6 +39,140 @@ describe('passkeys', () => {
     it('is the only file served from a package: nothing else of node_modules is reachable', async () => {
       await request(ctx.app.getHttpServer()).get('/js/vendor/index.umd.min.js').expect(404);
       await request(ctx.app.getHttpServer()).get('/js/vendor/../../node_modules/@simplewebauthn/browser/package.json').expect(404);
+    });
+  });
+
+  describe('registering', () => {
+    it('registers a named passkey: listed, proven in this session, other sessions ended, recorded, with recovery codes for a first factor', async () => {
+      const user = await createUser(ctx.app);
+      const other = await signedIn(user);
+      const agent = await signedIn(user);
+      const options = (await postJson(agent, '/api/auth/factors/passkey/options')).body;
+      expect(options).toMatchObject({
+        rp: { id: 'sessions.example.test' },
+        user: { name: user.email },
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+        attestation: 'none',
+      });
+      const before = await agent.get('/api/auth/me').expect(200);
+      const registered = await postJson(agent, '/api/auth/factors/passkey', {
+        name: 'Work laptop',
+        response: authenticator().register(options),
+      });
+      expect(registered.status).toBe(201);
+      expect(registered.body).toEqual({
+        factor: expect.objectContaining({ id: expect.any(String), type: 'passkey', name: 'Work laptop' }),
+        recoveryCodes: expect.arrayContaining([expect.stringMatching(/^[a-z2-9]{5}-[a-z2-9]{5}$/)]),
+      });
+      expect(registered.body.recoveryCodes).toHaveLength(10);
+      const rotated = setCookie(registered.headers, 'session_token');
+      expect(rotated).toBeDefined();
+      expect(rotated).not.toContain(sentCookie(before, 'session_token'));
+
+      const me = (await agent.get('/api/auth/me').expect(200)).body;
+      expect(me.session.amr.map((entry: { method: string }) => entry.method)).toEqual(['pwd', 'passkey']);
+      expect((await agent.get('/api/auth/factors').expect(200)).body).toEqual({
+        items: [expect.objectContaining({ type: 'passkey', name: 'Work laptop' })],
+        recoveryCodesLeft: 10,
+      });
+      expect((await other.get('/api/auth/me')).status).toBe(401);
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.enrolled' })).toEqual([expect.objectContaining({ method: 'passkey' })]);
+    });
+
+    it('registers a second passkey without new recovery codes, and removes one through the factor routes', async () => {
+      const user = await createUser(ctx.app);
+      const agent = await signedIn(user);
+      const first = await registerPasskey(agent, authenticator(), 'Laptop');
+      const second = await registerPasskey(agent, authenticator(), 'Phone');
+      expect(second.recoveryCodes).toEqual([]);
+      const removed = await deleteJson(agent, `/api/auth/factors/${first.factor.id}`);
+      expect(removed.status).toBe(204);
+      expect((await agent.get('/api/auth/factors').expect(200)).body.items).toEqual([expect.objectContaining({ name: 'Phone' })]);
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.removed' })).toEqual([expect.objectContaining({ method: 'passkey' })]);
+    });
+
+    it('needs a session and recent authentication', async () => {
+      const anonymous = freshAgent();
+      const noSession = await postJson(anonymous, '/api/auth/factors/passkey/options');
+      expect(noSession.status).toBe(401);
+      expect(noSession.body.error.code).toBe('AUTH_1004');
+
+      const user = await createUser(ctx.app);
+      const agent = await signedIn(user);
+      const options = (await postJson(agent, '/api/auth/factors/passkey/options')).body;
+      await sleep(REAUTH_MS + 200);
+      const stale = await postJson(agent, '/api/auth/factors/passkey', { name: 'Late', response: authenticator().register(options) });
+      expect(stale.status).toBe(403);
+      expect(stale.body.error).toMatchObject({ code: 'AUTH_1009', details: { reauthUrl: '/reauth' } });
+    });
+
+    it('refuses an answer to a challenge it did not issue, or issued to someone else, or used already: 401 AUTH_1013, recorded', async () => {
+      const owner = await signedIn(await createUser(ctx.app));
+      const user = await createUser(ctx.app);
+      const agent = await signedIn(user);
+      const key = authenticator();
+
+      const made = key.register({ ...(await postJson(agent, '/api/auth/factors/passkey/options')).body, challenge: 'bm90LWlzc3VlZA' });
+      const invented = await postJson(agent, '/api/auth/factors/passkey', { name: 'Invented', response: made });
+      expect(invented.status).toBe(401);
+      expect(invented.body.error.code).toBe('AUTH_1013');
+
+      const ownersChallenge = (await postJson(owner, '/api/auth/factors/passkey/options')).body;
+      const stolen = await postJson(agent, '/api/auth/factors/passkey', { name: 'Stolen', response: key.register(ownersChallenge) });
+      expect(stolen.body.error.code).toBe('AUTH_1013');
+
+      const options = (await postJson(agent, '/api/auth/factors/passkey/options')).body;
+      const answer = key.register(options);
+      expect((await postJson(agent, '/api/auth/factors/passkey', { name: 'Once', response: answer })).status).toBe(201);
+      const twice = await postJson(agent, '/api/auth/factors/passkey', { name: 'Twice', response: answer });
+      expect(twice.status).toBe(401);
+      expect(twice.body.error.code).toBe('AUTH_1013');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.failed' })).toHaveLength(3);
+    });
+
+    it.each([
+      ['no response', { name: 'x' }, 'response'],
+      ['no name', { response: {} }, 'name'],
+      ['a response that is a string', { name: 'x', response: 'abc' }, 'response'],
+      [
+        'a response of the wrong type',
+        { name: 'x', response: { id: 'a', rawId: 'a', type: 'password', response: {}, clientExtensionResults: {} } },
+        'response',
+      ],
+      [
+        'an attestation that is not base64url',
+        {
+          name: 'x',
+          response: {
+            id: 'a',
+            rawId: 'a',
+            type: 'public-key',
+            response: { clientDataJSON: 'a b', attestationObject: '$' },
+            clientExtensionResults: {},
+          },
+        },
+        'response',
+      ],
+      ['an operator for a name', { name: { $gt: '' }, response: {} }, 'name'],
+      ['a name too long', { name: 'n'.repeat(65), response: {} }, 'name'],
+    ])('refuses %s with 400 VAL_2001 naming the field', async (_case, body, field) => {
+      const agent = await signedIn(await createUser(ctx.app));
+      const response = await postJson(agent, '/api/auth/factors/passkey', body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VAL_2001');
+      expect(Object.keys(response.body.error.details.fields)).toContain(field);
+    });
+
+    it('refuses oversized input: a field past its limit is 400, a body past the limit 413', async () => {
+      const agent = await signedIn(await createUser(ctx.app));
+      const options = (await postJson(agent, '/api/auth/factors/passkey/options')).body;
+      const answer = authenticator().register(options);
+      const long = { ...answer, response: { ...answer.response, attestationObject: 'A'.repeat(20_000) } };
+      expect((await postJson(agent, '/api/auth/factors/passkey', { name: 'Long', response: long })).status).toBe(400);
+      const huge = { ...answer, response: { ...answer.response, attestationObject: 'A'.repeat(200_000) } };
+      const tooLarge = await postJson(agent, '/api/auth/factors/passkey', { name: 'Huge', response: huge });
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body.error.code).toBe('VAL_2002');
     });
   });
 });
