@@ -19,3 +19,19 @@ export const PASSWORD_OUTCOMES = {
 };
 
 export type PasswordOutcome = keyof typeof PASSWORD_OUTCOMES;
+
+/** The code forms' errors on the security page. */
+export const CODE_ERRORS = {
+  wrong: { code: ErrorCode.INVALID_CODE, error: 'That code is not right. Enter the code the app shows now.' },
+  locked: { code: ErrorCode.TOO_MANY_ATTEMPTS, error: 'Too many failed attempts. Try again later.' },
+  gone: { code: ErrorCode.NOT_FOUND, error: 'That setup is no longer waiting: start again.' },
+} satisfies Record<string, ExpectedError>;
+
+/** What the security page says after a change (`?done=` on the redirect, or rendered at once). */
+export const SECURITY_NOTICES = {
+  enrolled: 'Your authenticator app is set up. Your other sessions have been signed out.',
+  removed: 'The factor has been removed. Your other sessions have been signed out.',
+  regenerated: 'New recovery codes replace the old ones. Your other sessions have been signed out.',
+} as const;
+
+export type SecurityNotice = keyof typeof SECURITY_NOTICES;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
@@ -6,7 +6,14 @@ import { MayBeAbsent } from '../common/validation/may-be-absent.decorator';
 import type { Request, Response } from 'express';
 import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
-import { formErrorOf } from '../common/errors/form-errors';
+import { CodeFormDto } from '../auth/dto/second-factor.dto';
+import { FactorEnrolment, TotpEnrolmentPage } from '../auth/factor-enrolment.service';
+import { SECURITY_PAGE } from '../auth/second-step';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ParseFactorIdPipe } from '../common/http/id-params';
+import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
+import { formErrorOf, showFormError } from '../common/errors/form-errors';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
 import { PageLocalsInterceptor } from '../common/http/page-locals.interceptor';
@@ -18,7 +25,7 @@ import { SessionEventQueries } from '../session-events/session-event-queries.ser
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../config/credential-limits';
-import { PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome } from './account-messages';
+import { CODE_ERRORS, PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome, SECURITY_NOTICES, SecurityNotice } from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';
 
@@ -26,6 +33,21 @@ class AccountPageQueryDto extends PageQueryDto {
   @MayBeAbsent()
   @IsIn(Object.keys(PASSWORD_OUTCOMES))
   password?: PasswordOutcome;
+}
+
+class SecurityPageQueryDto {
+  @MayBeAbsent()
+  @IsIn(Object.keys(SECURITY_NOTICES))
+  done?: SecurityNotice;
+}
+
+/** What the security page shows besides the account's factors. */
+interface SecurityView {
+  notice?: string;
+  error?: string;
+  code?: string;
+  enrolment?: Partial<TotpEnrolmentPage> & { id: string };
+  recoveryCodes?: string[];
 }
 
 /** The signed-in person's own pages: the dashboard, where they are signed in, their password. */
@@ -40,6 +62,7 @@ export class AccountPagesController {
     private readonly mySessions: MySessionsService,
     private readonly http: SessionHttpAdapter,
     private readonly events: SessionEventQueries,
+    private readonly enrolment: FactorEnrolment,
     config: ConfigService<AppConfiguration, true>,
   ) {
     this.maxSessionsPerUser = config.get('session', { infer: true }).maxPerUser;
@@ -90,6 +113,68 @@ export class AccountPagesController {
     if (!(await this.mySessions.end(user.id, id, session)).wasCurrent) return res.redirect(303, SESSIONS_PAGE);
     this.http.clearCookie(res);
     res.redirect(303, '/login?loggedOut=1');
+  }
+
+  /** Second factors: the authenticator app, recovery codes. */
+  @Get(SECURITY_PAGE)
+  async securityPage(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: SecurityPageQueryDto) {
+    await this.renderSecurity(res, user, query.done ? { notice: SECURITY_NOTICES[query.done] } : {});
+  }
+
+  /** Starts an enrolment: the QR code and the key, shown on this answer only. */
+  @Post(`${SECURITY_PAGE}/totp`)
+  @HttpCode(HttpStatus.OK)
+  @RequiresRecentAuth()
+  async startTotp(@Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
+    await this.renderSecurity(res, user, { enrolment: await this.enrolment.startTotpWithQrCode(user) });
+  }
+
+  /** Confirms the enrolment with a code; a first factor's recovery codes are shown on this answer only. */
+  @Post(`${SECURITY_PAGE}/totp/:id/verify`)
+  @HttpCode(HttpStatus.OK)
+  @RequiresRecentAuth()
+  async confirmTotp(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseFactorIdPipe) id: string,
+    @Body() form: CodeFormDto,
+  ) {
+    let recoveryCodes: string[];
+    try {
+      if (!form.code) throw new AppException(ErrorCode.INVALID_CODE);
+      ({ recoveryCodes } = await this.enrolment.confirmTotp(req, user, id, form.code));
+    } catch (error) {
+      const shown = showFormError(res, error, CODE_ERRORS);
+      return this.renderSecurity(res, user, { ...shown, ...(shown.code === ErrorCode.NOT_FOUND ? {} : { enrolment: { id } }) });
+    }
+    await this.renderSecurity(res, user, { notice: SECURITY_NOTICES.enrolled, recoveryCodes });
+  }
+
+  @Post(`${SECURITY_PAGE}/factors/:id/remove`)
+  @RequiresRecentAuth()
+  async removeFactor(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseFactorIdPipe) id: string,
+  ) {
+    await this.enrolment.remove(req, user, id);
+    res.redirect(303, `${SECURITY_PAGE}?done=removed`);
+  }
+
+  /** New recovery codes, shown on this answer only. */
+  @Post(`${SECURITY_PAGE}/recovery-codes`)
+  @HttpCode(HttpStatus.OK)
+  @RequiresRecentAuth()
+  async regenerateRecoveryCodes(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
+    const recoveryCodes = await this.enrolment.regenerateRecoveryCodes(req, user);
+    await this.renderSecurity(res, user, { notice: SECURITY_NOTICES.regenerated, recoveryCodes });
+  }
+
+  private async renderSecurity(res: Response, user: AuthenticatedUser, view: SecurityView): Promise<void> {
+    const { items, recoveryCodesLeft } = await this.enrolment.list(user);
+    res.render('account-security', { title: 'Sign-in security', factors: items, recoveryCodesLeft, ...view });
   }
 
   /** The password form on the sessions page; the outcome comes back as `?password=`. */

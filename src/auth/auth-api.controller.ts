@@ -14,11 +14,14 @@ import { SessionsService, SessionView } from '../sessions/sessions.service';
 import { SkipActivity } from '../session-http/skip-activity.decorator';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
-import { BrowserSignIn } from './browser-sign-in.service';
+import { BrowserSignIn, SignInOutcome } from './browser-sign-in.service';
 import { sendClearSiteData } from './clear-session';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { ReauthDto } from './dto/reauth.dto';
+import { OneTimeCodeDto } from './dto/second-factor.dto';
+import { CurrentPendingSignIn, SecondStepRoute } from './second-step';
+import type { PendingSignIn } from '../sessions/auth-state';
 import { SetsSessionCookie } from './secure-transport.guard';
 
 @ApiTags('auth')
@@ -41,16 +44,41 @@ export class AuthApiController {
     return { token: this.csrf.token(req, res) };
   }
 
+  /** `{ user }` when signed in; `{ secondFactor: { methods } }` when the account has a factor: the session then allows only the second step. */
   @Public()
   @Post('login')
   @SetsSessionCookie()
   @HttpCode(HttpStatus.OK)
-  async login(
+  login(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() body: LoginDto): Promise<SignInOutcome> {
+    return this.signIn.signIn(req, res, body.email, body.password);
+  }
+
+  /** The second step with an authenticator-app code; the sign-in completes under a new session id. */
+  @SecondStepRoute()
+  @Post('login/totp')
+  @SetsSessionCookie()
+  @HttpCode(HttpStatus.OK)
+  async loginWithTotp(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-    @Body() body: LoginDto,
+    @CurrentPendingSignIn() pending: PendingSignIn,
+    @Body() body: OneTimeCodeDto,
   ): Promise<{ user: AuthenticatedUser }> {
-    return { user: await this.signIn.signIn(req, res, body.email, body.password) };
+    return { user: await this.signIn.completeWithTotp(req, res, pending, body.code) };
+  }
+
+  /** The second step with a recovery code (spent; the account's other sessions end); says how many are left. */
+  @SecondStepRoute()
+  @Post('login/recovery')
+  @SetsSessionCookie()
+  @HttpCode(HttpStatus.OK)
+  loginWithRecoveryCode(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentPendingSignIn() pending: PendingSignIn,
+    @Body() body: OneTimeCodeDto,
+  ): Promise<{ user: AuthenticatedUser; recoveryCodesLeft: number }> {
+    return this.signIn.completeWithRecoveryCode(req, res, pending, body.code);
   }
 
   /** 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords count toward the lockout. */

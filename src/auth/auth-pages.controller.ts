@@ -12,10 +12,13 @@ import { CurrentUser } from '../session-http/current-session.decorator';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import { SignsOut } from '../session-http/signs-out.decorator';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import { BrowserSignIn } from './browser-sign-in.service';
+import type { PendingSignIn } from '../sessions/auth-state';
+import { BrowserSignIn, SignInOutcome } from './browser-sign-in.service';
 import { sendClearSiteData } from './clear-session';
 import { LoginFormDto } from './dto/login-form.dto';
 import { ReauthFormDto } from './dto/reauth.dto';
+import { SecondStepFormDto } from './dto/second-factor.dto';
+import { CurrentPendingSignIn, SECOND_FACTOR_PAGE, SecondStepRoute, SECURITY_PAGE } from './second-step';
 import { SetsSessionCookie } from './secure-transport.guard';
 
 export const LOGIN_MESSAGES = {
@@ -30,6 +33,13 @@ const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
 const PASSWORD_FORM_ERRORS = {
   wrong: { code: ErrorCode.INVALID_CREDENTIALS },
   disabled: { code: ErrorCode.ACCOUNT_DISABLED },
+  locked: { code: ErrorCode.TOO_MANY_ATTEMPTS },
+  busy: { code: ErrorCode.BUSY },
+} satisfies Record<string, ExpectedError>;
+
+/** Code errors the second-step form shows itself. */
+const CODE_FORM_ERRORS = {
+  wrong: { code: ErrorCode.INVALID_CODE },
   locked: { code: ErrorCode.TOO_MANY_ATTEMPTS },
   busy: { code: ErrorCode.BUSY },
 } satisfies Record<string, ExpectedError>;
@@ -77,11 +87,43 @@ export class AuthPagesController {
   @SetsSessionCookie()
   async login(@Req() req: Request, @Res() res: Response, @Body() form: LoginFormDto): Promise<void> {
     const next = safeNextPath(form.next, '');
+    let outcome: SignInOutcome;
     try {
       if (!form.email || !form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-      await this.signIn.signIn(req, res, form.email, form.password);
+      outcome = await this.signIn.signIn(req, res, form.email, form.password);
     } catch (error) {
       return renderLogin(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), email: form.email ?? '', next });
+    }
+    if ('secondFactor' in outcome) return res.redirect(303, secondStepPage(outcome.secondFactor.enrol === true, next));
+    res.redirect(303, next || '/dashboard');
+  }
+
+  /** The second step's form; without a sign-in waiting for it, back to the password form. */
+  @Public()
+  @Get(SECOND_FACTOR_PAGE)
+  secondFactorPage(@Req() req: Request, @Res() res: Response, @Query('next') next: unknown): void {
+    if (req.auth.state !== 'pending') return res.redirect(303, '/login');
+    const { pending } = req.auth;
+    if (pending.secondStep.enrol) return res.redirect(303, SECURITY_PAGE);
+    renderSecondFactor(res, pending, { next: safeNextPath(next, '') });
+  }
+
+  @SecondStepRoute()
+  @Post(SECOND_FACTOR_PAGE)
+  @SetsSessionCookie()
+  async secondFactor(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentPendingSignIn() pending: PendingSignIn,
+    @Body() form: SecondStepFormDto,
+  ): Promise<void> {
+    const next = safeNextPath(form.next, '');
+    try {
+      if (!form.code) throw new AppException(ErrorCode.INVALID_CODE);
+      if (form.method === 'totp') await this.signIn.completeWithTotp(req, res, pending, form.code);
+      else await this.signIn.completeWithRecoveryCode(req, res, pending, form.code);
+    } catch (error) {
+      return renderSecondFactor(res, pending, { ...showFormError(res, error, CODE_FORM_ERRORS), next });
     }
     res.redirect(303, next || '/dashboard');
   }
@@ -127,6 +169,23 @@ export class AuthPagesController {
 
 function renderLogin(res: Response, view: Record<string, unknown>): void {
   res.render('login', { title: 'Sign in', ...view });
+}
+
+/** Where the password step sends a browser that has a second step to take (or a first factor to enrol). */
+function secondStepPage(enrol: boolean, next: string): string {
+  if (enrol) return SECURITY_PAGE;
+  return next ? `${SECOND_FACTOR_PAGE}?${new URLSearchParams({ next }).toString()}` : SECOND_FACTOR_PAGE;
+}
+
+function renderSecondFactor(res: Response, pending: PendingSignIn, view: Record<string, unknown>): void {
+  const { methods } = pending.secondStep;
+  res.render('login-second-factor', {
+    title: 'Two-step verification',
+    email: pending.user.email,
+    totp: methods.includes('totp'),
+    recovery: methods.includes('recovery'),
+    ...view,
+  });
 }
 
 function renderReauth(res: Response, view: Record<string, unknown>): void {

@@ -29,10 +29,15 @@ export interface ChangingSession {
 /** A proved password, and the second step the sign-in still needs, if any. */
 export type ProvedPassword = VerifiedUser & { secondStep?: SecondStep };
 
-/** A counted password check that succeeded: `settle` gives the attempt its points back, once the caller knows it may. */
+/**
+ * A counted password check that succeeded: `settle` starts the count over,
+ * `refund` only takes this attempt back (a second step follows), once the
+ * caller knows which.
+ */
 interface CheckedPassword {
   user: UserDocument;
   settle(): Promise<void>;
+  refund(): Promise<void>;
 }
 
 /**
@@ -63,14 +68,15 @@ export class AuthService {
    * the same error after the same work (a dummy hash is verified), and a
    * disabled account is only revealed to someone who knows its password. An
    * outage is an outage (SYS_9002), never counted as a lock. When a second
-   * step follows (the account has a factor, or its role needs one), the
-   * attempt keeps its points until that step succeeds: a known password
-   * alone never starts the count over, so code guesses add up.
+   * step follows (the account has a factor, or its role needs one), only
+   * this attempt is taken back: the count starts over when that step
+   * succeeds, so a known password never wipes out code guesses. A known
+   * browser's point stays until then.
    */
   async authenticate(email: string, password: string, device?: string): Promise<ProvedPassword> {
     const attempt = { email, ip: RequestContext.client().ip, device };
     try {
-      const { user, settle } = await this.verifyPassword(attempt, password);
+      const { user, settle, refund } = await this.verifyPassword(attempt, password);
       if (user.disabled) {
         await settle();
         await this.events.loginFailed({ email, user }, 'disabled');
@@ -78,7 +84,10 @@ export class AuthService {
         throw new AppException(ErrorCode.ACCOUNT_DISABLED);
       }
       const secondStep = await this.secondStepFor(user);
-      if (secondStep) return { ...toVerifiedUser(user), secondStep };
+      if (secondStep) {
+        await refund();
+        return { ...toVerifiedUser(user), secondStep };
+      }
       await settle();
       return toVerifiedUser(user, device);
     } catch (error) {
@@ -242,7 +251,12 @@ export class AuthService {
         throw new AppException(ErrorCode.INVALID_CREDENTIALS, field ? { fields: { [field]: 'is not your current password' } } : undefined);
       }
       // A known browser's point goes back with its session's credential re-read (or noSessionFollows).
-      return { user, settle: () => (counted?.device ? Promise.resolve() : this.throttle.succeeded(attempt)) };
+      const known = counted?.device !== undefined;
+      return {
+        user,
+        settle: () => (known ? Promise.resolve() : this.throttle.succeeded(attempt)),
+        refund: () => (known ? Promise.resolve() : this.throttle.refund(attempt)),
+      };
     });
   }
 

@@ -1,9 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { SecondFactorMethod } from '../metrics/metrics.service';
+import { SecondFactorsService } from '../second-factors/second-factors.service';
+import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
+import type { AmrEntry } from '../sessions/amr';
+import type { PendingSignIn } from '../sessions/auth-state';
+import type { SecondStepMethod } from '../sessions/second-step';
 import { AuthenticatedUser, toAuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import { AuthService, ChangingSession } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
+
+/** How each second step shows in the session's amr (RFC 8176 names). */
+const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'otp', recovery: 'recovery', passkey: 'passkey' };
+
+/** What the password step answers: signed in, or a second step to take (`enrol`: a first factor to set up). */
+export type SignInOutcome = { user: AuthenticatedUser } | { secondFactor: { methods: SecondStepMethod[]; enrol?: true } };
 
 /**
  * The HTTP side of proving a password, shared by the JSON API and the pages:
@@ -18,14 +30,66 @@ export class BrowserSignIn {
     private readonly auth: AuthService,
     private readonly http: SessionHttpAdapter,
     private readonly devices: DeviceCookieService,
+    private readonly factors: SecondFactorsService,
+    private readonly events: SessionEventsService,
   ) {}
 
-  async signIn(req: Request, res: Response, email: string, password: string): Promise<AuthenticatedUser> {
+  /**
+   * The password step. An account with a second factor (or whose role needs
+   * one) gets a pending session that allows only the second step, whatever
+   * device cookie the browser shows: a known browser skips no factor, and
+   * gets its device cookie once the sign-in is complete.
+   */
+  async signIn(req: Request, res: Response, email: string, password: string): Promise<SignInOutcome> {
     const device = this.devices.deviceFor(req, email);
     const user = await this.auth.authenticate(email, password, device);
+    if (user.secondStep) {
+      const { methods, enrol } = user.secondStep;
+      await this.http.startPending(req, user, user.secondStep);
+      return { secondFactor: { methods, ...(enrol && { enrol }) } };
+    }
     await this.issuing(user, () => this.http.start(req, user, { trustedDevice: device !== undefined }));
     this.devices.issue(req, res, user.email);
-    return toAuthenticatedUser(user);
+    return { user: toAuthenticatedUser(user) };
+  }
+
+  /** The second step with an authenticator-app code: AUTH_1013 when wrong or used already (counted toward the lockout). */
+  async completeWithTotp(req: Request, res: Response, pending: PendingSignIn, code: string): Promise<AuthenticatedUser> {
+    const device = this.devices.deviceFor(req, pending.user.email);
+    await this.auth.proveCode(pending.user, 'totp', 'sign_in', () => this.factors.verifyTotp(pending.user.id, code), device);
+    await this.complete(req, res, pending, { stamp: pending.stamp, device }, 'totp');
+    return pending.user;
+  }
+
+  /**
+   * The second step with a recovery code, spent here (AUTH_1013 when it is no
+   * unused code of this account). Someone who needs one may have lost the
+   * factor, or had it taken: the credential stamp moves on, so every other
+   * session of the account ends. How many codes are left.
+   */
+  async completeWithRecoveryCode(
+    req: Request,
+    res: Response,
+    pending: PendingSignIn,
+    code: string,
+  ): Promise<{ user: AuthenticatedUser; recoveryCodesLeft: number }> {
+    const device = this.devices.deviceFor(req, pending.user.email);
+    let left = 0;
+    await this.auth.proveCode(
+      pending.user,
+      'recovery',
+      'sign_in',
+      async () => {
+        const spent = await this.factors.useRecoveryCode(pending.user.id, code);
+        left = spent?.left ?? 0;
+        return spent !== undefined;
+      },
+      device,
+    );
+    await this.events.recoveryCodeUsed(pending.user, left);
+    const { user: changed } = await this.auth.changeFactors(pending.user, changingSession(this.http, req), async () => undefined);
+    await this.complete(req, res, pending, { stamp: changed.stamp, device }, 'recovery');
+    return { user: pending.user, recoveryCodesLeft: left };
   }
 
   /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
@@ -38,6 +102,24 @@ export class BrowserSignIn {
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
     await this.http.rotate(req, { user: changed, reason: 'password_changed' });
+  }
+
+  /** The sign-in, complete: a new session id proven by the password and `method`, and the browser's device cookie. */
+  private async complete(
+    req: Request,
+    res: Response,
+    pending: PendingSignIn,
+    { stamp, device }: { stamp: string; device?: string },
+    method: SecondFactorMethod,
+  ): Promise<void> {
+    const user: VerifiedUser = { ...pending.user, stamp, ...(device && { device }) };
+    const amr: AmrEntry[] = [
+      { method: 'pwd', at: pending.createdAt },
+      { method: AMR_OF[method], at: new Date() },
+    ];
+    await this.issuing(user, () => this.http.completeSignIn(req, user, { trustedDevice: device !== undefined, amr }));
+    this.devices.issue(req, res, user.email);
+    await this.events.secondFactorSucceeded(user, method, SessionHttpAdapter.currentId(req));
   }
 
   /**

@@ -208,6 +208,20 @@ export class LoginThrottleService implements OnModuleInit {
   }
 
   /**
+   * The password was right but a second step follows: this attempt's points
+   * go back, and nothing more. The account's earlier failures (wrong codes
+   * among them) stay counted until the second step succeeds, so knowing the
+   * password never starts the count over between code guesses.
+   */
+  async refund(attempt: SignInAttempt): Promise<void> {
+    const [account, ip] = this.counters(attempt);
+    await this.collection().bulkWrite(
+      [account, ip].map(({ key }) => ({ updateOne: { filter: { _id: key, points: { $gt: 0 } }, update: { $inc: { points: -1 } } } })),
+      { ordered: false },
+    );
+  }
+
+  /**
    * The password was right on a known browser that gets no session now: its
    * counter starts over. One that gets a session has its point given back by
    * the session's credential re-read instead (UsersService.currentCredentials).

@@ -7,6 +7,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import { SIGNS_OUT } from '../session-http/signs-out.decorator';
 import { SKIP_ACTIVITY } from '../session-http/skip-activity.decorator';
+import { SECOND_STEP_ROUTE, secondFactorRequired } from './second-step';
 
 /**
  * Every route needs a live session unless marked @Public(); the cookie is the
@@ -33,6 +34,11 @@ export class SessionGuard implements CanActivate {
     // MongoDB could not load the session: a sign-out goes on (its cookie is cleared), anything else fails as the store did.
     if (req.sessionLoadError !== undefined && !this.reflector.getAllAndOverride<boolean>(SIGNS_OUT, targets)) throw req.sessionLoadError;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(SECOND_STEP_ROUTE, targets)) {
+      if (auth?.state === 'pending') return true;
+      // Signed in already, or never started: there is no sign-in waiting for this step.
+      if (auth?.state === 'active' || auth?.state === 'anonymous') throw new AppException(ErrorCode.SESSION_MISSING);
+    }
     switch (auth?.state) {
       case 'active':
         return true;
@@ -42,6 +48,8 @@ export class SessionGuard implements CanActivate {
         throw new AppException(ErrorCode.SESSION_INVALID);
       case 'device_changed':
         throw new AppException(ErrorCode.DEVICE_CHANGED, { reason: 'device' });
+      case 'pending':
+        throw secondFactorRequired(auth.pending.secondStep);
       default:
         throw new AppException(ErrorCode.SESSION_MISSING);
     }

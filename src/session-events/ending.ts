@@ -9,7 +9,7 @@ export const EXPIRY_REASONS = ['inactivity', 'absolute'] as const;
 export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
 
 /** Why a session continues under a new id (`session.rotated`). */
-export type RotationReason = 'reauthenticated' | 'password_changed' | 'factors_changed';
+export type RotationReason = 'reauthenticated' | 'password_changed' | 'factors_changed' | 'second_step';
 
 /**
  * How one session ended, other than by the expiry pass's batches: the event

@@ -9,6 +9,7 @@ import type { AppConfiguration } from '../config/configuration';
 import type { EndedSession } from '../session-events/session-events.service';
 import type { AmrEntry } from '../sessions/amr';
 import type { ActiveSession } from '../sessions/auth-state';
+import type { SecondStep } from '../sessions/second-step';
 import { deviceSignalsOf } from '../devices/device-binding';
 import type { StoredSession } from '../sessions/session-document';
 import type { RotationReason } from '../session-events/ending';
@@ -55,12 +56,46 @@ export class SessionHttpAdapter {
    * device cookie of this account.
    */
   async start(req: Request, user: VerifiedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
-    const previous = req.auth?.state === 'active' ? endedOf(req) : undefined;
-    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id, previous);
+    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id, previousOf(req));
     await this.regenerate(req);
     const device = deviceSignalsOf((name) => req.get(name));
     const id = SessionHttpAdapter.currentId(req);
     keepOrForget(req, await this.sessions.start(id, user, { cookie: req.session.cookie, device, trustedDevice, endedAtSignIn }));
+  }
+
+  /**
+   * The password step of a sign-in that needs a second one: a fresh session
+   * id that allows only that step (SessionsService.startPending). A live or
+   * pending session this browser held is ended first.
+   */
+  async startPending(req: Request, user: VerifiedUser, secondStep: SecondStep): Promise<void> {
+    const previous = previousOf(req);
+    if (previous) await this.sessions.makeRoomForSignIn(user.id, previous);
+    await this.regenerate(req);
+    const device = deviceSignalsOf((name) => req.get(name));
+    const id = SessionHttpAdapter.currentId(req);
+    keepOrForget(req, await this.sessions.startPending(id, user, { cookie: req.session.cookie, device, secondStep }));
+  }
+
+  /**
+   * The second step succeeded: the pending session ends (one conditional
+   * write, so of parallel second steps one goes on; the others get AUTH_1003)
+   * and the sign-in starts under a new id, proven as `amr` says.
+   */
+  async completeSignIn(
+    req: Request,
+    user: VerifiedUser,
+    { trustedDevice, amr }: { trustedDevice: boolean; amr: AmrEntry[] },
+  ): Promise<void> {
+    if (!(await this.sessions.endForRotation(endedOf(req), 'second_step'))) {
+      forget(req);
+      throw new AppException(ErrorCode.SESSION_INVALID);
+    }
+    const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id);
+    await this.regenerate(req);
+    const device = deviceSignalsOf((name) => req.get(name));
+    const id = SessionHttpAdapter.currentId(req);
+    keepOrForget(req, await this.sessions.start(id, user, { cookie: req.session.cookie, device, trustedDevice, endedAtSignIn, amr }));
   }
 
   /**
@@ -159,6 +194,11 @@ function keepOrForget(req: Request, issued: Issued): void {
     throw issued.refused;
   }
   Object.assign(req.session, issued.session);
+}
+
+/** A session the browser held when it signs in again, live or waiting for a second step: it ends first. */
+function previousOf(req: Request): EndedSession | undefined {
+  return req.auth?.state === 'active' || req.auth?.state === 'pending' ? endedOf(req) : undefined;
 }
 
 /** The request's own session, as the event of its end needs it. */

@@ -93,6 +93,23 @@ export class SessionStateMiddleware implements NestMiddleware {
     // The session carries what a request needs of its user (SessionsService applies every change to it): no read.
     const { email, name, role } = data as SessionData;
     const user = { id: data.userId, email, name, role };
+    if (data.pending) {
+      // A second step not taken in time: the sign-in is over, as an absolute deadline ends a session.
+      if (now.getTime() >= new Date(data.pending.until).getTime()) {
+        forget(req);
+        await this.sessions.expire(ended, 'absolute', { liveInStore: true });
+        this.http.clearCookie(res);
+        req.auth = { state: 'expired', reason: 'absolute' };
+        return;
+      }
+      const { methods, enrol } = data.pending;
+      req.auth = {
+        state: 'pending',
+        pending: { id, user, stamp: data.stamp ?? '', createdAt: new Date(data.createdAt), secondStep: { methods, enrol } },
+      };
+      RequestContext.setUserId(user.id);
+      return;
+    }
     req.auth = {
       state: 'active',
       user,

@@ -1,5 +1,6 @@
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { AmrEntry } from './amr';
+import type { SecondStep } from './second-step';
 import type { ExpiryReason } from '../session-events/ending';
 import type { SessionDeadlines } from './session-expiry-policy';
 
@@ -25,4 +26,15 @@ export type AuthState =
   | { state: 'unverified' }
   /** Used from another device than it signed in with (see sameDevice): ended. */
   | { state: 'device_changed' }
-  | { state: 'active'; user: AuthenticatedUser; session: ActiveSession };
+  | { state: 'active'; user: AuthenticatedUser; session: ActiveSession }
+  /** The password was proved; the sign-in waits for its second step (nothing else is allowed). */
+  | { state: 'pending'; pending: PendingSignIn };
+
+/** A sign-in waiting for its second step: who, under which credential stamp, since when, and how it may finish. */
+export interface PendingSignIn {
+  id: string;
+  user: AuthenticatedUser;
+  stamp: string;
+  createdAt: Date;
+  secondStep: SecondStep;
+}

@@ -17,3 +17,8 @@ export interface SecondStep {
   methods: SecondStepMethod[];
   enrol: boolean;
 }
+
+/** A pending session's second step, as stored in it: what it allows, until when. */
+export interface PendingSecondStep extends SecondStep {
+  until: Date;
+}

@@ -14,6 +14,7 @@ import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
 import { UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { AmrEntry, amrOrPassword, AmrView, toAmrView, withProof } from './amr';
+import { SECOND_STEP_MS, SecondStep } from './second-step';
 import { ActivityWrites } from './activity-writes';
 import { HashedMongoStore } from './hashed-mongo-store';
 import { ACTIVITY_WRITES_REMEMBERED, SESSION_STORE } from './session.constants';
@@ -115,30 +116,18 @@ export class SessionsService implements UserChangeSubscriber {
    * the credential stamp the password was proved under. The client's address
    * and user agent come from the request context. `trustedDevice`: the
    * browser showed a device cookie of this account; without one it is a new
-   * device. `endedAtSignIn`: what makeRoomForSignIn ended.
+   * device. `endedAtSignIn`: what makeRoomForSignIn ended. `amr`: how the
+   * sign-in was proven, when more than the password just now (a second step).
    */
   async start(
     id: string,
     user: VerifiedUser,
-    { cookie, device, trustedDevice, endedAtSignIn }: NewSession & { trustedDevice: boolean; endedAtSignIn: number },
+    { cookie, device, trustedDevice, endedAtSignIn, amr }: NewSession & { trustedDevice: boolean; endedAtSignIn: number; amr?: AmrEntry[] },
   ): Promise<Issued> {
     const now = new Date();
-    const client = RequestContext.client();
     const session = {
-      userId: user.id,
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      stamp: user.stamp,
-      createdAt: now,
-      lastActivityAt: now,
-      authenticatedAt: now,
-      amr: [{ method: 'pwd', at: now }],
-      // Capped as every stored client fact is.
-      ip: client.ip,
-      userAgent: client.userAgent,
-      // From the whole header, as each request's check computes it.
-      device,
+      ...newSession(user, device, now),
+      amr: amr ?? [{ method: 'pwd', at: now }],
       ...(endedAtSignIn > 0 ? { endedAtSignIn } : {}),
     } satisfies SessionFields;
     await this.store.insert(id, { ...session, cookie });
@@ -149,6 +138,28 @@ export class SessionsService implements UserChangeSubscriber {
     await this.events.loginSucceeded(user, id, trustedDevice);
     if (!trustedDevice) await this.events.newDevice(user, id, device);
     return { session };
+  }
+
+  /**
+   * The password step of a sign-in that needs a second one: session `id`
+   * (fresh) allows only that step, for SECOND_STEP_MS. It is no sign-in yet:
+   * nothing is recorded, no room is made under SESSION_MAX_PER_USER, and a
+   * known browser's sign-in point stays counted until the second step.
+   */
+  async startPending(
+    id: string,
+    user: VerifiedUser,
+    { cookie, device, secondStep }: NewSession & { secondStep: SecondStep },
+  ): Promise<Issued> {
+    const now = new Date();
+    const session = {
+      ...newSession(user, device, now),
+      amr: [{ method: 'pwd', at: now }],
+      pending: { ...secondStep, until: new Date(now.getTime() + SECOND_STEP_MS) },
+    } satisfies SessionFields;
+    await this.store.insert(id, { ...session, cookie });
+    const refused = await this.refusedUnlessCurrent({ id, userId: user.id, createdAt: now }, { ...user, device: undefined });
+    return refused ?? { session };
   }
 
   /**
@@ -530,4 +541,24 @@ function leastRecentlyActiveFirst(a: SessionDocument, b: SessionDocument): numbe
     time(a.session.createdAt) - time(b.session.createdAt) ||
     (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)
   );
+}
+
+/** What every new session stores of its user and client. The client's address and user agent come from the request context. */
+function newSession(user: VerifiedUser, device: DeviceSignals, now: Date) {
+  const client = RequestContext.client();
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    stamp: user.stamp,
+    createdAt: now,
+    lastActivityAt: now,
+    authenticatedAt: now,
+    // Capped as every stored client fact is.
+    ip: client.ip,
+    userAgent: client.userAgent,
+    // From the whole header, as each request's check computes it.
+    device,
+  };
 }

@@ -1,5 +1,6 @@
 import type { AmrEntry } from '../sessions/amr';
 import type { AuthState } from '../sessions/auth-state';
+import type { PendingSecondStep } from '../sessions/second-step';
 import type { DeviceSignals } from '../devices/device-binding';
 import type { Ending } from '../session-events/ending';
 import type { EndedReason } from '../sessions/session-ending';
@@ -38,6 +39,8 @@ declare module 'express-session' {
     amr?: AmrEntry[];
     /** The device at sign-in: User-Agent family and Client Hints; a request from another device ends the session (sameDevice). */
     device: DeviceSignals;
+    /** Only the password is proved so far: the session allows nothing but the second step, until `until`. */
+    pending?: PendingSecondStep;
     /** Older sessions of the user this sign-in ended (SESSION_MAX_PER_USER), for the dashboard to say so. */
     endedAtSignIn?: number;
     /** Set by the write that ended it (the expiry pass, or markEnding): ended, whatever its timestamps say. */

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Agent, csrfToken, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
-import { awayFromStepEdge, enrolTotp, totpCode } from '../helpers/second-factors';
+import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
+import { formCsrfToken } from '../helpers/forms';
+import { awayFromStepEdge, enrolTotp, enrolTotpAt, totpCode } from '../helpers/second-factors';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -173,6 +174,271 @@ describe('second factors', () => {
         expect(response.status).toBe(403);
         expect(response.body.error).toMatchObject({ code: 'AUTH_1009', details: { reauthUrl: '/reauth' } });
       }
+    });
+  });
+
+  describe('signing in with a second factor', () => {
+    /** An account with an authenticator app whose last used step lies well in the past. */
+    async function withFactor() {
+      const user = await createUser(ctx.app);
+      const enrolled = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      return { user, ...enrolled };
+    }
+
+    /** The password step: the agent then holds a pending session. */
+    async function passwordStep(user: TestUser, agent = freshAgent()) {
+      const response = await post(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect(response.status).toBe(200);
+      return { agent, response };
+    }
+
+    it('answers the password with the methods, then signs in under a new id proven by both', async () => {
+      const { user, secret } = await withFactor();
+      const { agent, response } = await passwordStep(user);
+      expect(response.body).toEqual({ secondFactor: { methods: ['totp', 'recovery'] } });
+      expect(setCookie(response.headers, 'device')).toBeUndefined();
+      const pendingCookie = setCookie(response.headers, 'session_token')!.split(';')[0];
+
+      await awayFromStepEdge();
+      const done = await post(agent, '/api/auth/login/totp', { code: totpCode(secret) });
+      expect(done.status).toBe(200);
+      expect(done.body.user).toMatchObject({ id: user.id, email: user.email });
+      expect(setCookie(done.headers, 'device')).toBeDefined();
+      const signedInCookie = setCookie(done.headers, 'session_token')!.split(';')[0];
+      expect(signedInCookie).not.toBe(pendingCookie);
+
+      const me = (await agent.get('/api/auth/me').expect(200)).body;
+      expect(me.session.amr.map((entry: { method: string }) => entry.method)).toEqual(['pwd', 'otp']);
+      const stale = await newAgent(ctx.app).get('/api/auth/me').set('Cookie', pendingCookie);
+      expect(stale.status).toBe(401);
+      expect(await events(ctx.app, { userId: user.id, type: { $in: ['mfa.succeeded', 'login.succeeded'] } })).toEqual([
+        expect.objectContaining({ type: 'login.succeeded' }),
+        expect.objectContaining({ type: 'mfa.succeeded', method: 'totp' }),
+      ]);
+    });
+
+    it('lets a pending session reach nothing but the second step: AUTH_1012 with the methods, pages sent to finish', async () => {
+      const { user } = await withFactor();
+      const { agent } = await passwordStep(user);
+      for (const path of ['/api/auth/me', '/api/sessions', '/api/auth/factors']) {
+        const response = await agent.get(path);
+        expect(response.status).toBe(401);
+        expect(response.body.error).toMatchObject({ code: 'AUTH_1012', details: { methods: ['totp', 'recovery'] } });
+      }
+      expect((await post(agent, '/api/auth/factors/totp')).body.error.code).toBe('AUTH_1012');
+      const page = await agent.get('/dashboard').expect(303);
+      expect(page.headers.location).toBe('/login/second-factor');
+    });
+
+    it('refuses a second step without the first (AUTH_1004), also from a session signed in already', async () => {
+      const { user, secret } = await withFactor();
+      const stranger = await post(freshAgent(), '/api/auth/login/totp', { code: totpCode(secret) });
+      expect(stranger.status).toBe(401);
+      expect(stranger.body.error.code).toBe('AUTH_1004');
+      const other = await createUser(ctx.app);
+      const signedInAgent = await signedIn(other);
+      const again = await post(signedInAgent, '/api/auth/login/recovery', { code: 'abcde-fghjk' });
+      expect(again.body.error.code).toBe('AUTH_1004');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.failed' })).toHaveLength(0);
+    });
+
+    it('accepts the codes of the steps either side of now, never two steps away, and never a code twice', async () => {
+      const { user, secret } = await withFactor();
+      await awayFromStepEdge();
+      const now = Date.now();
+      const { agent } = await passwordStep(user);
+      for (const at of [now - 2 * STEP_MS, now + 2 * STEP_MS]) {
+        const refused = await post(agent, '/api/auth/login/totp', { code: totpCode(secret, at) });
+        expect(refused.status).toBe(401);
+        expect(refused.body.error.code).toBe('AUTH_1013');
+      }
+      await post(agent, '/api/auth/login/totp', { code: totpCode(secret, now - STEP_MS) }).then((r) => expect(r.status).toBe(200));
+
+      const { agent: later } = await passwordStep(user);
+      const replay = await post(later, '/api/auth/login/totp', { code: totpCode(secret, now - STEP_MS) });
+      expect(replay.body.error.code).toBe('AUTH_1013');
+      await post(later, '/api/auth/login/totp', { code: totpCode(secret, now + STEP_MS) }).then((r) => expect(r.status).toBe(200));
+      const { agent: third } = await passwordStep(user);
+      const older = await post(third, '/api/auth/login/totp', { code: totpCode(secret, now) });
+      expect(older.body.error.code).toBe('AUTH_1013');
+    });
+
+    it('refuses a code of another user’s app, and counts it', async () => {
+      const { user } = await withFactor();
+      const other = await withFactor();
+      const { agent } = await passwordStep(user);
+      const response = await post(agent, '/api/auth/login/totp', { code: totpCode(other.secret) });
+      expect(response.body.error.code).toBe('AUTH_1013');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.failed' })).toEqual([
+        expect.objectContaining({ method: 'totp', reason: 'sign_in' }),
+      ]);
+    });
+
+    it('checks at most the allowed number of parallel guesses; the rest, and then the right code, are locked out', async () => {
+      const { user, secret } = await withFactor();
+      const { agent } = await passwordStep(user);
+      const token = await csrfToken(agent);
+      const guesses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          agent
+            .post('/api/auth/login/totp')
+            .set('X-CSRF-Token', token)
+            .send({ code: String(100000 + i) }),
+        ),
+      );
+      const statuses = guesses.map((guess) => guess.status).sort();
+      expect(statuses).toEqual([...Array(MAX_FAILURES).fill(401), ...Array(10 - MAX_FAILURES).fill(429)]);
+      await awayFromStepEdge();
+      const right = await post(agent, '/api/auth/login/totp', { code: totpCode(secret) });
+      expect(right.status).toBe(429);
+      expect(right.body.error.code).toBe('AUTH_1006');
+    });
+
+    it('keeps code failures counted across password steps: a known password never starts the count over', async () => {
+      const { user } = await withFactor();
+      for (let i = 0; i < MAX_FAILURES; i++) {
+        const { agent } = await passwordStep(user);
+        expect((await post(agent, '/api/auth/login/totp', { code: '000000' })).status).toBe(401);
+      }
+      const locked = await post(freshAgent(), '/api/auth/login', { email: user.email, password: user.password });
+      expect(locked.status).toBe(429);
+    });
+
+    it('lets one of two sign-ins with the same code through', async () => {
+      const { user, secret } = await withFactor();
+      const [first, second] = await Promise.all([passwordStep(user), passwordStep(user)]);
+      await awayFromStepEdge();
+      const code = totpCode(secret);
+      const [a, b] = [await csrfToken(first.agent), await csrfToken(second.agent)];
+      const results = await Promise.all([
+        first.agent.post('/api/auth/login/totp').set('X-CSRF-Token', a).send({ code }),
+        second.agent.post('/api/auth/login/totp').set('X-CSRF-Token', b).send({ code }),
+      ]);
+      expect(results.map((result) => result.status).sort()).toEqual([200, 401]);
+    });
+
+    it('spends a recovery code once, says how many are left, records it and ends the other sessions', async () => {
+      const { user, recoveryCodes } = await withFactor();
+      const { agent: before } = await passwordStep(user);
+      const { agent } = await passwordStep(user);
+      const used = await post(agent, '/api/auth/login/recovery', { code: recoveryCodes[0] });
+      expect(used.status).toBe(200);
+      expect(used.body).toMatchObject({ user: { id: user.id }, recoveryCodesLeft: 9 });
+      const me = (await agent.get('/api/auth/me').expect(200)).body;
+      expect(me.session.amr.map((entry: { method: string }) => entry.method)).toEqual(['pwd', 'recovery']);
+      expect((await before.get('/api/auth/me')).body.error.code).toBe('AUTH_1003');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.recovery_used' })).toEqual([expect.objectContaining({ left: 9 })]);
+
+      const { agent: again } = await passwordStep(user);
+      const twice = await post(again, '/api/auth/login/recovery', { code: recoveryCodes[0] });
+      expect(twice.status).toBe(401);
+      expect(twice.body.error.code).toBe('AUTH_1013');
+    });
+
+    it('never lets a known browser skip the second factor', async () => {
+      const user = await createUser(ctx.app);
+      const agent = await signedIn(user);
+      await enrolTotp(agent);
+      await post(agent, '/api/auth/logout').then((r) => expect(r.status).toBe(204));
+      const { response } = await passwordStep(user, agent);
+      expect(response.body).toEqual({ secondFactor: { methods: ['totp', 'recovery'] } });
+      expect((await agent.get('/api/auth/me')).body.error.code).toBe('AUTH_1012');
+    });
+
+    it('ends a pending sign-in after five minutes', async () => {
+      const { user, secret } = await withFactor();
+      const { agent } = await passwordStep(user);
+      await connectionOf(ctx.app)
+        .collection('sessions')
+        .updateMany(
+          { 'session.userId': user.id, 'session.pending': { $exists: true } },
+          { $set: { 'session.pending.until': new Date(Date.now() - 1) } },
+        );
+      // Past the one-second read cache, which may still hold the session as it was.
+      await sleep(1100);
+      const late = await agent.get('/api/auth/me');
+      expect(late.status).toBe(401);
+      expect(late.body.error).toMatchObject({ code: 'AUTH_1002', details: { reason: 'absolute' } });
+      expect((await post(agent, '/api/auth/login/totp', { code: totpCode(secret) })).body.error.code).toBe('AUTH_1004');
+    });
+
+    it('works through the pages: /login, then /login/second-factor, then the dashboard', async () => {
+      const { user, secret } = await withFactor();
+      const agent = freshAgent();
+      const form = await agent.get('/login').expect(200);
+      const login = await agent
+        .post('/login')
+        .type('form')
+        .send({ _csrf: formCsrfToken(form.text), email: user.email, password: user.password, next: '/account/sessions' })
+        .expect(303);
+      expect(login.headers.location).toBe('/login/second-factor?next=%2Faccount%2Fsessions');
+      const page = await agent.get(login.headers.location).expect(200);
+      expect(page.text).toContain('authenticator app');
+      expect(page.text).toContain('Use a recovery code');
+      expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+
+      const wrong = await agent
+        .post('/login/second-factor')
+        .type('form')
+        .send({ _csrf: formCsrfToken(page.text), method: 'totp', code: '000000', next: '/account/sessions' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('AUTH_1013');
+      await awayFromStepEdge();
+      const done = await agent
+        .post('/login/second-factor')
+        .type('form')
+        .send({ _csrf: formCsrfToken(wrong.text), method: 'totp', code: totpCode(secret), next: '/account/sessions' })
+        .expect(303);
+      expect(done.headers.location).toBe('/account/sessions');
+      await agent.get('/dashboard').expect(200);
+    });
+  });
+
+  describe('the security page', () => {
+    it('enrols an app from a QR code drawn on the server, shows the recovery codes once, and removes it', async () => {
+      const user = await createUser(ctx.app);
+      const agent = await signedIn(user);
+      let page = await agent.get('/account/security').expect(200);
+      expect(page.text).toContain('No second factor yet');
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+
+      page = await agent
+        .post('/account/security/totp')
+        .type('form')
+        .send({ _csrf: formCsrfToken(page.text) })
+        .expect(200);
+      expect(page.text).toMatch(/<figure class="qr"><svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)|style=/);
+      const secret = /data-secret>([A-Z2-7]+)</.exec(page.text)![1];
+      const action = /action="(\/account\/security\/totp\/[0-9a-f]{24}\/verify)"/.exec(page.text)![1];
+
+      const wrong = await agent
+        .post(action)
+        .type('form')
+        .send({ _csrf: formCsrfToken(page.text), code: '000000' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('That code is not right');
+      await awayFromStepEdge();
+      page = await agent
+        .post(action)
+        .type('form')
+        .send({ _csrf: formCsrfToken(wrong.text), code: totpCode(secret) })
+        .expect(200);
+      expect(page.text).toContain('Your authenticator app is set up');
+      expect(page.text.match(/<li><code>[a-z2-9]{5}-[a-z2-9]{5}<\/code><\/li>/g)).toHaveLength(10);
+      page = await agent.get('/account/security').expect(200);
+      expect(page.text).not.toContain('data-recovery-codes');
+      expect(page.text).toContain('10 unused');
+
+      const factorId = /data-factor-id="([0-9a-f]{24})"/.exec(page.text)![1];
+      const removed = await agent
+        .post(`/account/security/factors/${factorId}/remove`)
+        .type('form')
+        .send({ _csrf: formCsrfToken(page.text) })
+        .expect(303);
+      expect(removed.headers.location).toBe('/account/security?done=removed');
+      expect((await agent.get(removed.headers.location).expect(200)).text).toContain('No second factor yet');
     });
   });
 });

@@ -1,4 +1,6 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Secret, TOTP } from 'otpauth';
+import { SecondFactorsService } from '../../src/second-factors/second-factors.service';
 import { Agent, csrfToken, sleep } from './agents';
 
 const STEP_MS = 30_000;
@@ -40,4 +42,17 @@ export async function enrolTotp(agent: Agent): Promise<Enrolled> {
     .send({ code: totpCode(secret) })
     .expect(200);
   return { factorId: id, secret, recoveryCodes: confirmed.body.recoveryCodes };
+}
+
+/**
+ * An authenticator app enrolled for `user` straight through the service,
+ * confirmed with the code of time `at`: arranges an account whose last used
+ * step is in the past, so codes of earlier steps of the window can be tried.
+ */
+export async function enrolTotpAt(app: NestExpressApplication, user: { id: string; email: string }, at: number): Promise<Enrolled> {
+  const factors = app.get(SecondFactorsService);
+  const { id, secret } = await factors.startTotp(user);
+  const checked = await factors.checkTotpEnrolment(user.id, id, totpCode(secret, at), at);
+  const { recoveryCodes } = await factors.confirmTotp(user.id, checked!);
+  return { factorId: id, secret, recoveryCodes };
 }

@@ -1,4 +1,5 @@
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { MAX_NEXT_LENGTH } from '../../common/http/safe-redirect';
 import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
 
 /** Longer than any code people type (a recovery code with spaces and dashes): more is not a code. */
@@ -20,4 +21,28 @@ export class StartTotpDto {
   @IsNotEmpty()
   @MaxLength(MAX_FACTOR_NAME_LENGTH)
   name?: string;
+}
+
+/** A form with a code: an empty one re-shows the form with a message instead of an error page. */
+export class CodeFormDto {
+  @MayBeAbsent()
+  @IsString()
+  @MaxLength(MAX_CODE_LENGTH)
+  code?: string;
+}
+
+/** The second-step form: an empty code re-shows the form with a message instead of an error page. */
+export class SecondStepFormDto {
+  @IsIn(['totp', 'recovery'])
+  method: 'totp' | 'recovery';
+
+  @MayBeAbsent()
+  @IsString()
+  @MaxLength(MAX_CODE_LENGTH)
+  code?: string;
+
+  @MayBeAbsent()
+  @IsString()
+  @MaxLength(MAX_NEXT_LENGTH)
+  next?: string;
 }

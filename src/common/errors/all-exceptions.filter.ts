@@ -56,6 +56,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.redirect(303, reauthRedirect(req, String(error.details?.reauthUrl)));
       return;
     }
+    // A sign-in waiting for its second step (or for enrolment) is sent to finish it.
+    if (error.code === ErrorCode.SECOND_FACTOR_REQUIRED && typeof error.details?.secondFactorUrl === 'string') {
+      res.redirect(303, error.details.secondFactorUrl);
+      return;
+    }
     this.renderPage(res, error, correlationId);
   }
 

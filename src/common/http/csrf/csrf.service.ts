@@ -9,6 +9,8 @@ import { hostOnlyCookieName } from '../../../config/cookie-names';
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FORM_FIELD = '_csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Sessions a token is bound to: a sign-in waiting for its second step is one, so its token dies with it. */
+const SESSION_BOUND_STATES = new Set<string | undefined>(['active', 'unverified', 'pending']);
 
 /**
  * Signed double-submit CSRF tokens (csrf-csrf). A token is bound to the
@@ -28,7 +30,7 @@ export class CsrfService {
     this.csrf = doubleCsrf({
       getSecret: () => secrets,
       // The token is an HMAC over this: bound to the session, revealing nothing of its id.
-      getSessionIdentifier: (req) => (req.auth?.state === 'active' || req.auth?.state === 'unverified' ? req.sessionID : ''),
+      getSessionIdentifier: (req) => (SESSION_BOUND_STATES.has(req.auth?.state) ? req.sessionID : ''),
       cookieName: hostOnlyCookieName('csrf', session.cookieSecure),
       cookieOptions: { sameSite: 'strict', path: '/', secure: session.cookieSecure, httpOnly: true },
       getCsrfTokenFromRequest: (req) => {
