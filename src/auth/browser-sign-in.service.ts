@@ -105,7 +105,7 @@ export class BrowserSignIn {
   }
 
   /** The sign-in, complete: a new session id proven by the password and `method`, and the browser's device cookie. */
-  private async complete(
+  async complete(
     req: Request,
     res: Response,
     pending: PendingSignIn,

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { readFileSync } from 'node:fs';
 import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
-import { deleteJson, postJson, registerPasskey } from '../helpers/passkeys';
+import { deleteJson, postJson, provePasskey, registerPasskey } from '../helpers/passkeys';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -173,6 +173,165 @@ describe('passkeys', () => {
       const tooLarge = await postJson(agent, '/api/auth/factors/passkey', { name: 'Huge', response: huge });
       expect(tooLarge.status).toBe(413);
       expect(tooLarge.body.error.code).toBe('VAL_2002');
+    });
+  });
+
+  /** A user with a passkey registered through the API, signed out again; its authenticator. */
+  async function withPasskey(options: { userVerified?: boolean } = {}) {
+    const user = await createUser(ctx.app);
+    const agent = await signedIn(user);
+    const key = authenticator(options);
+    const { factor } = await registerPasskey(agent, key);
+    await postJson(agent, '/api/auth/logout');
+    return { user, key, factorId: factor.id };
+  }
+
+  const methodsOf = (amr: { method: string }[]) => amr.map((entry) => entry.method);
+
+  describe('signing in with a passkey alone', () => {
+    it('signs in with no email typed when the authenticator verified the person: amr passkey, recorded', async () => {
+      const { user, key } = await withPasskey();
+      const agent = freshAgent();
+      const options = (await postJson(agent, '/api/auth/passkey/options')).body;
+      expect(options).toMatchObject({ rpId: 'sessions.example.test', userVerification: 'preferred', allowCredentials: [] });
+      const signedInNow = await postJson(agent, '/api/auth/passkey', { response: key.authenticate(options) });
+      expect(signedInNow.status).toBe(200);
+      expect(signedInNow.body.user).toMatchObject({ id: user.id, email: user.email });
+      const me = (await agent.get('/api/auth/me').expect(200)).body;
+      expect(me.session.amr).toEqual([{ method: 'passkey', at: expect.any(String) }]);
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.succeeded' })).toEqual([expect.objectContaining({ method: 'passkey' })]);
+      expect(await events(ctx.app, { userId: user.id, type: 'login.succeeded' })).toHaveLength(2);
+    });
+
+    it('gives no session to a passkey that did not verify the person: 401 AUTH_1013 user_not_verified, recorded', async () => {
+      const { user, key } = await withPasskey({ userVerified: false });
+      const agent = freshAgent();
+      const refused = await provePasskey(agent, key, '/api/auth/passkey/options', '/api/auth/passkey');
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toMatchObject({ code: 'AUTH_1013', details: { reason: 'user_not_verified' } });
+      expect(setCookie(refused.headers, 'session_token')).toBeUndefined();
+      expect((await agent.get('/api/auth/me')).status).toBe(401);
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.failed' })).toEqual([
+        expect.objectContaining({ method: 'passkey', reason: 'user_not_verified' }),
+      ]);
+    });
+
+    it('refuses a replayed answer, an answer to another ceremony’s challenge and an unknown passkey: 401 AUTH_1013', async () => {
+      const { user, key } = await withPasskey();
+      const agent = freshAgent();
+      const options = (await postJson(agent, '/api/auth/passkey/options')).body;
+      const answer = key.authenticate(options);
+      expect((await postJson(agent, '/api/auth/passkey', { response: answer })).status).toBe(200);
+      const replayed = await postJson(freshAgent(), '/api/auth/passkey', { response: answer });
+      expect(replayed.status).toBe(401);
+      expect(replayed.body.error.code).toBe('AUTH_1013');
+
+      const registration = (await postJson(await signedIn(user), '/api/auth/factors/passkey/options')).body;
+      const crossed = await postJson(freshAgent(), '/api/auth/passkey', {
+        response: key.authenticate({ challenge: registration.challenge }),
+      });
+      expect(crossed.body.error.code).toBe('AUTH_1013');
+
+      const stranger = await provePasskey(freshAgent(), authenticator(), '/api/auth/passkey/options', '/api/auth/passkey');
+      expect(stranger.status).toBe(401);
+      expect(stranger.body.error.code).toBe('AUTH_1013');
+    });
+
+    it('refuses a disabled account’s passkey with AUTH_1007', async () => {
+      const { user, key } = await withPasskey();
+      await connectionOf(ctx.app)
+        .collection('users')
+        .updateOne({ email: user.email }, { $set: { disabled: true } });
+      const refused = await provePasskey(freshAgent(), key, '/api/auth/passkey/options', '/api/auth/passkey');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('AUTH_1007');
+    });
+
+    it.each([
+      ['an empty body', {}],
+      [
+        'a response without its signature',
+        {
+          response: {
+            id: 'YQ',
+            rawId: 'YQ',
+            type: 'public-key',
+            response: { clientDataJSON: 'YQ', authenticatorData: 'YQ' },
+            clientExtensionResults: {},
+          },
+        },
+      ],
+      [
+        'a response with an unknown field',
+        {
+          response: {
+            id: 'YQ',
+            rawId: 'YQ',
+            type: 'public-key',
+            response: { clientDataJSON: 'YQ', authenticatorData: 'YQ', signature: 'YQ' },
+            clientExtensionResults: {},
+            extra: 1,
+          },
+        },
+      ],
+      ['an array', { response: [] }],
+    ])('refuses %s with 400 VAL_2001', async (_case, body) => {
+      const response = await postJson(freshAgent(), '/api/auth/passkey', body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VAL_2001');
+    });
+
+    it('refuses client data that is not JSON, or names no challenge, as an invalid answer: 401 AUTH_1013', async () => {
+      const { key } = await withPasskey();
+      const answer = key.authenticate((await postJson(freshAgent(), '/api/auth/passkey/options')).body);
+      for (const clientDataJSON of [
+        Buffer.from('not json').toString('base64url'),
+        Buffer.from('{"type":"webauthn.get"}').toString('base64url'),
+      ]) {
+        const response = await postJson(freshAgent(), '/api/auth/passkey', {
+          response: { ...answer, response: { ...answer.response, clientDataJSON } },
+        });
+        expect(response.status).toBe(401);
+        expect(response.body.error.code).toBe('AUTH_1013');
+      }
+    });
+  });
+
+  describe('a passkey as the second step', () => {
+    it('completes a password sign-in from the pending session: amr pwd and passkey, under a new session id', async () => {
+      const { user, key } = await withPasskey({ userVerified: false });
+      const agent = freshAgent();
+      const password = await postJson(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect(password.body).toEqual({ secondFactor: { methods: ['passkey', 'recovery'] } });
+      const options = (await postJson(agent, '/api/auth/login/passkey/options')).body;
+      expect(options.allowCredentials).toEqual([expect.objectContaining({ id: key.credentialId })]);
+      const completed = await postJson(agent, '/api/auth/login/passkey', { response: key.authenticate(options) });
+      expect(completed.status).toBe(200);
+      expect(completed.body.user).toMatchObject({ id: user.id });
+      expect(setCookie(completed.headers, 'session_token')).not.toContain(setCookie(password.headers, 'session_token'));
+      expect(methodsOf((await agent.get('/api/auth/me').expect(200)).body.session.amr)).toEqual(['pwd', 'passkey']);
+    });
+
+    it('refuses another account’s passkey at the second step: 401 AUTH_1013, recorded, still pending', async () => {
+      const owner = await withPasskey();
+      const { user } = await withPasskey();
+      const agent = freshAgent();
+      await postJson(agent, '/api/auth/login', { email: user.email, password: user.password });
+      const refused = await provePasskey(agent, owner.key, '/api/auth/login/passkey/options', '/api/auth/login/passkey');
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toBe('AUTH_1013');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.failed' })).toEqual([expect.objectContaining({ method: 'passkey' })]);
+      expect((await agent.get('/api/auth/me')).body.error.code).toBe('AUTH_1012');
+    });
+
+    it('needs the pending session: no session is AUTH_1004, a signed-in session gets no options', async () => {
+      const noSession = await postJson(freshAgent(), '/api/auth/login/passkey/options');
+      expect(noSession.status).toBe(401);
+      expect(noSession.body.error.code).toBe('AUTH_1004');
+      const signedInAgent = await signedIn(await createUser(ctx.app));
+      const signedInAlready = await postJson(signedInAgent, '/api/auth/login/passkey/options');
+      expect(signedInAlready.status).toBe(401);
+      expect(signedInAlready.body.error.code).toBe('AUTH_1004');
     });
   });
 });
