@@ -13,6 +13,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseFactorIdPipe } from '../common/http/id-params';
 import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
+import { PASSKEY_NAME_MAX_LENGTH } from '../second-factors/second-factor.constants';
 import { formErrorOf, showFormError } from '../common/errors/form-errors';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
@@ -174,7 +175,13 @@ export class AccountPagesController {
 
   private async renderSecurity(res: Response, user: AuthenticatedUser, view: SecurityView): Promise<void> {
     const { items, recoveryCodesLeft } = await this.enrolment.list(user);
-    res.render('account-security', { title: 'Sign-in security', factors: items, recoveryCodesLeft, ...view });
+    res.render('account-security', {
+      title: 'Sign-in security',
+      factors: items,
+      recoveryCodesLeft,
+      passkeyNameMaxLength: PASSKEY_NAME_MAX_LENGTH,
+      ...view,
+    });
   }
 
   /** The password form on the sessions page; the outcome comes back as `?password=`. */

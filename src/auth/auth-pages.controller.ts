@@ -183,6 +183,7 @@ function renderSecondFactor(res: Response, pending: PendingSignIn, view: Record<
     title: 'Two-step verification',
     email: pending.user.email,
     totp: methods.includes('totp'),
+    passkey: methods.includes('passkey'),
     recovery: methods.includes('recovery'),
     ...view,
   });
