@@ -126,8 +126,8 @@ export class AccountPagesController {
   @Post(`${SECURITY_PAGE}/totp`)
   @HttpCode(HttpStatus.OK)
   @RequiresRecentAuth()
-  async startTotp(@Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
-    await this.renderSecurity(res, user, { enrolment: await this.enrolment.startTotpWithQrCode(user) });
+  async startTotp(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
+    await this.renderSecurity(res, user, { enrolment: await this.enrolment.startTotpWithQrCode(user, session) });
   }
 
   /** Confirms the enrolment with a code; a first factor's recovery codes are shown on this answer only. */
@@ -138,13 +138,14 @@ export class AccountPagesController {
     @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
     @Param('id', ParseFactorIdPipe) id: string,
     @Body() form: CodeFormDto,
   ) {
     let recoveryCodes: string[];
     try {
       if (!form.code) throw new AppException(ErrorCode.INVALID_CODE);
-      ({ recoveryCodes } = await this.enrolment.confirmTotp(req, user, id, form.code));
+      ({ recoveryCodes } = await this.enrolment.confirmTotp(req, user, session, id, form.code));
     } catch (error) {
       const shown = showFormError(res, error, CODE_ERRORS);
       return this.renderSecurity(res, user, { ...shown, ...(shown.code === ErrorCode.NOT_FOUND ? {} : { enrolment: { id } }) });
@@ -158,9 +159,10 @@ export class AccountPagesController {
     @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
     @Param('id', ParseFactorIdPipe) id: string,
   ) {
-    await this.enrolment.remove(req, user, id);
+    await this.enrolment.remove(req, user, session, id);
     res.redirect(303, `${SECURITY_PAGE}?done=removed`);
   }
 
@@ -168,8 +170,13 @@ export class AccountPagesController {
   @Post(`${SECURITY_PAGE}/recovery-codes`)
   @HttpCode(HttpStatus.OK)
   @RequiresRecentAuth()
-  async regenerateRecoveryCodes(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser) {
-    const recoveryCodes = await this.enrolment.regenerateRecoveryCodes(req, user);
+  async regenerateRecoveryCodes(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+  ) {
+    const recoveryCodes = await this.enrolment.regenerateRecoveryCodes(req, user, session);
     await this.renderSecurity(res, user, { notice: SECURITY_NOTICES.regenerated, recoveryCodes });
   }
 

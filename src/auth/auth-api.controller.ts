@@ -81,11 +81,11 @@ export class AuthApiController {
     return this.signIn.completeWithRecoveryCode(req, res, pending, body.code);
   }
 
-  /** 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords count toward the lockout. */
+  /** `{ password }` or `{ code }`: 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords and codes count toward the lockout. */
   @Post('reauth')
   @HttpCode(HttpStatus.NO_CONTENT)
   async reauth(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ReauthDto): Promise<void> {
-    await this.signIn.reauthenticate(req, user, body.password);
+    await this.signIn.reauthenticate(req, user, body);
   }
 
   /** 204 when the session is gone (already ended too); the cookie is cleared even when the store fails (then 503). */

@@ -37,6 +37,9 @@ const PASSWORD_FORM_ERRORS = {
   busy: { code: ErrorCode.BUSY },
 } satisfies Record<string, ExpectedError>;
 
+/** The re-authentication form takes a password or a code. */
+const REAUTH_FORM_ERRORS = { ...PASSWORD_FORM_ERRORS, wrongCode: { code: ErrorCode.INVALID_CODE } } satisfies Record<string, ExpectedError>;
+
 /** Code errors the second-step form shows itself. */
 const CODE_FORM_ERRORS = {
   wrong: { code: ErrorCode.INVALID_CODE },
@@ -143,10 +146,10 @@ export class AuthPagesController {
     res.redirect(303, '/login?loggedOut=1');
   }
 
-  /** The password again, before a sensitive action; then back to the page it came from. */
+  /** The password (or, once the account has a factor, a code) again, before a sensitive action; then back to the page it came from. */
   @Get('reauth')
-  reauthPage(@Res() res: Response, @Query('next') next: unknown): void {
-    renderReauth(res, { next: safeNextPath(next) });
+  async reauthPage(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query('next') next: unknown): Promise<void> {
+    renderReauth(res, { next: safeNextPath(next), factor: await this.signIn.hasFactor(user) });
   }
 
   @Post('reauth')
@@ -158,10 +161,12 @@ export class AuthPagesController {
   ): Promise<void> {
     const next = safeNextPath(form.next);
     try {
-      if (!form.password) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-      await this.signIn.reauthenticate(req, user, form.password);
+      if (form.code) await this.signIn.reauthenticate(req, user, { code: form.code });
+      else if (form.password) await this.signIn.reauthenticate(req, user, { password: form.password });
+      else throw new AppException(ErrorCode.INVALID_CREDENTIALS);
     } catch (error) {
-      return renderReauth(res, { ...showFormError(res, error, PASSWORD_FORM_ERRORS), next });
+      const shown = showFormError(res, error, REAUTH_FORM_ERRORS);
+      return renderReauth(res, { ...shown, next, factor: await this.signIn.hasFactor(user) });
     }
     res.redirect(303, next);
   }

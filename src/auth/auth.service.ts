@@ -163,6 +163,14 @@ export class AuthService {
     return { ...proved, stamp };
   }
 
+  /** The account as it is now, with its credential stamp, for a session that goes on after a code proved it (AUTH_1007 once disabled). */
+  async current(user: AuthenticatedUser): Promise<VerifiedUser> {
+    const now = await this.users.currentCredentials(user.id);
+    if (!now) throw new AppException(ErrorCode.SESSION_INVALID);
+    if (now.disabled) throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    return { ...toAuthenticatedUser(user), stamp: now.stamp };
+  }
+
   /**
    * A change of the account's second factors, made from `current` (enrolment,
    * removal, new recovery codes): `write` makes it, and the credential stamp

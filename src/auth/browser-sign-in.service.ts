@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-codes';
 import type { SecondFactorMethod } from '../metrics/metrics.service';
 import { SecondFactorsService } from '../second-factors/second-factors.service';
 import { SessionEventsService } from '../session-events/session-events.service';
@@ -92,10 +94,30 @@ export class BrowserSignIn {
     return { user: pending.user, recoveryCodesLeft: left };
   }
 
-  /** Re-authentication: the session goes on under a new id, and sensitive actions are open again for REAUTH_MINUTES. */
-  async reauthenticate(req: Request, user: AuthenticatedUser, password: string): Promise<void> {
-    const proved = await this.auth.reauthenticate(user, password, this.devices.deviceFor(req, user.email));
-    await this.issuing(proved, () => this.http.reauthenticated(req, proved, { method: 'pwd', at: new Date() }));
+  /**
+   * Re-authentication with the password or an authenticator-app code (one of
+   * them, else VAL_2001): the session goes on under a new id, sensitive
+   * actions are open again for REAUTH_MINUTES, and the method joins its amr
+   * (factor changes on an account with a factor need a factor: RecentAuthPolicy).
+   */
+  async reauthenticate(req: Request, user: AuthenticatedUser, { password, code }: { password?: string; code?: string }): Promise<void> {
+    const device = this.devices.deviceFor(req, user.email);
+    if (password !== undefined && code === undefined) {
+      const proved = await this.auth.reauthenticate(user, password, device);
+      return this.issuing(proved, () => this.http.reauthenticated(req, proved, { method: 'pwd', at: new Date() }));
+    }
+    if (code === undefined || password !== undefined) {
+      throw new AppException(ErrorCode.INVALID_INPUT, { fields: { password: 'give the password or a code, one of them' } });
+    }
+    await this.auth.proveCode(user, 'totp', 'reauth', () => this.factors.verifyTotp(user.id, code), device);
+    const proved = await this.auth.current(user);
+    await this.http.reauthenticated(req, proved, { method: 'otp', at: new Date() });
+    await this.events.secondFactorSucceeded(user, 'totp', SessionHttpAdapter.currentId(req));
+  }
+
+  /** Whether the account has a second factor (the re-authentication form then offers a code). */
+  hasFactor(user: AuthenticatedUser): Promise<boolean> {
+    return this.factors.hasFactor(user.id);
   }
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */

@@ -7,6 +7,8 @@ import { qrCodeSvg } from '../second-factors/qr-code';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AmrEntry } from '../sessions/amr';
+import type { ActiveSession } from '../sessions/auth-state';
+import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
 import { changingSession } from './browser-sign-in.service';
@@ -36,6 +38,7 @@ export class FactorEnrolment {
     private readonly http: SessionHttpAdapter,
     private readonly events: SessionEventsService,
     private readonly devices: DeviceCookieService,
+    private readonly recentAuth: RecentAuthPolicy,
     private readonly passkeys: PasskeysService,
   ) {}
 
@@ -45,12 +48,13 @@ export class FactorEnrolment {
   }
 
   /** Starts an enrolment: nothing counts until a code confirms it, so nothing else changes yet. */
-  startTotp(user: AuthenticatedUser, name?: string): Promise<TotpEnrolment> {
+  async startTotp(user: AuthenticatedUser, session: ActiveSession, name?: string): Promise<TotpEnrolment> {
+    await this.assertMayChange(user, session);
     return this.factors.startTotp(user, name);
   }
 
-  async startTotpWithQrCode(user: AuthenticatedUser, name?: string): Promise<TotpEnrolmentPage> {
-    const enrolment = await this.startTotp(user, name);
+  async startTotpWithQrCode(user: AuthenticatedUser, session: ActiveSession, name?: string): Promise<TotpEnrolmentPage> {
+    const enrolment = await this.startTotp(user, session, name);
     return { ...enrolment, qrSvg: await qrCodeSvg(enrolment.otpauthUrl) };
   }
 
@@ -62,9 +66,11 @@ export class FactorEnrolment {
   async confirmTotp(
     req: Request,
     user: AuthenticatedUser,
+    session: ActiveSession,
     id: string,
     code: string,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    await this.assertMayChange(user, session);
     let checked: CheckedEnrolment | undefined;
     await this.auth.proveCode(
       user,
@@ -80,7 +86,8 @@ export class FactorEnrolment {
   }
 
   /** Options to create a passkey for this account, with a challenge only this account's next registration can answer. */
-  passkeyOptions(user: AuthenticatedUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  async passkeyOptions(user: AuthenticatedUser, session: ActiveSession): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    await this.assertMayChange(user, session);
     return this.passkeys.registrationOptions(user);
   }
 
@@ -92,9 +99,11 @@ export class FactorEnrolment {
   async confirmPasskey(
     req: Request,
     user: AuthenticatedUser,
+    session: ActiveSession,
     name: string,
     response: RegistrationResponseJSON,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    await this.assertMayChange(user, session);
     let checked: CheckedPasskey;
     try {
       checked = await this.passkeys.checkRegistration(user.id, name, response);
@@ -109,14 +118,21 @@ export class FactorEnrolment {
   }
 
   /** Removes one factor (RES_3001 for anyone else's); with the last one go the recovery codes. */
-  async remove(req: Request, user: AuthenticatedUser, id: string): Promise<void> {
+  async remove(req: Request, user: AuthenticatedUser, session: ActiveSession, id: string): Promise<void> {
+    await this.assertMayChange(user, session);
     const removed = await this.changeFactors(req, user, () => this.factors.remove(user.id, id));
     await this.events.factorRemoved(user, removed.type);
   }
 
   /** A new set of recovery codes, shown this once; the old set stops working. */
-  regenerateRecoveryCodes(req: Request, user: AuthenticatedUser): Promise<string[]> {
+  async regenerateRecoveryCodes(req: Request, user: AuthenticatedUser, session: ActiveSession): Promise<string[]> {
+    await this.assertMayChange(user, session);
     return this.changeFactors(req, user, () => this.factors.regenerateRecoveryCodes(user.id));
+  }
+
+  /** Once the account has a factor, changing its factors needs a recent factor, not the password alone. */
+  private async assertMayChange(user: AuthenticatedUser, session: ActiveSession): Promise<void> {
+    if (await this.factors.hasFactor(user.id)) this.recentAuth.assertRecentFactor(session);
   }
 
   private async changeFactors<T>(req: Request, user: AuthenticatedUser, write: () => Promise<T>, proved?: AmrEntry): Promise<T> {

@@ -6,6 +6,9 @@
 export const AMR_METHODS = ['pwd', 'otp', 'passkey', 'recovery'] as const;
 export type AmrMethod = (typeof AMR_METHODS)[number];
 
+/** The methods that prove a second factor: what factor changes need once an account has one. */
+export const SECOND_FACTOR_AMR: readonly AmrMethod[] = ['otp', 'passkey', 'recovery'];
+
 export interface AmrEntry {
   method: AmrMethod;
   at: Date;

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { AppConfiguration } from '../config/configuration';
+import { lastProof, SECOND_FACTOR_AMR } from './amr';
 import type { ActiveSession } from './auth-state';
 
 export const REQUIRES_RECENT_AUTH = 'requiresRecentAuth';
@@ -28,5 +29,16 @@ export class RecentAuthPolicy {
   assertRecent(session: ActiveSession, now = Date.now()): void {
     if (now - session.authenticatedAt.getTime() <= this.reauthMs) return;
     throw new AppException(ErrorCode.REAUTH_REQUIRED, { reauthUrl: REAUTH_PATH });
+  }
+
+  /**
+   * Changes to the second factors of an account that has one: a factor must
+   * have been proven within REAUTH_MINUTES, not the password alone, so a
+   * stolen password cannot mint a factor of its own (`details.factor`).
+   */
+  assertRecentFactor(session: ActiveSession, now = Date.now()): void {
+    const proof = lastProof(session.amr, SECOND_FACTOR_AMR);
+    if (proof && now - proof.getTime() <= this.reauthMs) return;
+    throw new AppException(ErrorCode.REAUTH_REQUIRED, { reauthUrl: REAUTH_PATH, factor: true });
   }
 }

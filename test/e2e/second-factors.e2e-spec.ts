@@ -441,4 +441,71 @@ describe('second factors', () => {
       expect((await agent.get(removed.headers.location).expect(200)).text).toContain('No second factor yet');
     });
   });
+
+  describe('re-authenticating', () => {
+    /** Signed in with the password and the app's code for time `at`. */
+    async function signedInWithCode(user: TestUser, secret: string, at: number) {
+      const agent = freshAgent();
+      expect((await post(agent, '/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+      expect((await post(agent, '/api/auth/login/totp', { code: totpCode(secret, at) })).status).toBe(200);
+      return agent;
+    }
+
+    it('accepts a code instead of the password, proving the factor again under a new id', async () => {
+      const user = await createUser(ctx.app);
+      const { secret } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      await awayFromStepEdge();
+      const now = Date.now();
+      const agent = await signedInWithCode(user, secret, now - STEP_MS);
+      const before = (await agent.get('/api/auth/me').expect(200)).body.session.amr;
+      const reauth = await post(agent, '/api/auth/reauth', { code: totpCode(secret, now) });
+      expect(reauth.status).toBe(204);
+      expect(setCookie(reauth.headers, 'session_token')).toBeDefined();
+      const after = (await agent.get('/api/auth/me').expect(200)).body.session.amr;
+      expect(after.map((entry: { method: string }) => entry.method)).toEqual(['pwd', 'otp']);
+      expect(Date.parse(after[1].at)).toBeGreaterThanOrEqual(Date.parse(before[1].at));
+      expect(after[0]).toEqual(before[0]);
+
+      const replay = await post(agent, '/api/auth/reauth', { code: totpCode(secret, now) });
+      expect(replay.body.error.code).toBe('AUTH_1013');
+      for (const body of [{}, { password: user.password, code: totpCode(secret, now + STEP_MS) }]) {
+        const refused = await post(agent, '/api/auth/reauth', body);
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.code).toBe('VAL_2001');
+      }
+    });
+
+    it('does not let the password alone change the factors of an account that has one', async () => {
+      const user = await createUser(ctx.app);
+      const { secret, factorId } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      await awayFromStepEdge();
+      const now = Date.now();
+      const agent = await signedInWithCode(user, secret, now - STEP_MS);
+      await sleep(REAUTH_MS + 200);
+      expect((await post(agent, '/api/auth/reauth', { password: user.password })).status).toBe(204);
+      for (const response of [
+        await post(agent, '/api/auth/factors/totp'),
+        await remove(agent, `/api/auth/factors/${factorId}`),
+        await post(agent, '/api/auth/recovery-codes'),
+      ]) {
+        expect(response.status).toBe(403);
+        expect(response.body.error).toMatchObject({ code: 'AUTH_1009', details: { reauthUrl: '/reauth', factor: true } });
+      }
+      const page = await agent.get('/reauth?next=/account/security').expect(200);
+      expect(page.text).toContain('name="code"');
+
+      expect((await post(agent, '/api/auth/reauth', { code: totpCode(secret, now) })).status).toBe(204);
+      expect((await remove(agent, `/api/auth/factors/${factorId}`)).status).toBe(204);
+    });
+
+    it('lets a sign-in with a recovery code replace a lost factor at once', async () => {
+      const user = await createUser(ctx.app);
+      const { factorId, recoveryCodes } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      const agent = freshAgent();
+      await post(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await post(agent, '/api/auth/login/recovery', { code: recoveryCodes[3] })).status).toBe(200);
+      expect((await remove(agent, `/api/auth/factors/${factorId}`)).status).toBe(204);
+      await enrolTotp(agent);
+    });
+  });
 });

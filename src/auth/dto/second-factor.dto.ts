@@ -3,7 +3,7 @@ import { MAX_NEXT_LENGTH } from '../../common/http/safe-redirect';
 import { MayBeAbsent } from '../../common/validation/may-be-absent.decorator';
 
 /** Longer than any code people type (a recovery code with spaces and dashes): more is not a code. */
-const MAX_CODE_LENGTH = 32;
+export const MAX_CODE_LENGTH = 32;
 const MAX_FACTOR_NAME_LENGTH = 64;
 
 /** A one-time code: six digits from an authenticator app, or a recovery code. */
