@@ -1,7 +1,8 @@
 // Passkey forms: registering one, and proving one (sign-in, second step, re-authentication).
 // Loaded as a file after /js/vendor/simplewebauthn-browser.js (the CSP allows no inline script).
 // Each form[data-passkey] names its two endpoints: `data-options` gives the options with a
-// challenge, `data-verify` takes the authenticator's answer. The form stays hidden where the
+// challenge, `data-verify` takes the authenticator's answer (as `response`, or the field `data-field`
+// names), and the page goes to `data-done`. The form stays hidden where the
 // browser has no WebAuthn, so nobody is offered a button that cannot work.
 (function () {
   'use strict';
@@ -80,7 +81,9 @@
           : webauthn.startAuthentication({ optionsJSON: optionsJSON });
       })
       .then(function (response) {
-        var body = registering ? { name: nameField.value, response: response } : { response: response };
+        var body = {};
+        body[form.getAttribute('data-field') || 'response'] = response;
+        if (registering) body.name = nameField.value;
         return post(form, form.getAttribute('data-verify'), body);
       })
       .then(function (result) {

@@ -87,9 +87,20 @@ export class PasskeySignIn {
     response: AuthenticationResponseJSON,
   ): Promise<AuthenticatedUser> {
     const device = this.devices.deviceFor(req, pending.user.email);
-    await this.auth.proveCode(pending.user, 'passkey', 'sign_in', () => this.verifies('second-step', response, pending.user.id), device);
+    await this.auth.proveCode(
+      pending.user,
+      'passkey',
+      'sign_in',
+      () => this.passkeys.proves('second-step', response, pending.user.id),
+      device,
+    );
     await this.signIn.complete(req, res, pending, { stamp: pending.stamp, device }, 'passkey');
     return pending.user;
+  }
+
+  /** Options for re-authentication with one of the signed-in account's passkeys (RES_3001 when it has none); the answer goes to POST /api/auth/reauth. */
+  reauthOptions(user: AuthenticatedUser): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.optionsFor('reauth', user.id);
   }
 
   private async optionsFor(purpose: WebAuthnPurpose, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
@@ -97,17 +108,6 @@ export class PasskeySignIn {
     // Without a listed credential the browser would offer any passkey of this site: not this account's step.
     if (!options.allowCredentials?.length) throw new AppException(ErrorCode.NOT_FOUND);
     return options;
-  }
-
-  /** Whether the answer verifies for this purpose and account (a refusal is false: proveCode records and counts it). */
-  private async verifies(purpose: WebAuthnPurpose, response: AuthenticationResponseJSON, userId: string): Promise<boolean> {
-    try {
-      await this.passkeys.authenticate(purpose, response, userId);
-      return true;
-    } catch (error) {
-      if (error instanceof PasskeyRefused) return false;
-      throw error;
-    }
   }
 
   /** mfa.failed for the account the answer named, when it named one; counted in the metrics either way. */

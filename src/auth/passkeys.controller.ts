@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import type { PendingSignIn } from '../sessions/auth-state';
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import { CurrentUser } from '../session-http/current-session.decorator';
 import { PasskeyAssertionDto } from './dto/passkey.dto';
 import { PasskeySignIn } from './passkey-sign-in.service';
 import { CurrentPendingSignIn, SecondStepRoute } from './second-step';
@@ -61,5 +62,12 @@ export class PasskeysController {
     @Body() body: PasskeyAssertionDto,
   ): Promise<{ user: AuthenticatedUser }> {
     return { user: await this.passkeys.completeSecondStep(req, res, pending, body.response as AuthenticationResponseJSON) };
+  }
+
+  /** Options for re-authentication with a passkey; its answer goes to POST /api/auth/reauth as `{ passkey }`. */
+  @Post('reauth/passkey/options')
+  @HttpCode(HttpStatus.OK)
+  reauthOptions(@CurrentUser() user: AuthenticatedUser): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.passkeys.reauthOptions(user);
   }
 }

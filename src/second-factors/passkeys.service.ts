@@ -224,6 +224,17 @@ export class PasskeysService {
     return { userId: owner, factorId: String(factor._id), userVerified };
   }
 
+  /** Whether the answer verifies for this purpose and account (authenticate, with a refusal as false). */
+  async proves(purpose: WebAuthnPurpose, response: AuthenticationResponseJSON, userId: string): Promise<boolean> {
+    try {
+      await this.authenticate(purpose, response, userId);
+      return true;
+    } catch (error) {
+      if (error instanceof PasskeyRefused) return false;
+      throw error;
+    }
+  }
+
   /** A fresh challenge, stored under the base64url form the browser's client data will carry. */
   private async newChallenge(purpose: WebAuthnPurpose, userId?: string): Promise<Uint8Array> {
     const challenge = randomBytes(WEBAUTHN_CHALLENGE_BYTES);

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../../src/database/ports';
 import { launchBrowser, signInWithForm, watchedPage, WatchedPage } from '../helpers/browser';
+import { sleep } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
+const REAUTH_MS = 5_000;
 
 /** What Chromium's virtual authenticator is: a platform authenticator holding discoverable credentials, with or without a PIN/biometric. */
 interface AuthenticatorKind {
@@ -51,7 +53,10 @@ describe('passkeys in a real browser (Chromium’s virtual authenticator)', () =
     // WebAuthn needs a host name (no IP address) in a secure context: localhost is one, and PUBLIC_URL must name it.
     const port = await freePort();
     baseUrl = `http://localhost:${port}`;
-    app = await createTestApp({ db: uniqueDatabaseName('browser_passkeys'), env: { PUBLIC_URL: baseUrl } });
+    app = await createTestApp({
+      db: uniqueDatabaseName('browser_passkeys'),
+      env: { PUBLIC_URL: baseUrl, REAUTH_MINUTES: String(REAUTH_MS / 60_000) },
+    });
     await app.listen(port, '127.0.0.1');
   });
   afterAll(async () => {
@@ -79,7 +84,7 @@ describe('passkeys in a real browser (Chromium’s virtual authenticator)', () =
     await Promise.all([page.waitForURL(`${baseUrl}/login?loggedOut=1`), page.click('text=Log out')]);
   }
 
-  it('registers a passkey, signs out, signs in with the passkey alone, and uses it as the second step after the password', async () => {
+  it('registers a passkey, signs out, signs in with the passkey alone, steps up with it, and uses it as the second step after the password', async () => {
     const user: TestUser = await createUser(app, { name: 'Passkey User' });
     const { page, context, cspViolations } = await pageWithAuthenticator(browser, { hasUserVerification: true, isUserVerified: true });
     await signInWithForm(page, baseUrl, user.email, user.password);
@@ -93,6 +98,18 @@ describe('passkeys in a real browser (Chromium’s virtual authenticator)', () =
     await Promise.all([page.waitForURL(`${baseUrl}/dashboard`), page.click('button:has-text("Sign in with a passkey")')]);
     expect(await page.textContent('h1')).toContain('Signed in as Passkey User');
     expect(await amrOf(page)).toEqual(['passkey']);
+
+    // Step-up: once the proof is old, a factor change sends the page to /reauth, where the passkey proves it again.
+    await page.goto(`${baseUrl}/account/security`);
+    await sleep(REAUTH_MS + 300);
+    await Promise.all([page.waitForURL(/\/reauth\?next=/), page.click('text=Make new recovery codes')]);
+    expect(await page.isVisible('form[data-passkey="reauth"] button')).toBe(true);
+    await page.screenshot({ path: join(OUTPUT_DIR, 'reauth-passkey.png'), fullPage: true });
+    await Promise.all([page.waitForURL(`${baseUrl}/account/security`), page.click('form[data-passkey="reauth"] button')]);
+    await page.click('text=Make new recovery codes');
+    await page.waitForSelector('.notice');
+    expect(await page.textContent('.notice')).toContain('New recovery codes replace the old ones');
+    expect(await page.locator('ul.codes li').count()).toBe(10);
 
     await signOut(page);
     await page.fill('input[name="email"]', user.email);

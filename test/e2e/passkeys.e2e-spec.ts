@@ -334,4 +334,68 @@ describe('passkeys', () => {
       expect(signedInAlready.body.error.code).toBe('AUTH_1004');
     });
   });
+
+  describe('stepping up with a passkey', () => {
+    it('re-authenticates with a passkey for a factor change once the proof is old: amr passkey renewed, recorded', async () => {
+      const { user, key, factorId } = await withPasskey({ userVerified: false });
+      const agent = freshAgent();
+      await postJson(agent, '/api/auth/login', { email: user.email, password: user.password });
+      await provePasskey(agent, key, '/api/auth/login/passkey/options', '/api/auth/login/passkey');
+      await sleep(REAUTH_MS + 200);
+      const stale = await deleteJson(agent, `/api/auth/factors/${factorId}`);
+      expect(stale.status).toBe(403);
+      expect(stale.body.error).toMatchObject({ code: 'AUTH_1009', details: { reauthUrl: '/reauth' } });
+
+      const before = Date.now();
+      const options = (await postJson(agent, '/api/auth/reauth/passkey/options')).body;
+      expect(options.allowCredentials).toEqual([expect.objectContaining({ id: key.credentialId })]);
+      expect((await postJson(agent, '/api/auth/reauth', { passkey: key.authenticate(options) })).status).toBe(204);
+      const { amr } = (await agent.get('/api/auth/me').expect(200)).body.session;
+      expect(Date.parse(amr.find((entry: { method: string }) => entry.method === 'passkey').at)).toBeGreaterThanOrEqual(before - 1000);
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.succeeded' })).toHaveLength(2);
+      expect((await deleteJson(agent, `/api/auth/factors/${factorId}`)).status).toBe(204);
+    });
+
+    it('asks for a factor, not the password alone, before a passkey is added to an account that has one', async () => {
+      const { user, key } = await withPasskey();
+      const agent = freshAgent();
+      await provePasskey(agent, key, '/api/auth/passkey/options', '/api/auth/passkey');
+      await sleep(REAUTH_MS + 200);
+      expect((await postJson(agent, '/api/auth/reauth', { password: user.password })).status).toBe(204);
+      const passwordOnly = await postJson(agent, '/api/auth/factors/passkey/options');
+      expect(passwordOnly.status).toBe(403);
+      expect(passwordOnly.body.error).toMatchObject({ code: 'AUTH_1009', details: { factor: true } });
+    });
+
+    it('refuses another account’s passkey, a second answer, or a passkey with a password: nothing renewed', async () => {
+      const owner = await withPasskey();
+      const { key } = await withPasskey();
+      const agent = freshAgent();
+      await provePasskey(agent, key, '/api/auth/passkey/options', '/api/auth/passkey');
+
+      const options = (await postJson(agent, '/api/auth/reauth/passkey/options')).body;
+      const wrongKey = await postJson(agent, '/api/auth/reauth', { passkey: owner.key.authenticate(options) });
+      expect(wrongKey.status).toBe(401);
+      expect(wrongKey.body.error.code).toBe('AUTH_1013');
+
+      const fresh = (await postJson(agent, '/api/auth/reauth/passkey/options')).body;
+      const answer = key.authenticate(fresh);
+      const both = await postJson(agent, '/api/auth/reauth', { passkey: answer, password: 'whatever' });
+      expect(both.status).toBe(400);
+      expect(both.body.error.code).toBe('VAL_2001');
+      expect((await postJson(agent, '/api/auth/reauth', { passkey: answer })).status).toBe(204);
+      const again = await postJson(agent, '/api/auth/reauth', { passkey: answer });
+      expect(again.status).toBe(401);
+      expect(again.body.error.code).toBe('AUTH_1013');
+    });
+
+    it('gives options only to a signed-in account that has a passkey', async () => {
+      const anonymous = await postJson(freshAgent(), '/api/auth/reauth/passkey/options');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error.code).toBe('AUTH_1004');
+      const none = await postJson(await signedIn(await createUser(ctx.app)), '/api/auth/reauth/passkey/options');
+      expect(none.status).toBe(404);
+      expect(none.body.error.code).toBe('RES_3001');
+    });
+  });
 });
