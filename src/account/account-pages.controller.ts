@@ -8,7 +8,7 @@ import { BrowserSignIn } from '../auth/browser-sign-in.service';
 import { ChangePasswordDto } from '../auth/dto/change-password.dto';
 import { CodeFormDto } from '../auth/dto/second-factor.dto';
 import { FactorEnrolment, TotpEnrolmentPage } from '../auth/factor-enrolment.service';
-import { SECURITY_PAGE } from '../auth/second-step';
+import { CurrentFactorOwner, EnrolmentRoute, FactorOwner, SECURITY_PAGE } from '../auth/second-step';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseFactorIdPipe } from '../common/http/id-params';
@@ -116,41 +116,45 @@ export class AccountPagesController {
     res.redirect(303, '/login?loggedOut=1');
   }
 
-  /** Second factors: the authenticator app, recovery codes. */
+  /** Second factors: the authenticator app, recovery codes; also where a sign-in whose role requires a factor sets one up. */
   @Get(SECURITY_PAGE)
-  async securityPage(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query() query: SecurityPageQueryDto) {
-    await this.renderSecurity(res, user, query.done ? { notice: SECURITY_NOTICES[query.done] } : {});
+  @EnrolmentRoute()
+  async securityPage(@Res() res: Response, @CurrentFactorOwner() owner: FactorOwner, @Query() query: SecurityPageQueryDto) {
+    await this.renderSecurity(res, owner, query.done ? { notice: SECURITY_NOTICES[query.done] } : {});
   }
 
   /** Starts an enrolment: the QR code and the key, shown on this answer only. */
   @Post(`${SECURITY_PAGE}/totp`)
+  @EnrolmentRoute()
   @HttpCode(HttpStatus.OK)
   @RequiresRecentAuth()
-  async startTotp(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @CurrentSession() session: ActiveSession) {
-    await this.renderSecurity(res, user, { enrolment: await this.enrolment.startTotpWithQrCode(user, session) });
+  async startTotp(@Res() res: Response, @CurrentFactorOwner() owner: FactorOwner) {
+    await this.renderSecurity(res, owner, { enrolment: await this.enrolment.startTotpWithQrCode(owner) });
   }
 
   /** Confirms the enrolment with a code; a first factor's recovery codes are shown on this answer only. */
   @Post(`${SECURITY_PAGE}/totp/:id/verify`)
+  @EnrolmentRoute()
   @HttpCode(HttpStatus.OK)
   @RequiresRecentAuth()
   async confirmTotp(
     @Req() req: Request,
     @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
+    @CurrentFactorOwner() owner: FactorOwner,
     @Param('id', ParseFactorIdPipe) id: string,
     @Body() form: CodeFormDto,
   ) {
     let recoveryCodes: string[];
     try {
       if (!form.code) throw new AppException(ErrorCode.INVALID_CODE);
-      ({ recoveryCodes } = await this.enrolment.confirmTotp(req, user, session, id, form.code));
+      ({ recoveryCodes } = await this.enrolment.confirmTotp(req, res, owner, id, form.code));
     } catch (error) {
       const shown = showFormError(res, error, CODE_ERRORS);
-      return this.renderSecurity(res, user, { ...shown, ...(shown.code === ErrorCode.NOT_FOUND ? {} : { enrolment: { id } }) });
+      return this.renderSecurity(res, owner, { ...shown, ...(shown.code === ErrorCode.NOT_FOUND ? {} : { enrolment: { id } }) });
     }
-    await this.renderSecurity(res, user, { notice: SECURITY_NOTICES.enrolled, recoveryCodes });
+    // Signed in now, also when this enrolment completed the sign-in: the page shows the signed-in header.
+    res.locals.user = owner.user;
+    await this.renderSecurity(res, { user: owner.user, amr: owner.amr }, { notice: SECURITY_NOTICES.enrolled, recoveryCodes });
   }
 
   @Post(`${SECURITY_PAGE}/factors/:id/remove`)
@@ -158,11 +162,10 @@ export class AccountPagesController {
   async removeFactor(
     @Req() req: Request,
     @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
+    @CurrentFactorOwner() owner: FactorOwner,
     @Param('id', ParseFactorIdPipe) id: string,
   ) {
-    await this.enrolment.remove(req, user, session, id);
+    await this.enrolment.remove(req, owner, id);
     res.redirect(303, `${SECURITY_PAGE}?done=removed`);
   }
 
@@ -170,22 +173,18 @@ export class AccountPagesController {
   @Post(`${SECURITY_PAGE}/recovery-codes`)
   @HttpCode(HttpStatus.OK)
   @RequiresRecentAuth()
-  async regenerateRecoveryCodes(
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentUser() user: AuthenticatedUser,
-    @CurrentSession() session: ActiveSession,
-  ) {
-    const recoveryCodes = await this.enrolment.regenerateRecoveryCodes(req, user, session);
-    await this.renderSecurity(res, user, { notice: SECURITY_NOTICES.regenerated, recoveryCodes });
+  async regenerateRecoveryCodes(@Req() req: Request, @Res() res: Response, @CurrentFactorOwner() owner: FactorOwner) {
+    const recoveryCodes = await this.enrolment.regenerateRecoveryCodes(req, owner);
+    await this.renderSecurity(res, owner, { notice: SECURITY_NOTICES.regenerated, recoveryCodes });
   }
 
-  private async renderSecurity(res: Response, user: AuthenticatedUser, view: SecurityView): Promise<void> {
-    const { items, recoveryCodesLeft } = await this.enrolment.list(user);
+  private async renderSecurity(res: Response, owner: FactorOwner, view: SecurityView): Promise<void> {
+    const { items, recoveryCodesLeft } = await this.enrolment.list(owner.user);
     res.render('account-security', {
       title: 'Sign-in security',
       factors: items,
       recoveryCodesLeft,
+      enrolRequired: owner.pending !== undefined,
       passkeyNameMaxLength: PASSKEY_NAME_MAX_LENGTH,
       ...view,
     });

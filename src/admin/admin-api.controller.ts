@@ -85,6 +85,17 @@ export class AdminApiController {
     if ((await this.admin.endUserSessions(actor, session, id)).endedOwn) this.signedOut(res);
   }
 
+  /** Removes the user's second factors and recovery codes (needs recent authentication); all their sessions end. */
+  @Delete('users/:id/factors')
+  @HttpCode(HttpStatus.OK)
+  async resetFactors(
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ): Promise<{ removed: number }> {
+    return { removed: await this.admin.resetFactors(actor, session, id) };
+  }
+
   private signedOut(res: Response): void {
     this.http.clearCookie(res);
     sendClearSiteData(res);

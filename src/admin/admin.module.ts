@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfiguration } from '../config/configuration';
+import { SecondFactorsModule } from '../second-factors/second-factors.module';
 import { SessionEventsModule } from '../session-events/session-events.module';
 import { SessionHttpModule } from '../session-http/session-http.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -14,7 +15,7 @@ import { AnalyticsPageService } from './analytics-page.service';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
-  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule],
+  imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule, SecondFactorsModule],
   controllers: [AdminApiController, AdminPagesController],
   providers: [
     ActiveSessionsNow,

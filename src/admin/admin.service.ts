@@ -4,6 +4,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
+import { SecondFactorsService } from '../second-factors/second-factors.service';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
@@ -29,6 +30,7 @@ export class AdminService {
     private readonly eventLog: SessionEventQueries,
     private readonly activeSessions: ActiveSessionsNow,
     private readonly recentAuth: RecentAuthPolicy,
+    private readonly factors: SecondFactorsService,
   ) {}
 
   async overview(): Promise<AdminOverview> {
@@ -94,6 +96,26 @@ export class AdminService {
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
     return toAdminUserView(after);
+  }
+
+  /**
+   * Removes every second factor and recovery code of a user who lost them
+   * (needs recent authentication): the credential stamp moves on, so all
+   * their sessions end, and the next sign-in is by password (then enrolment,
+   * if their role requires a factor). Not on one's own account: another admin
+   * must confirm who is asking. How many factors there were.
+   */
+  async resetFactors(actor: AuthenticatedUser, current: ActiveSession, id: string): Promise<number> {
+    this.recentAuth.assertRecent(current);
+    if (id === actor.id) throw new AppException(ErrorCode.INVALID_INPUT, { fields: { id: 'you cannot reset your own second factors' } });
+    const before = await this.users.findById(id);
+    if (!before) throw new AppException(ErrorCode.NOT_FOUND);
+    // The factors go before the stamp moves: a sign-in reads the stamp first, so one that saw them holds the old stamp and ends.
+    const removed = await this.factors.resetAll(id);
+    const after = await this.users.update(before, {}, { stamp: newCredentialStamp(), cause: byAdmin(actor, 'mfa.reset') });
+    if (!after) throw new AppException(ErrorCode.NOT_FOUND);
+    await this.events.factorsReset(after, actor.id, removed);
+    return removed;
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */

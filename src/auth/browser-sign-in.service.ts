@@ -16,7 +16,7 @@ import { AuthService, ChangingSession } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
 
 /** How each second step shows in the session's amr (RFC 8176 names). */
-const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'otp', recovery: 'recovery', passkey: 'passkey' };
+export const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'otp', recovery: 'recovery', passkey: 'passkey' };
 
 /** What the password step answers: signed in, or a second step to take (`enrol`: a first factor to set up). */
 export type SignInOutcome = { user: AuthenticatedUser } | { secondFactor: { methods: SecondStepMethod[]; enrol?: true } };
@@ -137,6 +137,17 @@ export class BrowserSignIn {
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
     await this.http.rotate(req, { user: changed, reason: 'password_changed' });
+  }
+
+  /** A sign-in that had to enrol a first factor did, proving it with the enrolment (`method`): complete under stamp `stamp`. */
+  completeAfterEnrolment(
+    req: Request,
+    res: Response,
+    pending: PendingSignIn,
+    proof: { stamp: string; device?: string },
+    method: SecondFactorMethod,
+  ): Promise<void> {
+    return this.complete(req, res, pending, proof, method);
   }
 
   /** The sign-in, complete: a new session id proven by the password and `method`, and the browser's device cookie. */

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { Request, Response } from 'express';
+import type { SecondFactorMethod } from '../metrics/metrics.service';
 import { CheckedPasskey, PasskeyRefused, PasskeysService } from '../second-factors/passkeys.service';
 import { CheckedEnrolment, FactorView, SecondFactorsService, TotpEnrolment } from '../second-factors/second-factors.service';
 import { qrCodeSvg } from '../second-factors/qr-code';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AmrEntry } from '../sessions/amr';
-import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
-import { changingSession } from './browser-sign-in.service';
+import { AMR_OF, BrowserSignIn, changingSession } from './browser-sign-in.service';
+import type { FactorOwner } from './second-step';
 import { DeviceCookieService } from './device-cookie.service';
 
 /** The account's factors as its owner sees them. */
@@ -25,7 +26,8 @@ export type TotpEnrolmentPage = TotpEnrolment & { qrSvg: string };
 
 /**
  * The signed-in person's second factors, on the request: enrolling an
- * authenticator app, removing a factor, new recovery codes. Each change ends
+ * authenticator app (also to complete a sign-in whose role requires a
+ * factor), removing a factor, new recovery codes. Each change ends
  * every other session of the account (the credential stamp moves on) while
  * this one goes on under a new id; a code typed here counts toward the
  * lockout like a password.
@@ -34,6 +36,7 @@ export type TotpEnrolmentPage = TotpEnrolment & { qrSvg: string };
 export class FactorEnrolment {
   constructor(
     private readonly auth: AuthService,
+    private readonly signIn: BrowserSignIn,
     private readonly factors: SecondFactorsService,
     private readonly http: SessionHttpAdapter,
     private readonly events: SessionEventsService,
@@ -48,62 +51,67 @@ export class FactorEnrolment {
   }
 
   /** Starts an enrolment: nothing counts until a code confirms it, so nothing else changes yet. */
-  async startTotp(user: AuthenticatedUser, session: ActiveSession, name?: string): Promise<TotpEnrolment> {
-    await this.assertMayChange(user, session);
-    return this.factors.startTotp(user, name);
+  async startTotp(owner: FactorOwner, name?: string): Promise<TotpEnrolment> {
+    await this.assertMayChange(owner);
+    return this.factors.startTotp(owner.user, name);
   }
 
-  async startTotpWithQrCode(user: AuthenticatedUser, session: ActiveSession, name?: string): Promise<TotpEnrolmentPage> {
-    const enrolment = await this.startTotp(user, session, name);
+  async startTotpWithQrCode(owner: FactorOwner, name?: string): Promise<TotpEnrolmentPage> {
+    const enrolment = await this.startTotp(owner, name);
     return { ...enrolment, qrSvg: await qrCodeSvg(enrolment.otpauthUrl) };
   }
 
   /**
    * Confirms enrolment `id` with a code from the app (AUTH_1013 when wrong,
-   * counted toward the lockout); the code proves the factor in this session.
-   * A first factor comes with recovery codes, shown this once.
+   * counted toward the lockout); the code proves the factor in this session,
+   * or completes the sign-in of an account that had to enrol first (a new
+   * session id, and the device cookie, on `res`). A first factor comes with
+   * recovery codes, shown this once.
    */
   async confirmTotp(
     req: Request,
-    user: AuthenticatedUser,
-    session: ActiveSession,
+    res: Response,
+    owner: FactorOwner,
     id: string,
     code: string,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
-    await this.assertMayChange(user, session);
+    const { user } = owner;
+    await this.assertMayChange(owner);
     let checked: CheckedEnrolment | undefined;
+    const device = this.devices.deviceFor(req, user.email);
     await this.auth.proveCode(
       user,
       'totp',
       'enrolment',
       async () => (checked = await this.factors.checkTotpEnrolment(user.id, id, code)) !== undefined,
-      this.devices.deviceFor(req, user.email),
+      device,
     );
-    const proved: AmrEntry = { method: 'otp', at: new Date() };
-    const confirmed = await this.changeFactors(req, user, () => this.factors.confirmTotp(user.id, checked!), proved);
+    const confirmed = await this.enrol(req, res, owner, 'totp', () => this.factors.confirmTotp(user.id, checked!), device);
     await this.events.factorEnrolled(user, 'totp');
     return confirmed;
   }
 
   /** Options to create a passkey for this account, with a challenge only this account's next registration can answer. */
-  async passkeyOptions(user: AuthenticatedUser, session: ActiveSession): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    await this.assertMayChange(user, session);
-    return this.passkeys.registrationOptions(user);
+  async passkeyOptions(owner: FactorOwner): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    await this.assertMayChange(owner);
+    return this.passkeys.registrationOptions(owner.user);
   }
 
   /**
    * Registers the passkey the browser just created (AUTH_1013 when its answer
    * does not verify, recorded as mfa.failed); creating it proves it in this
-   * session. A first factor comes with recovery codes, shown this once.
+   * session, or completes the sign-in of an account that had to enrol first.
+   * A first factor comes with recovery codes, shown this once.
    */
   async confirmPasskey(
     req: Request,
-    user: AuthenticatedUser,
-    session: ActiveSession,
+    res: Response,
+    owner: FactorOwner,
     name: string,
     response: RegistrationResponseJSON,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
-    await this.assertMayChange(user, session);
+    const { user } = owner;
+    await this.assertMayChange(owner);
     let checked: CheckedPasskey;
     try {
       checked = await this.passkeys.checkRegistration(user.id, name, response);
@@ -111,28 +119,47 @@ export class FactorEnrolment {
       if (error instanceof PasskeyRefused) await this.events.secondFactorFailed(user, 'passkey', 'enrolment');
       throw error;
     }
-    const proved: AmrEntry = { method: 'passkey', at: new Date() };
-    const confirmed = await this.changeFactors(req, user, () => this.passkeys.confirmRegistration(user.id, checked), proved);
+    const device = this.devices.deviceFor(req, user.email);
+    const confirmed = await this.enrol(req, res, owner, 'passkey', () => this.passkeys.confirmRegistration(user.id, checked), device);
     await this.events.factorEnrolled(user, 'passkey');
     return confirmed;
   }
 
   /** Removes one factor (RES_3001 for anyone else's); with the last one go the recovery codes. */
-  async remove(req: Request, user: AuthenticatedUser, session: ActiveSession, id: string): Promise<void> {
-    await this.assertMayChange(user, session);
-    const removed = await this.changeFactors(req, user, () => this.factors.remove(user.id, id));
-    await this.events.factorRemoved(user, removed.type);
+  async remove(req: Request, owner: FactorOwner, id: string): Promise<void> {
+    await this.assertMayChange(owner);
+    const removed = await this.changeFactors(req, owner.user, () => this.factors.remove(owner.user.id, id));
+    await this.events.factorRemoved(owner.user, removed.type);
   }
 
   /** A new set of recovery codes, shown this once; the old set stops working. */
-  async regenerateRecoveryCodes(req: Request, user: AuthenticatedUser, session: ActiveSession): Promise<string[]> {
-    await this.assertMayChange(user, session);
-    return this.changeFactors(req, user, () => this.factors.regenerateRecoveryCodes(user.id));
+  async regenerateRecoveryCodes(req: Request, owner: FactorOwner): Promise<string[]> {
+    await this.assertMayChange(owner);
+    return this.changeFactors(req, owner.user, () => this.factors.regenerateRecoveryCodes(owner.user.id));
+  }
+
+  /**
+   * Stores a new factor, proven just now by `method`: the session goes on
+   * under a new id with it in its amr, or the sign-in that had to enrol
+   * completes (its device cookie on `res`).
+   */
+  private async enrol(
+    req: Request,
+    res: Response,
+    { user, pending }: FactorOwner,
+    method: SecondFactorMethod,
+    confirm: () => Promise<{ factor: FactorView; recoveryCodes: string[] }>,
+    device?: string,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    if (!pending) return this.changeFactors(req, user, confirm, { method: AMR_OF[method], at: new Date() });
+    const changed = await this.auth.changeFactors(user, changingSession(this.http, req), confirm);
+    await this.signIn.completeAfterEnrolment(req, res, pending, { stamp: changed.user.stamp, device }, method);
+    return changed.result;
   }
 
   /** Once the account has a factor, changing its factors needs a recent factor, not the password alone. */
-  private async assertMayChange(user: AuthenticatedUser, session: ActiveSession): Promise<void> {
-    if (await this.factors.hasFactor(user.id)) this.recentAuth.assertRecentFactor(session);
+  private async assertMayChange(owner: FactorOwner): Promise<void> {
+    if (await this.factors.hasFactor(owner.user.id)) this.recentAuth.assertRecentFactor(owner);
   }
 
   private async changeFactors<T>(req: Request, user: AuthenticatedUser, write: () => Promise<T>, proved?: AmrEntry): Promise<T> {

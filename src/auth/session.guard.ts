@@ -7,7 +7,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import { SIGNS_OUT } from '../session-http/signs-out.decorator';
 import { SKIP_ACTIVITY } from '../session-http/skip-activity.decorator';
-import { SECOND_STEP_ROUTE, secondFactorRequired } from './second-step';
+import { ENROLMENT_ROUTE, SECOND_STEP_ROUTE, secondFactorRequired } from './second-step';
 
 /**
  * Every route needs a live session unless marked @Public(); the cookie is the
@@ -38,6 +38,10 @@ export class SessionGuard implements CanActivate {
       if (auth?.state === 'pending') return true;
       // Signed in already, or never started: there is no sign-in waiting for this step.
       if (auth?.state === 'active' || auth?.state === 'anonymous') throw new AppException(ErrorCode.SESSION_MISSING);
+    }
+    // A sign-in whose role requires a factor it lacks may set one up, and do nothing else.
+    if (auth?.state === 'pending' && auth.pending.secondStep.enrol && this.reflector.getAllAndOverride<boolean>(ENROLMENT_ROUTE, targets)) {
+      return true;
     }
     switch (auth?.state) {
       case 'active':

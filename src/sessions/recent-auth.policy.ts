@@ -36,7 +36,7 @@ export class RecentAuthPolicy {
    * have been proven within REAUTH_MINUTES, not the password alone, so a
    * stolen password cannot mint a factor of its own (`details.factor`).
    */
-  assertRecentFactor(session: ActiveSession, now = Date.now()): void {
+  assertRecentFactor(session: Pick<ActiveSession, 'amr'>, now = Date.now()): void {
     const proof = lastProof(session.amr, SECOND_FACTOR_AMR);
     if (proof && now - proof.getTime() <= this.reauthMs) return;
     throw new AppException(ErrorCode.REAUTH_REQUIRED, { reauthUrl: REAUTH_PATH, factor: true });

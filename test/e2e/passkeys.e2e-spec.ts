@@ -15,7 +15,10 @@ const events = (app: NestExpressApplication, filter: Record<string, unknown>) =>
   connectionOf(app).collection('session_events').find(filter).sort({ at: 1 }).toArray();
 
 describe('passkeys', () => {
-  const ctx = useTestApp({ db: 'passkeys', env: { PUBLIC_URL: ORIGIN, TRUST_PROXY: '1', REAUTH_MINUTES: String(REAUTH_MS / 60_000) } });
+  const ctx = useTestApp({
+    db: 'passkeys',
+    env: { PUBLIC_URL: ORIGIN, TRUST_PROXY: '1', REAUTH_MINUTES: String(REAUTH_MS / 60_000), MFA_REQUIRED_ROLES: 'admin' },
+  });
 
   /** An agent of its own client address, so one test's failures never reach another's IP counter. */
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.51.100.${nextIp++}`);
@@ -89,6 +92,18 @@ describe('passkeys', () => {
       expect(removed.status).toBe(204);
       expect((await agent.get('/api/auth/factors').expect(200)).body.items).toEqual([expect.objectContaining({ name: 'Phone' })]);
       expect(await events(ctx.app, { userId: user.id, type: 'mfa.removed' })).toEqual([expect.objectContaining({ method: 'passkey' })]);
+    });
+
+    it('lets an account whose role must use a factor enrol a passkey from its pending sign-in, which then completes', async () => {
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const agent = freshAgent();
+      const password = await postJson(agent, '/api/auth/login', { email: admin.email, password: admin.password });
+      expect(password.body).toEqual({ secondFactor: { methods: [], enrol: true } });
+      expect((await agent.get('/api/auth/me')).body.error.code).toBe('AUTH_1012');
+      const { factor, recoveryCodes } = await registerPasskey(agent, authenticator(), 'Admin laptop');
+      expect(factor.type).toBe('passkey');
+      expect(recoveryCodes).toHaveLength(10);
+      expect(methodsOf((await agent.get('/api/auth/me').expect(200)).body.session.amr)).toEqual(['pwd', 'passkey']);
     });
 
     it('needs a session and recent authentication', async () => {

@@ -508,4 +508,110 @@ describe('second factors', () => {
       await enrolTotp(agent);
     });
   });
+
+  describe('an admin resetting a user’s factors', () => {
+    it('needs recent authentication, records mfa.reset, ends the user’s sessions, and lets them in by password', async () => {
+      const user = await createUser(ctx.app);
+      const { secret } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      const userAgent = freshAgent();
+      await post(userAgent, '/api/auth/login', { email: user.email, password: user.password });
+      await awayFromStepEdge();
+      expect((await post(userAgent, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const adminAgent = await signedIn(admin);
+      const self = await remove(adminAgent, `/api/admin/users/${admin.id}/factors`);
+      expect(self.status).toBe(400);
+      const reset = await remove(adminAgent, `/api/admin/users/${user.id}/factors`);
+      expect(reset.status).toBe(200);
+      expect(reset.body).toEqual({ removed: 1 });
+      expect((await userAgent.get('/api/auth/me')).body.error.code).toBe('AUTH_1003');
+      expect(await events(ctx.app, { userId: user.id, type: 'mfa.reset' })).toEqual([expect.objectContaining({ actorId: admin.id })]);
+      const again = await post(freshAgent(), '/api/auth/login', { email: user.email, password: user.password });
+      expect(again.body).toEqual({ user: expect.objectContaining({ id: user.id }) });
+
+      await sleep(REAUTH_MS + 200);
+      const stale = await remove(adminAgent, `/api/admin/users/${user.id}/factors`);
+      expect(stale.status).toBe(403);
+      expect(stale.body.error.code).toBe('AUTH_1009');
+    });
+  });
+});
+
+describe('second factors required by role (MFA_REQUIRED_ROLES)', () => {
+  const ctx = useTestApp({ db: 'second_factors_policy', env: { TRUST_PROXY: '1', MFA_REQUIRED_ROLES: 'admin' } });
+  const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `203.0.113.${nextIp++}`);
+
+  async function post(agent: Agent, path: string, body: object = {}) {
+    const token = await csrfToken(agent);
+    return agent.post(path).set('X-CSRF-Token', token).send(body);
+  }
+
+  it('sends an admin without a factor to enrolment, lets them reach nothing else, and signs them in once enrolled', async () => {
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = freshAgent();
+    const password = await post(agent, '/api/auth/login', { email: admin.email, password: admin.password });
+    expect(password.body).toEqual({ secondFactor: { methods: [], enrol: true } });
+    for (const path of ['/api/auth/me', '/api/admin/users']) {
+      const refused = await agent.get(path);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toMatchObject({
+        code: 'AUTH_1012',
+        details: { methods: [], enrol: true, secondFactorUrl: '/account/security' },
+      });
+    }
+    expect((await post(agent, '/api/auth/login/totp', { code: '123456' })).status).toBe(401);
+    expect((await agent.get('/admin').expect(303)).headers.location).toBe('/account/security');
+    expect((await agent.get('/login/second-factor').expect(303)).headers.location).toBe('/account/security');
+    expect((await agent.get('/account/security').expect(200)).text).toContain('data-notice="enrol-required"');
+
+    expect((await agent.get('/api/auth/factors').expect(200)).body).toEqual({ items: [], recoveryCodesLeft: 0 });
+    const started = await post(agent, '/api/auth/factors/totp');
+    expect(started.status).toBe(201);
+    await awayFromStepEdge();
+    const confirmed = await post(agent, `/api/auth/factors/totp/${started.body.id}/verify`, { code: totpCode(started.body.secret) });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.recoveryCodes).toHaveLength(10);
+    const me = (await agent.get('/api/auth/me').expect(200)).body;
+    expect(me.session.amr.map((entry: { method: string }) => entry.method)).toEqual(['pwd', 'otp']);
+    await agent.get('/api/admin/users').expect(200);
+
+    const next = await post(freshAgent(), '/api/auth/login', { email: admin.email, password: admin.password });
+    expect(next.body).toEqual({ secondFactor: { methods: ['totp', 'recovery'] } });
+  });
+
+  it('leaves roles not listed to sign in with the password alone', async () => {
+    const user = await createUser(ctx.app);
+    const response = await post(freshAgent(), '/api/auth/login', { email: user.email, password: user.password });
+    expect(response.body).toEqual({ user: expect.objectContaining({ id: user.id }) });
+  });
+
+  it('enrols from the page and completes the sign-in there', async () => {
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = freshAgent();
+    const form = await agent.get('/login').expect(200);
+    const login = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: formCsrfToken(form.text), email: admin.email, password: admin.password })
+      .expect(303);
+    expect(login.headers.location).toBe('/account/security');
+    let page = await agent.get('/account/security').expect(200);
+    page = await agent
+      .post('/account/security/totp')
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text) })
+      .expect(200);
+    const secret = /data-secret>([A-Z2-7]+)</.exec(page.text)![1];
+    const action = /action="(\/account\/security\/totp\/[0-9a-f]{24}\/verify)"/.exec(page.text)![1];
+    await awayFromStepEdge();
+    page = await agent
+      .post(action)
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text), code: totpCode(secret) })
+      .expect(200);
+    expect(page.text).toContain('Your authenticator app is set up');
+    expect(page.text).not.toContain('data-notice="enrol-required"');
+    await agent.get('/admin').expect(200);
+  });
 });
