@@ -4,10 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { deleteJson, postJson, provePasskey, registerPasskey } from '../helpers/passkeys';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator';
-import { connectionOf, useTestApp } from '../helpers/test-app';
+import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
+import { connectionOf, createTestApp, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const ORIGIN = 'https://sessions.example.test';
+const AN_HOUR_MS = 3_600_000;
 const REAUTH_MS = 3_000;
 let nextIp = 1;
 
@@ -15,10 +17,8 @@ const events = (app: NestExpressApplication, filter: Record<string, unknown>) =>
   connectionOf(app).collection('session_events').find(filter).sort({ at: 1 }).toArray();
 
 describe('passkeys', () => {
-  const ctx = useTestApp({
-    db: 'passkeys',
-    env: { PUBLIC_URL: ORIGIN, TRUST_PROXY: '1', REAUTH_MINUTES: String(REAUTH_MS / 60_000), MFA_REQUIRED_ROLES: 'admin' },
-  });
+  const ENV = { PUBLIC_URL: ORIGIN, TRUST_PROXY: '1', REAUTH_MINUTES: String(REAUTH_MS / 60_000), MFA_REQUIRED_ROLES: 'admin' };
+  const ctx = useTestApp({ db: 'passkeys', env: ENV });
 
   /** An agent of its own client address, so one test's failures never reach another's IP counter. */
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.51.100.${nextIp++}`);
@@ -411,6 +411,50 @@ describe('passkeys', () => {
       const none = await postJson(await signedIn(await createUser(ctx.app)), '/api/auth/reauth/passkey/options');
       expect(none.status).toBe(404);
       expect(none.body.error.code).toBe('RES_3001');
+    });
+  });
+
+  describe('challenges, across instances and over time', () => {
+    it('takes a challenge issued by one instance on another, once: two instances share them through the database', async () => {
+      const { key } = await withPasskey();
+      const other = await createTestApp({ db: ctx.db, env: ENV });
+      try {
+        const options = (await postJson(freshAgent(), '/api/auth/passkey/options')).body;
+        const answer = key.authenticate(options);
+        const elsewhere = newAgent(other).set('X-Forwarded-For', `198.51.100.${nextIp++}`);
+        expect((await postJson(elsewhere, '/api/auth/passkey', { response: answer })).status).toBe(200);
+        const back = await postJson(freshAgent(), '/api/auth/passkey', { response: answer });
+        expect(back.status).toBe(401);
+        expect(back.body.error.code).toBe('AUTH_1013');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('keeps challenges by _id and lets expired ones go: a TTL index on MongoDB, the sweep where there is none', async () => {
+      const challenges = connectionOf(ctx.app).collection<{ _id: string; purpose: string; expiresAt: Date }>('webauthn_challenges');
+      const expiry = (await challenges.indexes()).find((index) => index.key.expiresAt === 1);
+      expect(expiry).toBeDefined();
+      await challenges.insertOne({ _id: 'expired-challenge', purpose: 'sign-in', expiresAt: new Date(Date.now() - AN_HOUR_MS) });
+      if (expiry?.expireAfterSeconds === undefined) {
+        await ctx.app.get(ExpirySweeper).sweep();
+        expect(await challenges.findOne({ _id: 'expired-challenge' })).toBeNull();
+      } else {
+        expect(expiry.expireAfterSeconds).toBe(0);
+      }
+      const factors = await connectionOf(ctx.app).collection('second_factors').indexes();
+      expect(factors.map((index) => index.key)).toContainEqual({ 'passkey.credentialId': 1 });
+    });
+
+    it('counts passkey checks in the metrics by method and result', async () => {
+      const { user, key } = await withPasskey({ userVerified: false });
+      expect((await provePasskey(freshAgent(), key, '/api/auth/passkey/options', '/api/auth/passkey')).status).toBe(401);
+      const agent = freshAgent();
+      await postJson(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await provePasskey(agent, key, '/api/auth/login/passkey/options', '/api/auth/login/passkey')).status).toBe(200);
+      const metrics = (await newAgent(ctx.app).get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/auth_second_factor_total\{method="passkey",result="success"\} [1-9]/);
+      expect(metrics).toMatch(/auth_second_factor_total\{method="passkey",result="failure"\} [1-9]/);
     });
   });
 });
