@@ -81,6 +81,7 @@ export class AdminPagesController {
       title: subject.email,
       adminTime: this.time,
       subject,
+      factors: await this.admin.secondFactorsOf(id),
       roles: USER_ROLES,
       list,
       links: pageLinks(`/admin/users/${id}`, { ...query }, list),
@@ -116,6 +117,16 @@ export class AdminPagesController {
     @Body() form: RoleFormDto,
   ) {
     return this.redirectAfter(res, this.admin.updateUser(actor, session, id, { role: form.role }), `/admin/users/${id}`);
+  }
+
+  @Post('users/:id/factors/reset')
+  resetFactors(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Param('id', ParseUserIdPipe) id: string,
+  ) {
+    return this.redirectAfter(res, this.admin.resetFactors(actor, session, id), `/admin/users/${id}`);
   }
 
   @Post('users/:id/sessions/end')

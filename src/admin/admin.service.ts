@@ -4,7 +4,7 @@ import { ErrorCode } from '../common/errors/error-codes';
 import { PagedList, pagedList } from '../common/http/pagination';
 import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
-import { SecondFactorsService } from '../second-factors/second-factors.service';
+import { FactorView, SecondFactorsService } from '../second-factors/second-factors.service';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
@@ -96,6 +96,11 @@ export class AdminService {
       await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
     }
     return toAdminUserView(after);
+  }
+
+  /** The user's second factors, as the admin page lists them (never a secret). */
+  secondFactorsOf(id: string): Promise<FactorView[]> {
+    return this.factors.list(id);
   }
 
   /**

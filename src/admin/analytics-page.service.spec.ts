@@ -7,6 +7,7 @@ const NOW = '2026-11-30T13:05:00.000Z';
 function reportWith(changes: Partial<AnalyticsReport> = {}): AnalyticsReport {
   const noSignIns = { succeeded: 0, failed: 0, locked: 0 };
   const noEndings = { logout: 0, inactivity: 0, absolute: 0, revoked: 0, limit: 0, device: 0 };
+  const noSecondFactors = { succeeded: 0, failed: 0 };
   return {
     range: '24h',
     bucket: 'hour',
@@ -17,13 +18,22 @@ function reportWith(changes: Partial<AnalyticsReport> = {}): AnalyticsReport {
         { at: '2026-11-30T12:00:00.000Z', ...noSignIns },
         { at: '2026-11-30T13:00:00.000Z', ...noSignIns },
       ],
+      secondFactor: [
+        { at: '2026-11-30T12:00:00.000Z', ...noSecondFactors },
+        { at: '2026-11-30T13:00:00.000Z', ...noSecondFactors },
+      ],
       endings: [
         { at: '2026-11-30T12:00:00.000Z', ...noEndings },
         { at: '2026-11-30T13:00:00.000Z', ...noEndings },
       ],
       activeSessions: [{ at: NOW, active: 0 }],
     },
-    totals: { signIns: noSignIns, endings: noEndings, revokedBy: { user: 0, admin: 0, system: 0 } },
+    totals: {
+      signIns: noSignIns,
+      secondFactor: { ...noSecondFactors, byMethod: { totp: noSecondFactors, recovery: noSecondFactors, passkey: noSecondFactors } },
+      endings: noEndings,
+      revokedBy: { user: 0, admin: 0, system: 0 },
+    },
     sessionLength: { count: 0 },
     failedSignIns: { topUserAgents: [], topIps: [] },
     ...changes,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { SecondFactorMethod } from '../metrics/metrics.service';
 import type { EventCount, SessionLengths } from '../session-events/session-event.schema';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
 import { SessionStats } from '../session-events/session-stats.service';
@@ -35,20 +36,50 @@ export interface AnalyticsReport {
   to: string;
   series: {
     signIns: ({ at: string } & SignInCounts)[];
+    secondFactor: ({ at: string } & SecondFactorCounts)[];
     endings: ({ at: string } & EndingCounts)[];
     activeSessions: { at: string; active: number }[];
   };
-  totals: { signIns: SignInCounts; endings: EndingCounts; revokedBy: { user: number; admin: number; system: number } };
+  totals: {
+    signIns: SignInCounts;
+    secondFactor: SecondFactorCounts & { byMethod: SecondFactorMethods };
+    endings: EndingCounts;
+    revokedBy: { user: number; admin: number; system: number };
+  };
   sessionLength: SessionLengths;
   failedSignIns: { topUserAgents: { value: string; count: number }[]; topIps: { value: string; count: number }[] };
 }
 
+/** Sign-ins that took a second step: completed, and codes refused there. */
+export interface SecondFactorCounts {
+  succeeded: number;
+  failed: number;
+}
+
+/** Second-step outcomes by method. */
+export type SecondFactorMethods = Record<SecondFactorMethod, SecondFactorCounts>;
+
+const noSecondFactors = (): SecondFactorCounts => ({ succeeded: 0, failed: 0 });
+const noSecondFactorMethods = (): SecondFactorMethods => ({
+  totp: noSecondFactors(),
+  recovery: noSecondFactors(),
+  passkey: noSecondFactors(),
+});
 const noSignIns = (): SignInCounts => ({ succeeded: 0, failed: 0, locked: 0 });
 const noEndings = (): EndingCounts => ({ logout: 0, inactivity: 0, absolute: 0, revoked: 0, limit: 0, device: 0 });
 
-/** Where an event counts: a sign-in result, a way a session ended, or neither. */
-function classify(event: EventCount): { signIn?: keyof SignInCounts; ending?: keyof EndingCounts } {
+/** Where an event counts: a sign-in result, a second step's, a way a session ended, or neither. */
+function classify(event: EventCount): {
+  signIn?: keyof SignInCounts;
+  secondFactor?: keyof SecondFactorCounts;
+  ending?: keyof EndingCounts;
+} {
   switch (event.type) {
+    case 'mfa.succeeded':
+      // Re-authentication and enrolment prove factors too; only sign-ins count here.
+      return event.reason === 'sign_in' ? { secondFactor: 'succeeded' } : {};
+    case 'mfa.failed':
+      return event.reason === 'sign_in' ? { secondFactor: 'failed' } : {};
     case 'login.succeeded':
       return { signIn: 'succeeded' };
     case 'login.failed':
@@ -96,11 +127,24 @@ export class AnalyticsService {
     ]);
     const buckets = bucketRange(since, now, bucket);
     const signIns = new Map(buckets.map((at) => [at, noSignIns()]));
+    const secondFactor = new Map(buckets.map((at) => [at, noSecondFactors()]));
     const endings = new Map(buckets.map((at) => [at, noEndings()]));
-    const totals = { signIns: noSignIns(), endings: noEndings(), revokedBy: { user: 0, admin: 0, system: 0 } };
+    const totals = {
+      signIns: noSignIns(),
+      secondFactor: { ...noSecondFactors(), byMethod: noSecondFactorMethods() },
+      endings: noEndings(),
+      revokedBy: { user: 0, admin: 0, system: 0 },
+    };
     for (const event of counts) {
       const at = event.at.getTime();
-      const { signIn, ending } = classify(event);
+      const { signIn, secondFactor: step, ending } = classify(event);
+      if (step) {
+        totals.secondFactor[step] += event.count;
+        const method = totals.secondFactor.byMethod[event.method as SecondFactorMethod];
+        if (method) method[step] += event.count;
+        const row = secondFactor.get(at);
+        if (row) row[step] += event.count;
+      }
       if (signIn) {
         totals.signIns[signIn] += event.count;
         const row = signIns.get(at);
@@ -124,6 +168,7 @@ export class AnalyticsService {
       to: now.toISOString(),
       series: {
         signIns: [...signIns].map(([at, row]) => ({ at: iso(at), ...row })),
+        secondFactor: [...secondFactor].map(([at, row]) => ({ at: iso(at), ...row })),
         endings: [...endings].map(([at, row]) => ({ at: iso(at), ...row })),
         // The samples are averages per period; the line ends on the count made for this report.
         activeSessions: [

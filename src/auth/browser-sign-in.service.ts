@@ -124,7 +124,7 @@ export class BrowserSignIn {
     await this.auth.proveCode(user, method, 'reauth', check, device);
     const proved = await this.auth.current(user);
     await this.http.reauthenticated(req, proved, { method: AMR_OF[method], at: new Date() });
-    await this.events.secondFactorSucceeded(user, method, SessionHttpAdapter.currentId(req));
+    await this.events.secondFactorSucceeded(user, method, 'reauth', SessionHttpAdapter.currentId(req));
   }
 
   /** Which factors the re-authentication form offers besides the password (`factor`: any). */
@@ -165,7 +165,7 @@ export class BrowserSignIn {
     ];
     await this.issuing(user, () => this.http.completeSignIn(req, user, { trustedDevice: device !== undefined, amr }));
     this.devices.issue(req, res, user.email);
-    await this.events.secondFactorSucceeded(user, method, SessionHttpAdapter.currentId(req));
+    await this.events.secondFactorSucceeded(user, method, 'sign_in', SessionHttpAdapter.currentId(req));
   }
 
   /**

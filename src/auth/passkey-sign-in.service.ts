@@ -65,7 +65,7 @@ export class PasskeySignIn {
     const device = this.devices.deviceFor(req, user.email);
     await this.http.start(req, user, { trustedDevice: device !== undefined, amr: [{ method: 'passkey', at: new Date() }] });
     this.devices.issue(req, res, user.email);
-    await this.events.secondFactorSucceeded(user, 'passkey', SessionHttpAdapter.currentId(req));
+    await this.events.secondFactorSucceeded(user, 'passkey', 'sign_in', SessionHttpAdapter.currentId(req));
     return { user: toAuthenticatedUser(user) };
   }
 

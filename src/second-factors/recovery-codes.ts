@@ -20,8 +20,9 @@ export function normaliseRecoveryCode(code: string): string | undefined {
 
 /**
  * How a code is stored: a SHA-256 of the account and the code, as the
- * document's `_id`. Fifty random bits need no slow hash, and with the account
- * in it one user's code is no other's; using one is a delete by `_id` alone.
+ * document's `_id`. Random codes (not chosen by people) need no slow hash, and
+ * with the account in it one user's code is no other's; using one is a delete
+ * by `_id` alone.
  */
 export function recoveryCodeId(userId: string, code: string): string {
   return createHash('sha256').update(`${userId}:${code}`).digest('hex');

@@ -31,6 +31,8 @@ export interface EventCount {
   type: SessionEventType;
   reason?: string;
   by?: string;
+  /** mfa.*: the method (totp, recovery, passkey). */
+  method?: string;
   count: number;
 }
 

@@ -61,9 +61,9 @@ export class SessionEventsRepository implements OnModuleInit {
   async countsByBucket(since: Date, bucket: Bucket): Promise<EventCount[]> {
     // One accumulator per $group: FerretDB 1.24 computes only the first.
     const events = await this.events
-      .aggregate<{ _id: { at: Date; type: SessionEventType; reason?: string; by?: string }; n: number }>([
+      .aggregate<{ _id: { at: Date; type: SessionEventType; reason?: string; by?: string; method?: string }; n: number }>([
         { $match: { at: trusted({ $gte: since }), type: trusted({ $ne: 'session.revoked_all' }) } },
-        { $group: { _id: { at: `$${bucket}`, type: '$type', reason: '$reason', by: '$by' }, n: { $sum: 1 } } },
+        { $group: { _id: { at: `$${bucket}`, type: '$type', reason: '$reason', by: '$by', method: '$method' }, n: { $sum: 1 } } },
       ])
       .exec();
     return events.map(({ _id, n }) => ({ ..._id, at: new Date(_id.at), count: n }));

@@ -75,10 +75,15 @@ export class SessionEventsService {
     await this.record('reauth.succeeded', { userId: user.id, email: user.email, sessionId });
   }
 
-  /** A second factor proven (sign-in, re-authentication); `sessionId`: the session it completed, if any. */
-  async secondFactorSucceeded(user: { id: string; email: string }, method: SecondFactorMethod, sessionId?: string): Promise<void> {
+  /** A second factor proven; `reason`: where (`sign_in`, `reauth`); `sessionId`: the session it completed or proved again. */
+  async secondFactorSucceeded(
+    user: { id: string; email: string },
+    method: SecondFactorMethod,
+    reason: string,
+    sessionId: string,
+  ): Promise<void> {
     this.metrics.secondFactor(method, 'success');
-    await this.record('mfa.succeeded', { userId: user.id, email: user.email, method, sessionId });
+    await this.record('mfa.succeeded', { userId: user.id, email: user.email, method, reason, sessionId });
   }
 
   /** A wrong, reused or unknown code; `reason`: where it was typed (`sign_in`, `reauth`, `enrolment`). */

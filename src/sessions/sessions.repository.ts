@@ -30,6 +30,7 @@ const SUMMARY_PROJECTION = {
   'session.userAgent': 1,
   'session.stamp': 1,
   'session.amr': 1,
+  'session.pending': 1,
 } as const;
 
 /** The TTL field is the first deadline plus the retention: a first deadline at or before `now` means this. */

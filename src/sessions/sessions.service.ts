@@ -428,7 +428,7 @@ export class SessionsService implements UserChangeSubscriber {
   /** Ends the user's least recently active sessions so one more fits under SESSION_MAX_PER_USER; how many ended. */
   private async makeRoomFor(userId: string): Promise<number> {
     if (this.maxPerUser === 0) return 0;
-    const active = await this.repository.findActiveOfUser(userId);
+    const active = signedIn(await this.repository.findActiveOfUser(userId));
     const excess = active.length - (this.maxPerUser - 1);
     if (excess <= 0) return 0;
     return this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, excess), LIMIT);
@@ -442,7 +442,7 @@ export class SessionsService implements UserChangeSubscriber {
    */
   private async keepWithinLimit(userId: string): Promise<void> {
     if (this.maxPerUser === 0) return;
-    const active = await this.repository.findActiveOfUser(userId);
+    const active = signedIn(await this.repository.findActiveOfUser(userId));
     if (active.length <= this.maxPerUser) return;
     await this.endEach(active.sort(leastRecentlyActiveFirst).slice(0, active.length - this.maxPerUser), LIMIT);
   }
@@ -527,6 +527,15 @@ export class SessionsService implements UserChangeSubscriber {
       amr: toAmrView(session.amr),
     };
   }
+}
+
+/**
+ * Sessions that are sign-ins, not password steps waiting for a second one:
+ * whoever knows the password can start those, and they must not push the
+ * owner's sessions out under SESSION_MAX_PER_USER.
+ */
+function signedIn(documents: SessionDocument[]): SessionDocument[] {
+  return documents.filter((document) => document.session.pending === undefined);
 }
 
 function toEnded(document: SessionDocument): EndedSession {

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
+import { metricValue } from '../helpers/metrics';
 import { awayFromStepEdge, enrolTotp, enrolTotpAt, totpCode } from '../helpers/second-factors';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -509,6 +510,42 @@ describe('second factors', () => {
     });
   });
 
+  describe('counting second steps', () => {
+    it('counts second-step sign-ins and refused codes by method, in analytics and in the metrics', async () => {
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const adminAgent = await signedIn(admin);
+      const totals = async () => (await adminAgent.get('/api/admin/analytics?range=24h').expect(200)).body.totals.secondFactor;
+      const metric = (method: string, result: string) => metricValue(ctx.app, 'auth_second_factor_total', { method, result });
+      const before = await totals();
+      const [totpOk, totpFailed, recoveryOk] = await Promise.all([
+        metric('totp', 'success'),
+        metric('totp', 'failure'),
+        metric('recovery', 'success'),
+      ]);
+
+      const user = await createUser(ctx.app);
+      const { secret, recoveryCodes } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+      const agent = freshAgent();
+      await post(agent, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await post(agent, '/api/auth/login/totp', { code: '000000' })).status).toBe(401);
+      await awayFromStepEdge();
+      expect((await post(agent, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+      const other = freshAgent();
+      await post(other, '/api/auth/login', { email: user.email, password: user.password });
+      expect((await post(other, '/api/auth/login/recovery', { code: recoveryCodes[0] })).status).toBe(200);
+
+      const after = await totals();
+      expect(after.succeeded - before.succeeded).toBe(2);
+      expect(after.failed - before.failed).toBe(1);
+      expect(after.byMethod.totp.succeeded - before.byMethod.totp.succeeded).toBe(1);
+      expect(after.byMethod.totp.failed - before.byMethod.totp.failed).toBe(1);
+      expect(after.byMethod.recovery.succeeded - before.byMethod.recovery.succeeded).toBe(1);
+      expect(await metric('totp', 'success')).toBe(totpOk + 1);
+      expect(await metric('totp', 'failure')).toBe(totpFailed + 1);
+      expect(await metric('recovery', 'success')).toBe(recoveryOk + 1);
+    });
+  });
+
   describe('an admin resetting a user’s factors', () => {
     it('needs recent authentication, records mfa.reset, ends the user’s sessions, and lets them in by password', async () => {
       const user = await createUser(ctx.app);
@@ -613,5 +650,49 @@ describe('second factors required by role (MFA_REQUIRED_ROLES)', () => {
     expect(page.text).toContain('Your authenticator app is set up');
     expect(page.text).not.toContain('data-notice="enrol-required"');
     await agent.get('/admin').expect(200);
+  });
+});
+
+describe('pending sign-ins and SESSION_MAX_PER_USER', () => {
+  const ctx = useTestApp({ db: 'second_factors_limit', env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
+  const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `203.0.113.${nextIp++}`);
+
+  async function post(agent: Agent, path: string, body: object = {}) {
+    const token = await csrfToken(agent);
+    return agent.post(path).set('X-CSRF-Token', token).send(body);
+  }
+
+  it('does not count password steps waiting for a code among the sessions a sign-in makes room for', async () => {
+    const user = await createUser(ctx.app);
+    const { secret } = await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+    const owner = freshAgent();
+    await post(owner, '/api/auth/login', { email: user.email, password: user.password });
+    await awayFromStepEdge();
+    expect((await post(owner, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+
+    for (let i = 0; i < 3; i++)
+      expect((await post(freshAgent(), '/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+    const second = freshAgent();
+    await post(second, '/api/auth/login', { email: user.email, password: user.password });
+    expect((await post(second, '/api/auth/login/totp', { code: totpCode(secret, Date.now() + STEP_MS) })).status).toBe(200);
+    await owner.get('/api/auth/me').expect(200);
+    await second.get('/api/auth/me').expect(200);
+  });
+
+  it('lets an admin reset a user’s factors from the user’s page', async () => {
+    const user = await createUser(ctx.app);
+    await enrolTotpAt(ctx.app, user, Date.now() - 10 * STEP_MS);
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const agent = freshAgent();
+    expect((await post(agent, '/api/auth/login', { email: admin.email, password: admin.password })).status).toBe(200);
+    const page = await agent.get(`/admin/users/${user.id}`).expect(200);
+    expect(page.text).toContain('Authenticator app');
+    const reset = await agent
+      .post(`/admin/users/${user.id}/factors/reset`)
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text) })
+      .expect(303);
+    expect(reset.headers.location).toBe(`/admin/users/${user.id}`);
+    expect((await agent.get(reset.headers.location).expect(200)).text).toMatch(/data-field="factors">none</);
   });
 });
