@@ -20,7 +20,6 @@ export const RECOVERY_CODES_COLLECTION = 'recovery_codes';
 
 /** What the browser shows as the site a passkey belongs to. */
 export const PASSKEY_RP_NAME = TOTP_ISSUER;
-export const DEFAULT_PASSKEY_NAME = 'Passkey';
 export const PASSKEY_NAME_MAX_LENGTH = 64;
 /** Passkeys one account may register: enough for every device a person has, and a bound on what a sign-in lists. */
 export const PASSKEYS_PER_USER_MAX = 20;
@@ -28,11 +27,12 @@ export const PASSKEYS_PER_USER_MAX = 20;
 export const WEBAUTHN_TIMEOUT_MS = 60_000;
 /** How long a challenge can be answered: the browser's timeout and a margin for the round trips. */
 export const WEBAUTHN_CHALLENGE_TTL_MS = WEBAUTHN_TIMEOUT_MS + 30_000;
+/** Random bytes per challenge: as many as WebAuthn recommends at least, so none is ever guessed or repeated. */
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_CHALLENGES_COLLECTION = 'webauthn_challenges';
 /**
- * The longest base64url field a passkey response may carry: a credential id is
- * at most 1023 bytes, and an attestation without certificates (`none`, which
- * is all this site asks for) is far smaller; the body limit caps the rest.
+ * The longest base64url field a passkey response may carry: room for the
+ * longest credential id WebAuthn allows and an attestation without
+ * certificates (`none`, all this site asks for); the body limit caps the rest.
  */
 export const WEBAUTHN_FIELD_MAX_LENGTH = 16_384;
