@@ -27,7 +27,7 @@ export const PASSKEYS_PER_USER_MAX = 20;
 export const WEBAUTHN_TIMEOUT_MS = 60_000;
 /** How long a challenge can be answered: the browser's timeout and a margin for the round trips. */
 export const WEBAUTHN_CHALLENGE_TTL_MS = WEBAUTHN_TIMEOUT_MS + 30_000;
-/** Random bytes per challenge: as many as WebAuthn recommends at least, so none is ever guessed or repeated. */
+/** Random bytes per challenge: above WebAuthn's recommended minimum, so none is ever guessed or repeated. */
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_CHALLENGES_COLLECTION = 'webauthn_challenges';
 /**
