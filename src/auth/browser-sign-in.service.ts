@@ -22,9 +22,10 @@ export const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'o
 export type SignInOutcome = { user: AuthenticatedUser } | { secondFactor: { methods: SecondStepMethod[]; enrol?: true } };
 
 /**
- * The HTTP side of proving a password, shared by the JSON API and the pages:
- * the browser's device cookie goes in, the session and a device cookie come
- * out. The password logic itself is AuthService's, on plain values.
+ * The HTTP side of proving who signs in (the password, then a second factor
+ * when the account has one), shared by the JSON API and the pages: the
+ * browser's device cookie goes in, the session and a device cookie come out.
+ * The password and code logic itself is AuthService's, on plain values.
  */
 @Injectable()
 export class BrowserSignIn {

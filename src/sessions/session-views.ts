@@ -13,6 +13,8 @@ export interface DeviceSessionView {
   lastActivityAt: string;
   /** How the session was proven. */
   amr: AmrView[];
+  /** Only the password so far: a sign-in waiting for its second step (whoever it is knows the password). */
+  pending?: true;
 }
 
 export interface AdminSessionView extends DeviceSessionView {
@@ -30,6 +32,7 @@ export function toDeviceSessionView(document: SessionDocument, currentId: string
     createdAt: new Date(session.createdAt).toISOString(),
     lastActivityAt: new Date(session.lastActivityAt).toISOString(),
     amr: toAmrView(amrOrPassword(session.amr, new Date(session.createdAt))),
+    ...(session.pending && { pending: true as const }),
   };
 }
 

@@ -336,6 +336,20 @@ describe('second factors', () => {
       expect(twice.body.error.code).toBe('AUTH_1013');
     });
 
+    it('shows a sign-in waiting for its second step in the owner’s device list, where it can be ended', async () => {
+      const { user, secret } = await withFactor();
+      const { agent: owner } = await passwordStep(user);
+      await awayFromStepEdge();
+      expect((await post(owner, '/api/auth/login/totp', { code: totpCode(secret) })).status).toBe(200);
+      const { agent: stranger } = await passwordStep(user);
+      const list = (await owner.get('/api/sessions').expect(200)).body.items as { id: string; pending?: true; current: boolean }[];
+      const waiting = list.find((item) => item.pending);
+      expect(waiting).toMatchObject({ current: false, amr: [{ method: 'pwd', at: expect.any(String) }] });
+      expect(list.find((item) => item.current)?.pending).toBeUndefined();
+      expect((await remove(owner, `/api/sessions/${waiting!.id}`)).status).toBe(204);
+      expect((await stranger.get('/api/auth/me')).body.error.code).toBe('AUTH_1003');
+    });
+
     it('never lets a known browser skip the second factor', async () => {
       const user = await createUser(ctx.app);
       const agent = await signedIn(user);
