@@ -32,6 +32,7 @@ export const SECURITY_NOTICES = {
   enrolled: 'Your authenticator app is set up. Your other sessions have been signed out.',
   removed: 'The factor has been removed. Your other sessions have been signed out.',
   regenerated: 'New recovery codes replace the old ones. Your other sessions have been signed out.',
+  passkey: 'Your passkey is added. Your other sessions have been signed out.',
 } as const;
 
 export type SecurityNotice = keyof typeof SECURITY_NOTICES;

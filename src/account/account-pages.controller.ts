@@ -13,6 +13,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseFactorIdPipe } from '../common/http/id-params';
 import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
+import { PASSKEY_NAME_MAX_LENGTH } from '../second-factors/second-factor.constants';
 import { formErrorOf, showFormError } from '../common/errors/form-errors';
 import { ParseSessionIdPipe } from '../common/http/id-params';
 import type { AppConfiguration } from '../config/configuration';
@@ -184,6 +185,7 @@ export class AccountPagesController {
       factors: items,
       recoveryCodesLeft,
       enrolRequired: owner.pending !== undefined,
+      passkeyNameMaxLength: PASSKEY_NAME_MAX_LENGTH,
       ...view,
     });
   }

@@ -81,7 +81,7 @@ export class AuthApiController {
     return this.signIn.completeWithRecoveryCode(req, res, pending, body.code);
   }
 
-  /** `{ password }` or `{ code }`: 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords and codes count toward the lockout. */
+  /** `{ password }`, `{ code }` or `{ passkey }` (the answer to reauth/passkey/options): 204; sensitive actions are open for REAUTH_MINUTES. Wrong passwords, codes and passkeys count toward the lockout. */
   @Post('reauth')
   @HttpCode(HttpStatus.NO_CONTENT)
   async reauth(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ReauthDto): Promise<void> {

@@ -149,7 +149,7 @@ export class AuthPagesController {
   /** The password (or, once the account has a factor, a code) again, before a sensitive action; then back to the page it came from. */
   @Get('reauth')
   async reauthPage(@Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Query('next') next: unknown): Promise<void> {
-    renderReauth(res, { next: safeNextPath(next), factor: await this.signIn.hasFactor(user) });
+    renderReauth(res, { next: safeNextPath(next), ...(await this.signIn.reauthMethods(user)) });
   }
 
   @Post('reauth')
@@ -166,7 +166,7 @@ export class AuthPagesController {
       else throw new AppException(ErrorCode.INVALID_CREDENTIALS);
     } catch (error) {
       const shown = showFormError(res, error, REAUTH_FORM_ERRORS);
-      return renderReauth(res, { ...shown, next, factor: await this.signIn.hasFactor(user) });
+      return renderReauth(res, { ...shown, next, ...(await this.signIn.reauthMethods(user)) });
     }
     res.redirect(303, next);
   }
@@ -188,6 +188,7 @@ function renderSecondFactor(res: Response, pending: PendingSignIn, view: Record<
     title: 'Two-step verification',
     email: pending.user.email,
     totp: methods.includes('totp'),
+    passkey: methods.includes('passkey'),
     recovery: methods.includes('recovery'),
     ...view,
   });

@@ -15,6 +15,8 @@ import { DeviceCookieService } from './device-cookie.service';
 import { FactorEnrolment } from './factor-enrolment.service';
 import { RecentAuthGuard } from './recent-auth.guard';
 import { LoginThrottleService } from './login-throttle.service';
+import { PasskeySignIn } from './passkey-sign-in.service';
+import { PasskeysController } from './passkeys.controller';
 import { RolesGuard } from './roles.guard';
 import { SecondFactorsController } from './second-factors.controller';
 import { SecureTransportGuard } from './secure-transport.guard';
@@ -22,11 +24,12 @@ import { SessionGuard } from './session.guard';
 
 @Module({
   imports: [UsersModule, SessionsModule, SessionEventsModule, SessionHttpModule, SecondFactorsModule],
-  controllers: [AuthApiController, AuthPagesController, SecondFactorsController],
+  controllers: [AuthApiController, AuthPagesController, SecondFactorsController, PasskeysController],
   providers: [
     AuthService,
     BrowserSignIn,
     FactorEnrolment,
+    PasskeySignIn,
     DeviceCookieService,
     LoginThrottleService,
     SessionGuard,
@@ -36,6 +39,6 @@ import { SessionGuard } from './session.guard';
     RecentAuthGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AuthService, BrowserSignIn, FactorEnrolment],
+  exports: [AuthService, BrowserSignIn, FactorEnrolment, PasskeySignIn],
 })
 export class AuthModule {}

@@ -113,6 +113,22 @@ export class AuthService {
   }
 
   /**
+   * The account a verified passkey belongs to, ready for a session: no
+   * password and no lockout count (a signature is not guessed). A disabled
+   * account is AUTH_1007, recorded; a deleted one has no passkeys left to
+   * verify, so undefined here is a race with its deletion (AUTH_1003).
+   */
+  async passkeyAccount(userId: string): Promise<VerifiedUser> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new AppException(ErrorCode.SESSION_INVALID);
+    if (user.disabled) {
+      await this.events.loginFailed({ email: user.email, user }, 'disabled');
+      throw new AppException(ErrorCode.ACCOUNT_DISABLED);
+    }
+    return toVerifiedUser(user);
+  }
+
+  /**
    * A known browser proved the password but gets no session after all (the
    * account is disabled, or issuing it failed): its sign-in counter starts over
    * here, since no session's credential re-read will do it.

@@ -3,6 +3,8 @@ import type { Request, Response } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { SecondFactorMethod } from '../metrics/metrics.service';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { PasskeysService } from '../second-factors/passkeys.service';
 import { SecondFactorsService } from '../second-factors/second-factors.service';
 import { SessionEventsService } from '../session-events/session-events.service';
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
@@ -14,7 +16,7 @@ import { AuthService, ChangingSession } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
 
 /** How each second step shows in the session's amr (RFC 8176 names). */
-const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'otp', recovery: 'recovery', passkey: 'passkey' };
+export const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'otp', recovery: 'recovery', passkey: 'passkey' };
 
 /** What the password step answers: signed in, or a second step to take (`enrol`: a first factor to set up). */
 export type SignInOutcome = { user: AuthenticatedUser } | { secondFactor: { methods: SecondStepMethod[]; enrol?: true } };
@@ -35,6 +37,7 @@ export class BrowserSignIn {
     private readonly devices: DeviceCookieService,
     private readonly factors: SecondFactorsService,
     private readonly events: SessionEventsService,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   /**
@@ -96,29 +99,39 @@ export class BrowserSignIn {
   }
 
   /**
-   * Re-authentication with the password or an authenticator-app code (one of
-   * them, else VAL_2001): the session goes on under a new id, sensitive
-   * actions are open again for REAUTH_MINUTES, and the method joins its amr
-   * (factor changes on an account with a factor need a factor: RecentAuthPolicy).
+   * Re-authentication with the password, an authenticator-app code or a
+   * passkey (one of them, else VAL_2001): the session goes on under a new
+   * id, sensitive actions are open again for REAUTH_MINUTES, and the method
+   * joins its amr (factor changes on an account with a factor need a factor:
+   * RecentAuthPolicy). A code or a passkey is counted toward the lockout like
+   * a password; a passkey needs no user verification here, the session
+   * having been proven already.
    */
-  async reauthenticate(req: Request, user: AuthenticatedUser, { password, code }: { password?: string; code?: string }): Promise<void> {
+  async reauthenticate(
+    req: Request,
+    user: AuthenticatedUser,
+    { password, code, passkey }: { password?: string; code?: string; passkey?: AuthenticationResponseJSON },
+  ): Promise<void> {
+    if ([password, code, passkey].filter((given) => given !== undefined).length !== 1) {
+      throw new AppException(ErrorCode.INVALID_INPUT, { fields: { password: 'give the password, a code or a passkey, one of them' } });
+    }
     const device = this.devices.deviceFor(req, user.email);
-    if (password !== undefined && code === undefined) {
+    if (password !== undefined) {
       const proved = await this.auth.reauthenticate(user, password, device);
       return this.issuing(proved, () => this.http.reauthenticated(req, proved, { method: 'pwd', at: new Date() }));
     }
-    if (code === undefined || password !== undefined) {
-      throw new AppException(ErrorCode.INVALID_INPUT, { fields: { password: 'give the password or a code, one of them' } });
-    }
-    await this.auth.proveCode(user, 'totp', 'reauth', () => this.factors.verifyTotp(user.id, code), device);
+    const method: SecondFactorMethod = passkey ? 'passkey' : 'totp';
+    const check = passkey ? () => this.passkeys.proves('reauth', passkey, user.id) : () => this.factors.verifyTotp(user.id, code!);
+    await this.auth.proveCode(user, method, 'reauth', check, device);
     const proved = await this.auth.current(user);
-    await this.http.reauthenticated(req, proved, { method: 'otp', at: new Date() });
-    await this.events.secondFactorSucceeded(user, 'totp', 'reauth', SessionHttpAdapter.currentId(req));
+    await this.http.reauthenticated(req, proved, { method: AMR_OF[method], at: new Date() });
+    await this.events.secondFactorSucceeded(user, method, 'reauth', SessionHttpAdapter.currentId(req));
   }
 
-  /** Whether the account has a second factor (the re-authentication form then offers a code). */
-  hasFactor(user: AuthenticatedUser): Promise<boolean> {
-    return this.factors.hasFactor(user.id);
+  /** Which factors the re-authentication form offers besides the password (`factor`: any). */
+  async reauthMethods(user: AuthenticatedUser): Promise<{ factor: boolean; totp: boolean; passkey: boolean }> {
+    const methods = await this.factors.methodsFor(user.id);
+    return { factor: methods.length > 0, totp: methods.includes('totp'), passkey: methods.includes('passkey') };
   }
 
   /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
@@ -127,13 +140,19 @@ export class BrowserSignIn {
     await this.http.rotate(req, { user: changed, reason: 'password_changed' });
   }
 
-  /** A sign-in that had to enrol a first factor did, proving it with the confirming code: complete under stamp `stamp`. */
-  completeAfterEnrolment(req: Request, res: Response, pending: PendingSignIn, proof: { stamp: string; device?: string }): Promise<void> {
-    return this.complete(req, res, pending, proof, 'totp');
+  /** A sign-in that had to enrol a first factor did, proving it with the enrolment (`method`): complete under stamp `stamp`. */
+  completeAfterEnrolment(
+    req: Request,
+    res: Response,
+    pending: PendingSignIn,
+    proof: { stamp: string; device?: string },
+    method: SecondFactorMethod,
+  ): Promise<void> {
+    return this.complete(req, res, pending, proof, method);
   }
 
   /** The sign-in, complete: a new session id proven by the password and `method`, and the browser's device cookie. */
-  private async complete(
+  async complete(
     req: Request,
     res: Response,
     pending: PendingSignIn,

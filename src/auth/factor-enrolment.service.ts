@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Request, Response } from 'express';
+import type { SecondFactorMethod } from '../metrics/metrics.service';
+import { CheckedPasskey, PasskeyRefused, PasskeysService } from '../second-factors/passkeys.service';
 import { CheckedEnrolment, FactorView, SecondFactorsService, TotpEnrolment } from '../second-factors/second-factors.service';
 import { qrCodeSvg } from '../second-factors/qr-code';
 import { SessionEventsService } from '../session-events/session-events.service';
@@ -8,7 +11,7 @@ import type { AmrEntry } from '../sessions/amr';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { AuthService } from './auth.service';
-import { BrowserSignIn, changingSession } from './browser-sign-in.service';
+import { AMR_OF, BrowserSignIn, changingSession } from './browser-sign-in.service';
 import type { FactorOwner } from './second-step';
 import { DeviceCookieService } from './device-cookie.service';
 
@@ -39,6 +42,7 @@ export class FactorEnrolment {
     private readonly events: SessionEventsService,
     private readonly devices: DeviceCookieService,
     private readonly recentAuth: RecentAuthPolicy,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   async list(user: AuthenticatedUser): Promise<FactorList> {
@@ -71,7 +75,7 @@ export class FactorEnrolment {
     id: string,
     code: string,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
-    const { user, pending } = owner;
+    const { user } = owner;
     await this.assertMayChange(owner);
     let checked: CheckedEnrolment | undefined;
     const device = this.devices.deviceFor(req, user.email);
@@ -82,16 +86,42 @@ export class FactorEnrolment {
       async () => (checked = await this.factors.checkTotpEnrolment(user.id, id, code)) !== undefined,
       device,
     );
-    const confirm = () => this.factors.confirmTotp(user.id, checked!);
-    let confirmed: { factor: FactorView; recoveryCodes: string[] };
-    if (pending) {
-      const changed = await this.auth.changeFactors(user, changingSession(this.http, req), confirm);
-      confirmed = changed.result;
-      await this.signIn.completeAfterEnrolment(req, res, pending, { stamp: changed.user.stamp, device });
-    } else {
-      confirmed = await this.changeFactors(req, user, confirm, { method: 'otp', at: new Date() });
-    }
+    const confirmed = await this.enrol(req, res, owner, 'totp', () => this.factors.confirmTotp(user.id, checked!), device);
     await this.events.factorEnrolled(user, 'totp');
+    return confirmed;
+  }
+
+  /** Options to create a passkey for this account, with a challenge only this account's next registration can answer. */
+  async passkeyOptions(owner: FactorOwner): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    await this.assertMayChange(owner);
+    return this.passkeys.registrationOptions(owner.user);
+  }
+
+  /**
+   * Registers the passkey the browser just created (AUTH_1013 when its answer
+   * does not verify, recorded as mfa.failed); creating it proves it in this
+   * session, or completes the sign-in of an account that had to enrol first.
+   * A first factor comes with recovery codes, shown this once.
+   */
+  async confirmPasskey(
+    req: Request,
+    res: Response,
+    owner: FactorOwner,
+    name: string,
+    response: RegistrationResponseJSON,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    const { user } = owner;
+    await this.assertMayChange(owner);
+    let checked: CheckedPasskey;
+    try {
+      checked = await this.passkeys.checkRegistration(user.id, name, response);
+    } catch (error) {
+      if (error instanceof PasskeyRefused) await this.events.secondFactorFailed(user, 'passkey', 'enrolment');
+      throw error;
+    }
+    const device = this.devices.deviceFor(req, user.email);
+    const confirmed = await this.enrol(req, res, owner, 'passkey', () => this.passkeys.confirmRegistration(user.id, checked), device);
+    await this.events.factorEnrolled(user, 'passkey');
     return confirmed;
   }
 
@@ -106,6 +136,25 @@ export class FactorEnrolment {
   async regenerateRecoveryCodes(req: Request, owner: FactorOwner): Promise<string[]> {
     await this.assertMayChange(owner);
     return this.changeFactors(req, owner.user, () => this.factors.regenerateRecoveryCodes(owner.user.id));
+  }
+
+  /**
+   * Stores a new factor, proven just now by `method`: the session goes on
+   * under a new id with it in its amr, or the sign-in that had to enrol
+   * completes (its device cookie on `res`).
+   */
+  private async enrol(
+    req: Request,
+    res: Response,
+    { user, pending }: FactorOwner,
+    method: SecondFactorMethod,
+    confirm: () => Promise<{ factor: FactorView; recoveryCodes: string[] }>,
+    device?: string,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    if (!pending) return this.changeFactors(req, user, confirm, { method: AMR_OF[method], at: new Date() });
+    const changed = await this.auth.changeFactors(user, changingSession(this.http, req), confirm);
+    await this.signIn.completeAfterEnrolment(req, res, pending, { stamp: changed.user.stamp, device }, method);
+    return changed.result;
   }
 
   /** Once the account has a factor, changing its factors needs a recent factor, not the password alone. */

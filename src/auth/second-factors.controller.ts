@@ -4,13 +4,15 @@ import type { Request, Response } from 'express';
 import { ParseFactorIdPipe } from '../common/http/id-params';
 import type { FactorView, TotpEnrolment } from '../second-factors/second-factors.service';
 import { RequiresRecentAuth } from '../sessions/recent-auth.policy';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { RegisterPasskeyDto } from './dto/passkey.dto';
 import { OneTimeCodeDto, StartTotpDto } from './dto/second-factor.dto';
 import { FactorEnrolment, FactorList } from './factor-enrolment.service';
 import { CurrentFactorOwner, EnrolmentRoute, FactorOwner } from './second-step';
 
 /**
- * The signed-in person's second factors: list, enrol an authenticator app,
- * remove, new recovery codes. Listing and enrolling also serve a sign-in
+ * The signed-in person's second factors: list, enrol an authenticator app or
+ * a passkey, remove, new recovery codes. Listing and enrolling also serve a sign-in
  * whose role requires a factor it does not have yet.
  */
 @ApiTags('second factors')
@@ -50,6 +52,32 @@ export class SecondFactorsController {
     @Body() body: OneTimeCodeDto,
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
     return this.enrolment.confirmTotp(req, res, owner, id, body.code);
+  }
+
+  /** Options for navigator.credentials.create(): a passkey for this account, with a fresh single-use challenge. */
+  @Post('factors/passkey/options')
+  @EnrolmentRoute()
+  @RequiresRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  passkeyOptions(@CurrentFactorOwner() owner: FactorOwner): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.enrolment.passkeyOptions(owner);
+  }
+
+  /**
+   * Registers the passkey just created (AUTH_1013 when its answer does not
+   * verify); every other session ends and this one gets a new id (or the
+   * sign-in that had to enrol completes).
+   */
+  @Post('factors/passkey')
+  @EnrolmentRoute()
+  @RequiresRecentAuth()
+  registerPasskey(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentFactorOwner() owner: FactorOwner,
+    @Body() body: RegisterPasskeyDto,
+  ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
+    return this.enrolment.confirmPasskey(req, res, owner, body.name, body.response as RegistrationResponseJSON);
   }
 
   /** Removes a factor; every other session ends and this one gets a new id. */

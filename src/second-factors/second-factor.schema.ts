@@ -17,6 +17,27 @@ export class TotpState {
   lastUsedStep?: number;
 }
 
+/** A WebAuthn credential as registered: what verifying its assertions needs. */
+@Schema({ _id: false })
+export class PasskeyState {
+  /** The credential id, base64url, as the browser names it in assertions. */
+  @Prop({ required: true })
+  credentialId: string;
+  /** COSE public key. */
+  @Prop({ type: Buffer, required: true })
+  publicKey: Buffer;
+  /** The authenticator's signature counter when last seen; 0 for authenticators that keep none (most synced passkeys). */
+  @Prop({ required: true })
+  counter: number;
+  @Prop({ type: [String], default: undefined })
+  transports?: string[];
+  /** Whether the credential can be synced between devices (`multiDevice`) and was backed up when last seen. */
+  @Prop({ required: true })
+  deviceType: string;
+  @Prop({ required: true })
+  backedUp: boolean;
+}
+
 @Schema({ collection: SECOND_FACTORS_COLLECTION, versionKey: false })
 export class SecondFactor {
   @Prop({ required: true })
@@ -40,12 +61,17 @@ export class SecondFactor {
 
   @Prop({ type: SchemaFactory.createForClass(TotpState) })
   totp?: TotpState;
+
+  @Prop({ type: SchemaFactory.createForClass(PasskeyState) })
+  passkey?: PasskeyState;
 }
 
 export type SecondFactorDocument = HydratedDocument<SecondFactor>;
 export const SecondFactorSchema = SchemaFactory.createForClass(SecondFactor);
 // An account's factors: listed at sign-in and on the security page.
 SecondFactorSchema.index({ userId: 1, type: 1 });
+// A passkey sign-in names only its credential: the account comes from it.
+SecondFactorSchema.index({ 'passkey.credentialId': 1 });
 
 /** One unused recovery code; `_id` is recoveryCodeId(userId, code), so using it is a delete by `_id`. */
 @Schema({ collection: RECOVERY_CODES_COLLECTION, versionKey: false })

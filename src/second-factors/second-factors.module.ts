@@ -3,16 +3,20 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { RecoveryCode, RecoveryCodeSchema, SecondFactor, SecondFactorSchema } from './second-factor.schema';
 import { SecondFactorsRepository } from './second-factors.repository';
 import { SecondFactorsService } from './second-factors.service';
+import { PasskeysService } from './passkeys.service';
+import { WebAuthnChallenge, WebAuthnChallengeSchema } from './webauthn-challenge.schema';
+import { WebAuthnChallengesRepository } from './webauthn-challenges.repository';
 
-/** An account's second factors (`second_factors`) and recovery codes (`recovery_codes`); the repository stays inside. */
+/** An account's second factors (`second_factors`: codes and passkeys), recovery codes (`recovery_codes`) and passkey challenges (`webauthn_challenges`); the repositories stay inside. */
 @Module({
   imports: [
     MongooseModule.forFeature([
       { name: SecondFactor.name, schema: SecondFactorSchema },
       { name: RecoveryCode.name, schema: RecoveryCodeSchema },
+      { name: WebAuthnChallenge.name, schema: WebAuthnChallengeSchema },
     ]),
   ],
-  providers: [SecondFactorsRepository, SecondFactorsService],
-  exports: [SecondFactorsService],
+  providers: [SecondFactorsRepository, SecondFactorsService, WebAuthnChallengesRepository, PasskeysService],
+  exports: [SecondFactorsService, PasskeysService],
 })
 export class SecondFactorsModule {}

@@ -94,4 +94,29 @@ export class SecondFactorsRepository implements OnModuleInit {
   countRecoveryCodes(userId: string): Promise<number> {
     return this.codes.countDocuments({ userId }).exec();
   }
+
+  /** Every passkey registered under this credential id, whoever's: normally one, and none for a stranger's. */
+  findPasskeysByCredentialId(credentialId: string): Promise<SecondFactorDocument[]> {
+    return this.factors.find({ 'passkey.credentialId': credentialId }).exec();
+  }
+
+  /**
+   * Records a verified use of a passkey: its new signature counter, taken only
+   * from the counter the check was made against, so of two assertions verified
+   * against one counter one is recorded; false for the other (or a passkey
+   * removed meanwhile).
+   */
+  async recordPasskeyUse(
+    userId: string,
+    id: string,
+    use: { fromCounter: number; counter: number; backedUp: boolean; at: Date },
+  ): Promise<boolean> {
+    const result = await this.factors
+      .updateOne(
+        { _id: id, userId, type: 'passkey', 'passkey.counter': use.fromCounter },
+        { $set: { lastUsedAt: use.at, 'passkey.counter': use.counter, 'passkey.backedUp': use.backedUp } },
+      )
+      .exec();
+    return result.matchedCount === 1;
+  }
 }

@@ -144,7 +144,8 @@ export class SecondFactorsService {
   }
 }
 
-function toFactorView(factor: SecondFactorDocument): FactorView {
+/** A factor as its owner sees it. */
+export function toFactorView(factor: SecondFactorDocument): FactorView {
   return {
     id: String(factor._id),
     type: factor.type,

@@ -53,14 +53,15 @@ export class SessionHttpAdapter {
   /**
    * Sign-in: a fresh session id for this user (no fixation). A live session
    * this browser held is ended first. `trustedDevice`: the browser showed a
-   * device cookie of this account.
+   * device cookie of this account. `amr`: how it was proven, when not by the
+   * password just now (a passkey alone).
    */
-  async start(req: Request, user: VerifiedUser, { trustedDevice }: { trustedDevice: boolean }): Promise<void> {
+  async start(req: Request, user: VerifiedUser, { trustedDevice, amr }: { trustedDevice: boolean; amr?: AmrEntry[] }): Promise<void> {
     const endedAtSignIn = await this.sessions.makeRoomForSignIn(user.id, previousOf(req));
     await this.regenerate(req);
     const device = deviceSignalsOf((name) => req.get(name));
     const id = SessionHttpAdapter.currentId(req);
-    keepOrForget(req, await this.sessions.start(id, user, { cookie: req.session.cookie, device, trustedDevice, endedAtSignIn }));
+    keepOrForget(req, await this.sessions.start(id, user, { cookie: req.session.cookie, device, trustedDevice, endedAtSignIn, amr }));
   }
 
   /**
