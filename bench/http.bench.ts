@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { freePort, waitForPort } from '../src/database/ports';
-import { productionNodeFlags, readSession, SESSION_COOKIE, signIn, storeClones } from './support';
+import { BENCH_PUBLIC_URL, productionNodeFlags, readSession, SESSION_COOKIE, signIn, storeClones } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'load-test@example.test', password: 'a long benchmark passphrase' };
@@ -158,6 +158,7 @@ async function main(): Promise<void> {
       MONGODB_URI: uri,
       SESSION_SECRET: randomBytes(48).toString('base64url'),
       COOKIE_SECURE: 'false',
+      PUBLIC_URL: BENCH_PUBLIC_URL,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       SESSION_COOKIE_NAME: SESSION_COOKIE,

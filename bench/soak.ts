@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { SESSION_COOKIE } from './support';
+import { BENCH_PUBLIC_URL, SESSION_COOKIE } from './support';
 import { Browser, Recorder } from './soak/browser';
 import { AppInstance, externalDatabase, FaultWindow, ownDatabase, SoakDatabase } from './soak/cluster';
 import { injectFaults, planFaults } from './soak/faults';
@@ -135,6 +135,7 @@ async function main(): Promise<number> {
     MONGODB_URI: uri,
     SESSION_SECRET: randomBytes(48).toString('base64url'),
     COOKIE_SECURE: 'false',
+    PUBLIC_URL: BENCH_PUBLIC_URL,
     SESSION_COOKIE_NAME: SESSION_COOKIE,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,

@@ -28,6 +28,8 @@ export function productionNodeFlags(): string[] {
 }
 
 const START_TIMEOUT_MS = 60_000;
+/** Production requires PUBLIC_URL (an https origin, for passkeys); the benchmarks sign in with passwords only. */
+export const BENCH_PUBLIC_URL = 'https://sessions.example.com';
 
 /**
  * The built app started as deployed (`node <flags> dist/main.js`,
@@ -49,6 +51,7 @@ export async function startProductionApp(
       MONGODB_URI: uri,
       SESSION_SECRET: randomBytes(48).toString('base64url'),
       COOKIE_SECURE: 'false',
+      PUBLIC_URL: BENCH_PUBLIC_URL,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -27,6 +27,11 @@ export const CODE_ERRORS = {
   gone: { code: ErrorCode.NOT_FOUND, error: 'That setup is no longer waiting: start again.' },
 } satisfies Record<string, ExpectedError>;
 
+/** What the security page says when a factor cannot be removed. */
+export const REMOVE_FACTOR_ERRORS = {
+  lastRequired: { code: ErrorCode.INVALID_INPUT, error: 'Your role requires a second factor: add another one before you remove this one.' },
+} satisfies Record<string, ExpectedError>;
+
 /** What the security page says after a change (`?done=` on the redirect, or rendered at once). */
 export const SECURITY_NOTICES = {
   enrolled: 'Your authenticator app is set up. Your other sessions have been signed out.',

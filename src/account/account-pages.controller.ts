@@ -26,7 +26,15 @@ import { SessionEventQueries } from '../session-events/session-event-queries.ser
 import { SessionHttpAdapter } from '../session-http/session-http.adapter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MIN_PASSWORD_LENGTH } from '../config/credential-limits';
-import { CODE_ERRORS, PASSWORD_ERRORS, PASSWORD_OUTCOMES, PasswordOutcome, SECURITY_NOTICES, SecurityNotice } from './account-messages';
+import {
+  CODE_ERRORS,
+  PASSWORD_ERRORS,
+  PASSWORD_OUTCOMES,
+  PasswordOutcome,
+  REMOVE_FACTOR_ERRORS,
+  SECURITY_NOTICES,
+  SecurityNotice,
+} from './account-messages';
 
 const SESSIONS_PAGE = '/account/sessions';
 
@@ -165,7 +173,11 @@ export class AccountPagesController {
     @CurrentFactorOwner() owner: FactorOwner,
     @Param('id', ParseFactorIdPipe) id: string,
   ) {
-    await this.enrolment.remove(req, owner, id);
+    try {
+      await this.enrolment.remove(req, owner, id);
+    } catch (error) {
+      return this.renderSecurity(res, owner, showFormError(res, error, REMOVE_FACTOR_ERRORS));
+    }
     res.redirect(303, `${SECURITY_PAGE}?done=removed`);
   }
 

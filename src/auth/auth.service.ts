@@ -103,8 +103,10 @@ export class AuthService {
    */
   async reauthenticate(user: AuthenticatedUser, password: string, device?: string): Promise<VerifiedUser> {
     const attempt = { email: user.email, ip: RequestContext.client().ip, device };
-    const { user: stored, settle } = await this.verifyPassword(attempt, password, 'password');
-    await settle();
+    const { user: stored, settle, refund } = await this.verifyPassword(attempt, password, 'password');
+    // With a factor, the password alone never starts the count over: code guesses between two re-authentications add up.
+    if ((await this.factors.methodsFor(stored.id)).length > 0) await refund();
+    else await settle();
     if (stored.disabled) {
       await this.noSessionFollows({ id: stored.id, device });
       throw new AppException(ErrorCode.ACCOUNT_DISABLED);
@@ -197,10 +199,10 @@ export class AuthService {
   }
 
   /**
-   * A one-time code typed for `user`'s account, counted toward the lockout
-   * before it is checked, like a password (a known browser on its own
-   * counter): however many arrive at once, at most the allowed number are
-   * checked. `check` says whether it is right, and spends it. A right one
+   * A one-time code typed for `user`'s account, counted toward the
+   * account's and the IP's lockout before it is checked, like a stranger's
+   * password, also from a known browser: however many arrive at once, at
+   * most the allowed number are checked. `check` says whether it is right, and spends it. A right one
    * gives the attempt its points back; a wrong one is AUTH_1013, recorded
    * (`where` it was typed).
    */
@@ -211,14 +213,16 @@ export class AuthService {
     check: () => Promise<boolean>,
     device?: string,
   ): Promise<void> {
-    const attempt = { email: user.email, ip: RequestContext.client().ip, device };
+    // Never on a device counter: each device cookie, also one minted before the account had a factor, would bring its own budget of guesses.
+    const attempt = { email: user.email, ip: RequestContext.client().ip };
     const counted = await this.counted(attempt);
     if (!counted || String(counted.account._id) !== user.id || !(await check())) {
       await this.events.secondFactorFailed(user, method, where);
       throw new AppException(ErrorCode.INVALID_CODE);
     }
-    if (counted.device) await this.throttle.deviceSucceeded(user.id, counted.device);
-    else await this.throttle.succeeded(attempt);
+    await this.throttle.succeeded(attempt);
+    // A known browser's point from the password step goes back with the sign-in this completes.
+    if (device) await this.throttle.deviceSucceeded(user.id, device);
   }
 
   /**
@@ -252,11 +256,16 @@ export class AuthService {
     return stamp;
   }
 
+  /** True when accounts of `role` must have a second factor (MFA_REQUIRED_ROLES). */
+  requiresFactor(role: UserRole): boolean {
+    return this.mfaRequiredRoles.includes(role);
+  }
+
   /** What a sign-in of this account needs after the password: its factors, or enrolment when its role requires one. */
   private async secondStepFor(user: UserDocument): Promise<SecondStep | undefined> {
     const methods = await this.factors.methodsFor(String(user._id));
     if (methods.length > 0) return { methods, enrol: false };
-    return this.mfaRequiredRoles.includes(user.role) ? { methods: [], enrol: true } : undefined;
+    return this.requiresFactor(user.role) ? { methods: [], enrol: true } : undefined;
   }
 
   /**

@@ -1,3 +1,5 @@
+import { ErrorCode } from '../common/errors/error-codes';
+import { AppException } from '../common/errors/app.exception';
 import { Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Request, Response } from 'express';
@@ -128,6 +130,7 @@ export class FactorEnrolment {
   /** Removes one factor (RES_3001 for anyone else's); with the last one go the recovery codes. */
   async remove(req: Request, owner: FactorOwner, id: string): Promise<void> {
     await this.assertMayChange(owner);
+    await this.assertKeepsARequiredFactor(owner.user, id);
     const removed = await this.changeFactors(req, owner.user, () => this.factors.remove(owner.user.id, id));
     await this.events.factorRemoved(owner.user, removed.type);
   }
@@ -158,6 +161,16 @@ export class FactorEnrolment {
   }
 
   /** Once the account has a factor, changing its factors needs a recent factor, not the password alone. */
+  /** A role in MFA_REQUIRED_ROLES keeps at least one factor: removing the last would leave a session its policy forbids. */
+  private async assertKeepsARequiredFactor(user: AuthenticatedUser, id: string): Promise<void> {
+    if (!this.auth.requiresFactor(user.role)) return;
+    const others = (await this.factors.list(user.id)).filter((factor) => factor.id !== id && factor.confirmedAt);
+    if (others.length > 0) return;
+    throw new AppException(ErrorCode.INVALID_INPUT, {
+      fields: { id: 'is your last second factor, and your role requires one: add another first' },
+    });
+  }
+
   private async assertMayChange(owner: FactorOwner): Promise<void> {
     if (await this.factors.hasFactor(owner.user.id)) this.recentAuth.assertRecentFactor(owner);
   }

@@ -24,6 +24,7 @@ describe('boot and health', () => {
       expect(lines.map((line) => line.replace('Invalid configuration: ', '').split(':')[0]).sort()).toEqual([
         'MONGODB_URI',
         'PORT',
+        'PUBLIC_URL',
         'SESSION_INACTIVITY_MINUTES',
         'SESSION_SECRET',
       ]);
