@@ -64,7 +64,21 @@ class Browser {
     };
   }
 
-  private send(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string): Promise<Answer> {
+  /**
+   * A request the server closed its kept-alive connection under before
+   * reading it (its idle timeout met the client's reuse) is sent once more on
+   * a new one, as browsers do.
+   */
+  private async send(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string): Promise<Answer> {
+    try {
+      return await this.sendOnce(method, path, body, csrfToken);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+      return this.sendOnce(method, path, body, csrfToken);
+    }
+  }
+
+  private sendOnce(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string): Promise<Answer> {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
     if (body !== undefined)
       Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
@@ -79,7 +93,7 @@ class Browser {
         });
         response.on('error', reject);
       });
-      outgoing.on('error', reject);
+      outgoing.on('error', (error) => reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket })));
       outgoing.end(body);
     });
   }

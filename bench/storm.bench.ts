@@ -188,9 +188,8 @@ async function main(): Promise<void> {
 
     process.stdout.write(`3. Storm: ${stormEmails.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
     const gcBefore = (await runtimeFigures(url)).gcSeconds;
-    const storm = clients.ask({ type: 'storm', seconds });
-    const beside = await meP99(url, cookie, seconds);
-    const stormed = await storm;
+    // Together, so a failure of either stops the run through `finally` (the app is stopped, not orphaned).
+    const [stormed, beside] = await Promise.all([clients.ask({ type: 'storm', seconds }), meP99(url, cookie, seconds)]);
     const signIns = stormed.type === 'stormed' ? stormed.results : [];
     const runtime = await runtimeFigures(url);
     process.stdout.write(

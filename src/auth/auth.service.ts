@@ -105,7 +105,7 @@ export class AuthService {
     const attempt = { email: user.email, ip: RequestContext.client().ip, device };
     const { user: stored, settle, refund } = await this.verifyPassword(attempt, password, 'password');
     // With a factor, the password alone never starts the count over: code guesses between two re-authentications add up.
-    if ((await this.factors.methodsFor(stored.id)).length > 0) await refund();
+    if (stored.secondFactors && (await this.factors.hasFactor(stored.id))) await refund();
     else await settle();
     if (stored.disabled) {
       await this.noSessionFollows({ id: stored.id, device });
@@ -263,7 +263,8 @@ export class AuthService {
 
   /** What a sign-in of this account needs after the password: its factors, or enrolment when its role requires one. */
   private async secondStepFor(user: UserDocument): Promise<SecondStep | undefined> {
-    const methods = await this.factors.methodsFor(String(user._id));
+    // The account's flag, read with the password hash, spares the read of factors it cannot have.
+    const methods = user.secondFactors ? await this.factors.methodsFor(String(user._id)) : [];
     if (methods.length > 0) return { methods, enrol: false };
     return this.requiresFactor(user.role) ? { methods: [], enrol: true } : undefined;
   }

@@ -1,5 +1,6 @@
 import { SoftwareAuthenticator } from '../../test/helpers/software-authenticator';
 import { useTestApp } from '../../test/helpers/test-app';
+import { createUser } from '../../test/helpers/users';
 import { WEBAUTHN_CHALLENGE_TTL_MS } from './second-factor.constants';
 import { PasskeyRefused, PasskeysService } from './passkeys.service';
 import { SecondFactorsService } from './second-factors.service';
@@ -16,11 +17,15 @@ describe('PasskeysService', () => {
     factors = ctx.app.get(SecondFactorsService);
   });
 
-  let counter = 0;
-  const newUser = () => ({ id: `user-${++counter}`, email: `user-${counter}@example.test`, name: `User ${counter}` });
+  /** A real account: adding a factor marks it (UserDocument.secondFactors). */
+  const newUser = async () => {
+    const name = 'Passkey User';
+    const { id, email } = await createUser(ctx.app, { name });
+    return { id, email, name };
+  };
 
   async function registered(options: { userVerified?: boolean; counts?: boolean } = {}) {
-    const user = newUser();
+    const user = await newUser();
     const authenticator = new SoftwareAuthenticator({ origin: ORIGIN, ...options });
     const response = authenticator.register(await sut.registrationOptions(user));
     const { factor, recoveryCodes } = await sut.confirmRegistration(user.id, await sut.checkRegistration(user.id, 'Laptop', response));
@@ -34,7 +39,7 @@ describe('PasskeysService', () => {
     );
 
   it('registers a discoverable passkey for PUBLIC_URL’s host, which then counts as a factor', async () => {
-    const user = newUser();
+    const user = await newUser();
     const options = await sut.registrationOptions(user);
     expect(options.rp).toEqual({ id: 'sessions.example.test', name: expect.any(String) });
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'preferred' });
@@ -88,7 +93,7 @@ describe('PasskeysService', () => {
 
   it('refuses a challenge issued for another purpose or account, or expired', async () => {
     const { user, authenticator } = await registered();
-    const other = newUser();
+    const other = await newUser();
     expect(
       await refusal(
         sut.authenticate('reauth', authenticator.authenticate(await sut.authenticationOptions('second-step', user.id)), user.id),
@@ -142,7 +147,8 @@ describe('PasskeysService', () => {
     const phished = phishing.register(await sut.registrationOptions(user));
     expect(await refusal(sut.checkRegistration(user.id, 'Evil', phished))).toBe('attestation');
 
-    const again = authenticator.register(await sut.registrationOptions(newUser()));
-    expect(await refusal(sut.checkRegistration(`user-${counter}`, 'Copy', again))).toBe('credential');
+    const other = await newUser();
+    const again = authenticator.register(await sut.registrationOptions(other));
+    expect(await refusal(sut.checkRegistration(other.id, 'Copy', again))).toBe('credential');
   });
 });

@@ -150,6 +150,7 @@ export class PasskeysService {
     at = new Date(),
   ): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
     const first = !(await this.secondFactors.hasFactor(userId));
+    await this.secondFactors.beforeAdding(userId);
     const factor = await this.factors.create({
       userId,
       type: 'passkey',

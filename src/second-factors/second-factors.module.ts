@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { UsersModule } from '../users/users.module';
 import { RecoveryCode, RecoveryCodeSchema, SecondFactor, SecondFactorSchema } from './second-factor.schema';
 import { SecondFactorsRepository } from './second-factors.repository';
 import { SecondFactorsService } from './second-factors.service';
@@ -10,6 +11,7 @@ import { WebAuthnChallengesRepository } from './webauthn-challenges.repository';
 /** An account's second factors (`second_factors`: codes and passkeys), recovery codes (`recovery_codes`) and passkey challenges (`webauthn_challenges`); the repositories stay inside. */
 @Module({
   imports: [
+    UsersModule,
     MongooseModule.forFeature([
       { name: SecondFactor.name, schema: SecondFactorSchema },
       { name: RecoveryCode.name, schema: RecoveryCodeSchema },

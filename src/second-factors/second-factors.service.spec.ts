@@ -1,6 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { AppException } from '../common/errors/app.exception';
 import { useTestApp } from '../../test/helpers/test-app';
+import { createUser } from '../../test/helpers/users';
+import { UsersService } from '../users/users.service';
 import { SecondFactorsService } from './second-factors.service';
 
 const STEP_MS = 30_000;
@@ -17,12 +19,15 @@ describe('SecondFactorsService', () => {
     sut = ctx.app.get(SecondFactorsService);
   });
 
-  let counter = 0;
-  const newUser = () => ({ id: `user-${++counter}`, email: `user-${counter}@example.test` });
+  /** A real account: adding a factor marks it (UserDocument.secondFactors). */
+  const newUser = async () => {
+    const { id, email } = await createUser(ctx.app);
+    return { id, email };
+  };
 
   /** An account with a confirmed TOTP factor; its secret, the step used to confirm it and its recovery codes. */
   async function enrolled(at = Date.now()) {
-    const user = newUser();
+    const user = await newUser();
     const { id, secret } = await sut.startTotp(user);
     const checked = await sut.checkTotpEnrolment(user.id, id, appCode(secret, at), at);
     const { factor, recoveryCodes } = await sut.confirmTotp(user.id, checked!);
@@ -30,7 +35,7 @@ describe('SecondFactorsService', () => {
   }
 
   it('counts a factor only once confirmed by a valid code, and then offers totp and recovery', async () => {
-    const user = newUser();
+    const user = await newUser();
     const { id, secret } = await sut.startTotp(user);
     expect(await sut.methodsFor(user.id)).toEqual([]);
     const now = Date.now();
@@ -89,13 +94,26 @@ describe('SecondFactorsService', () => {
   });
 
   it('refuses to confirm an enrolment twice or someone else’s', async () => {
-    const user = newUser();
+    const user = await newUser();
     const { id, secret } = await sut.startTotp(user);
     const at = Date.now();
     const checked = await sut.checkTotpEnrolment(user.id, id, appCode(secret, at), at);
     const results = await Promise.allSettled([sut.confirmTotp(user.id, checked!), sut.confirmTotp(user.id, checked!)]);
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     expect(results.find((result) => result.status === 'rejected')).toMatchObject({ reason: expect.any(AppException) });
-    await expect(sut.checkTotpEnrolment(newUser().id, id, appCode(secret, at), at)).rejects.toMatchObject({ code: 'RES_3001' });
+    await expect(sut.checkTotpEnrolment((await newUser()).id, id, appCode(secret, at), at)).rejects.toMatchObject({ code: 'RES_3001' });
+  });
+
+  it('marks the account before a factor is added, and clears the mark only when none is left and none was added since', async () => {
+    const { user, factor } = await enrolled();
+    const users = ctx.app.get(UsersService);
+    const marked = async () => (await users.findByEmailWithPasswordHash(user.email))!.secondFactors;
+    expect(await marked()).toBe(true);
+    const version = await users.secondFactorsVersion(user.id);
+    await sut.beforeAdding(user.id);
+    await users.clearSecondFactors(user.id, version);
+    expect(await marked()).toBe(true);
+    await sut.remove(user.id, factor.id);
+    expect(await marked()).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-codes';
 import type { SecondStepMethod } from '../sessions/second-step';
+import { UsersService } from '../users/users.service';
 import { newRecoveryCodes, normaliseRecoveryCode, recoveryCodeId } from './recovery-codes';
 import { DEFAULT_TOTP_NAME } from './second-factor.constants';
 import type { SecondFactorDocument, SecondFactorType } from './second-factor.schema';
@@ -42,7 +43,10 @@ const METHOD_OF: Record<SecondFactorType, SecondStepMethod> = { totp: 'totp', pa
  */
 @Injectable()
 export class SecondFactorsService {
-  constructor(private readonly repository: SecondFactorsRepository) {}
+  constructor(
+    private readonly repository: SecondFactorsRepository,
+    private readonly users: UsersService,
+  ) {}
 
   async list(userId: string): Promise<FactorView[]> {
     return (await this.repository.findConfirmed(userId)).map(toFactorView);
@@ -88,6 +92,7 @@ export class SecondFactorsService {
    */
   async confirmTotp(userId: string, checked: CheckedEnrolment, at = new Date()): Promise<{ factor: FactorView; recoveryCodes: string[] }> {
     const first = !(await this.hasFactor(userId));
+    await this.beforeAdding(userId);
     if (!(await this.repository.confirmTotp(userId, checked.id, checked.step, at))) throw new AppException(ErrorCode.INVALID_CODE);
     const recoveryCodes = first ? await this.regenerateRecoveryCodes(userId, at) : [];
     const factor = await this.repository.findOfUser(userId, checked.id);
@@ -133,14 +138,30 @@ export class SecondFactorsService {
   /** Removes one factor of the account (RES_3001 for anyone else's); with the last one go the recovery codes. */
   async remove(userId: string, id: string): Promise<FactorView> {
     const factor = await this.repository.findOfUser(userId, id);
+    const version = await this.users.secondFactorsVersion(userId);
     if (!factor || !(await this.repository.delete(userId, id))) throw new AppException(ErrorCode.NOT_FOUND);
-    if (!(await this.hasFactor(userId))) await this.repository.deleteRecoveryCodes(userId);
+    if (!(await this.hasFactor(userId))) {
+      await this.repository.deleteRecoveryCodes(userId);
+      await this.users.clearSecondFactors(userId, version);
+    }
     return toFactorView(factor);
   }
 
   /** Every factor and recovery code of the account goes (an admin's reset); how many factors there were. */
-  resetAll(userId: string): Promise<number> {
-    return this.repository.deleteAllOfUser(userId);
+  async resetAll(userId: string): Promise<number> {
+    const version = await this.users.secondFactorsVersion(userId);
+    const removed = await this.repository.deleteAllOfUser(userId);
+    await this.users.clearSecondFactors(userId, version);
+    return removed;
+  }
+
+  /**
+   * Before a factor is added: sign-ins read the account's factors from now
+   * on (UserDocument.secondFactors). Before, not after, so no sign-in can
+   * miss a factor that exists.
+   */
+  beforeAdding(userId: string): Promise<void> {
+    return this.users.mayHaveSecondFactors(userId);
   }
 }
 

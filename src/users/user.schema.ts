@@ -51,6 +51,20 @@ export class User {
   staleStamps?: string[];
 
   /**
+   * Whether the account may have a second factor, so that a sign-in reads its
+   * factors only then (one command fewer for everyone else). Fail-safe: set,
+   * with `secondFactorsVersion` moved on, *before* a factor is added; cleared
+   * only after a removal found none left, and only while the version is the
+   * one it read before counting (SecondFactorsService), so a factor being
+   * added meanwhile keeps it set.
+   */
+  @Prop({ default: false })
+  secondFactors: boolean;
+
+  @Prop({ default: 0 })
+  secondFactorsVersion: number;
+
+  /**
    * Sign-in counters of this account's known browsers, by device id
    * (LoginThrottleService): on the account so that counting a known
    * browser's attempt and reading the password hash are one command, and

@@ -260,6 +260,22 @@ export class UsersService implements OnModuleInit {
   }
 
   /** Every session under the `stale` stamps has ended: the expiry pass need not look for them. */
+  /** The account may have a second factor from now on (before one is added); see UserDocument.secondFactors. */
+  async mayHaveSecondFactors(id: string): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $set: { secondFactors: true }, $inc: { secondFactorsVersion: 1 } }).exec();
+  }
+
+  /** The version `clearSecondFactors` needs, read before counting what is left. */
+  async secondFactorsVersion(id: string): Promise<number> {
+    const user = await this.users.findById(id).select('secondFactorsVersion').read('primary').lean().exec();
+    return user?.secondFactorsVersion ?? 0;
+  }
+
+  /** The account has no second factor: unless one was being added since `version` was read. */
+  async clearSecondFactors(id: string, version: number): Promise<void> {
+    await this.users.updateOne({ _id: id, secondFactorsVersion: version }, { $set: { secondFactors: false } }).exec();
+  }
+
   async staleSessionsEnded(id: string, stale: string[]): Promise<void> {
     // $pullAll, not $pull with $in: FerretDB takes the $in document for a value to remove.
     await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
