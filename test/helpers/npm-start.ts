@@ -98,12 +98,16 @@ export async function startNpm(
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && npm.exitCode === null && npm.signalCode === null) {
-    tree();
+    const ours = new Set(tree().map((info) => info.pid));
+    // Only our app's answer counts: while npm builds, another test's server may be given the same free port.
+    const listener = listenerOf(port);
     if (
-      await fetch(`${run.url}/health/ready`).then(
+      listener !== undefined &&
+      ours.has(listener) &&
+      (await fetch(`${run.url}/health/ready`).then(
         (response) => response.ok,
         () => false,
-      )
+      ))
     )
       return run;
     await sleep(POLL_MS);
@@ -111,4 +115,11 @@ export async function startNpm(
   run.killAll();
   const why = npm.exitCode === null && npm.signalCode === null ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : 'exited';
   throw new Error(`npm ${script} in ${dir}: ${run.url}/health/ready ${why}; its output ends:\n${output.slice(-OUTPUT_TAIL)}`);
+}
+
+/** The process listening on 127.0.0.1:`port` (ss, as root sees every socket's owner), if any. */
+function listenerOf(port: number): number | undefined {
+  const line = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString();
+  const pid = /pid=(\d+)/.exec(line)?.[1];
+  return pid === undefined ? undefined : Number(pid);
 }
