@@ -1,22 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, signInWithForm, listen, watchedPage } from '../helpers/browser';
+import type { Browser } from 'playwright-core';
+import { amrOf, launchBrowser, signInWithForm, listen, watchedPage } from '../helpers/browser';
 import { awayFromStepEdge, totpCode } from '../helpers/second-factors';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser } from '../helpers/users';
 
 const OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
 const STEP_MS = 30_000;
-
-/** /api/auth/me as the page sees it: how its session was proven. */
-async function amrOf(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const body = await (await fetch('/api/auth/me', { headers: { Accept: 'application/json' } })).json();
-    return body.session.amr.map((entry: { method: string }) => entry.method);
-  });
-}
 
 describe('an authenticator app, enrolled and used from the pages', () => {
   let browser: Browser;

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../../src/database/ports';
-import { launchBrowser, signInWithForm, watchedPage, WatchedPage } from '../helpers/browser';
+import { amrOf, launchBrowser, signInWithForm, watchedPage, WatchedPage } from '../helpers/browser';
 import { sleep } from '../helpers/agents';
 import { createTestApp, destroyTestApp, uniqueDatabaseName } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -32,15 +32,6 @@ async function pageWithAuthenticator(
   const credentialIds = async () =>
     (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.map((credential) => credential.credentialId);
   return { ...watched, credentialIds };
-}
-
-/** /api/auth/me as the page sees it: how its session was proven, or the error code. */
-async function amrOf(page: Page): Promise<string[] | string> {
-  return page.evaluate(async () => {
-    const response = await fetch('/api/auth/me', { headers: { Accept: 'application/json' } });
-    const body = await response.json();
-    return response.ok ? body.session.amr.map((entry: { method: string }) => entry.method) : body.error.code;
-  });
 }
 
 describe('passkeys in a real browser (Chromium’s virtual authenticator)', () => {

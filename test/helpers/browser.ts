@@ -76,3 +76,12 @@ export async function signInWithForm(page: Page, baseUrl: string, email: string,
   await page.fill('input[name="password"]', password);
   await Promise.all([page.waitForURL(`${baseUrl}/dashboard`), page.click('button[type="submit"]')]);
 }
+
+/** /api/auth/me as the page sees it: how its session was proven, or the error code. */
+export async function amrOf(page: Page): Promise<string[] | string> {
+  return page.evaluate(async () => {
+    const response = await fetch('/api/auth/me', { headers: { Accept: 'application/json' } });
+    const body = await response.json();
+    return response.ok ? body.session.amr.map((entry: { method: string }) => entry.method) : body.error.code;
+  });
+}
