@@ -47,11 +47,14 @@ class Browser {
     private readonly email: string,
   ) {}
 
-  /** One sign-in (a fresh CSRF token, then the POST); the status, the error code and how long it took. */
-  async signIn(): Promise<SignInResult> {
+  /**
+   * One sign-in: a fresh CSRF token (as a sign-in page is loaded), unless this
+   * is a retry after 503 with the token of the try before (as a JSON client
+   * retries), then the POST; the status, the error code and how long it took.
+   */
+  async signIn(retryToken?: string): Promise<SignInResult & { token: string }> {
     const started = performance.now();
-    const csrf = await this.send('GET', '/api/auth/csrf');
-    const { token } = JSON.parse(csrf.body) as { token: string };
+    const token = retryToken ?? (JSON.parse((await this.send('GET', '/api/auth/csrf')).body) as { token: string }).token;
     const login = await this.send('POST', '/api/auth/login', JSON.stringify({ email: this.email, password: PASSWORD }), token);
     const body = JSON.parse(login.body) as { error?: { code: string } };
     // The session is dropped, as a browser coming back after it expired: the device cookie stays.
@@ -61,6 +64,7 @@ class Browser {
       code: body.error?.code,
       retryAfter: Number(login.headers['retry-after'] ?? 0),
       ms: performance.now() - started,
+      token,
     };
   }
 
@@ -74,17 +78,18 @@ class Browser {
       return await this.sendOnce(method, path, body, csrfToken);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
-      return this.sendOnce(method, path, body, csrfToken);
+      // On a connection of its own: the pool may hold more sockets the server closed at the same moment.
+      return this.sendOnce(method, path, body, csrfToken, false);
     }
   }
 
-  private sendOnce(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string): Promise<Answer> {
+  private sendOnce(method: 'GET' | 'POST', path: string, body?: string, csrfToken?: string, via: Agent | false = agent): Promise<Answer> {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
     if (body !== undefined)
       Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
     if (csrfToken) headers['x-csrf-token'] = csrfToken;
     return new Promise((resolve, reject) => {
-      const outgoing = request(`${this.url}${path}`, { method, headers, agent }, (response) => {
+      const outgoing = request(`${this.url}${path}`, { method, headers, agent: via }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
@@ -129,9 +134,11 @@ async function handle(message: ToClients): Promise<FromClients> {
       const results: SignInResult[] = [];
       await Promise.all(
         browsers.map(async (browser) => {
+          let retryToken: string | undefined;
           while (performance.now() < until) {
-            const result = await browser.signIn();
+            const { token, ...result } = await browser.signIn(retryToken);
             results.push(result);
+            retryToken = result.status === 503 ? token : undefined;
             // Retry-After is the earliest moment; people (and well-behaved clients) come back at their own moment after
             // it, not all in the same millisecond: a second's spread, so the bench does not send the shed in lock-step waves.
             const wait = (result.retryAfter || 1) * 1000 + Math.random() * RETRY_SPREAD_MS;

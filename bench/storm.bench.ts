@@ -1,25 +1,28 @@
 /**
  * A sign-in storm against the password hash's own ceiling, in one run on this
  * machine. Usage:
- *   npm run bench:storm -- [--duration 20] [--clients 48] [--users 200] [--connections 10] [--me-rate 200] [--in-flight 8]
- *                          [--hash-concurrency N]  (the app's PASSWORD_HASH_CONCURRENCY; default: its own)
+ *   npm run bench:storm -- [--duration 10] [--rounds 3] [--clients 48] [--users 200] [--connections 10] [--me-rate 200]
+ *                          [--in-flight 8] [--hash-concurrency N]  (the app's PASSWORD_HASH_CONCURRENCY; default: its own)
  * (MONGODB_URI when set, else an embedded database). It measures, in turn:
- * 1. the ceiling: argon2id verifications per second at the app's cost with
- *    `--in-flight` at once, in this process, the app idle (half the duration
- *    here, half after the storm; the ratio uses their mean);
+ * 1. the database commands of a known-browser sign-in (20 of them, one at a time);
  * 2. `GET /api/auth/me` alone: `--me-rate` requests per second over
- *    `--connections` (autocannon; a fixed rate, as signed-in people click, not
+ *    `--connections` (me-load.ts: a fixed rate, as signed-in people click, not
  *    as fast as the server answers, so the p99 shows waiting, not a backlog);
- * 3. the storm: `--clients` browsers that each signed in once before (so they
- *    hold a device cookie, as people do at 9:00) sign in again in a loop, a
- *    CSRF token then the POST, honouring Retry-After on 503 (plus up to a second, as people retry), while `/me` runs
- *    beside as in 2. The browsers run in their own process at nice 19
- *    (storm-clients.ts), `/me`'s client in its own at normal priority.
+ * 3. `--rounds` rounds, each a storm of `--duration` seconds between two
+ *    measures of the ceiling (argon2id verifications per second at the app's
+ *    cost with `--in-flight` at once, in this process, the app idle, for half
+ *    the duration): a shared machine's speed drifts from minute to minute, so
+ *    each round is set against the ceiling of its own moment. The storm:
+ *    `--clients` browsers that each signed in once before (so they hold a
+ *    device cookie, as people do at 9:00) sign in again in a loop, a CSRF
+ *    token then the POST, honouring Retry-After on 503 (plus up to a second, as
+ *    people retry) and then retrying the POST with the same token, while `/me`
+ *    runs beside as in 2. The browsers run in their own process at the lowest
+ *    priority (nice 19, storm-clients.ts), `/me`'s client in its own at normal priority.
  * It prints each figure against its target (issue 18) and writes them to .tmp/.
  */
 import * as argon2 from 'argon2';
-import { ChildProcess, fork, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -28,7 +31,8 @@ import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { DEFAULT_PASSWORD_HASH_OPTIONS } from '../src/users/password-hasher';
-import type { FromClients, ToClients } from './storm-clients';
+import type { FromClients, SignInResult, ToClients } from './storm-clients';
+import type { MeLatencies, MeLoad } from './me-load';
 import { PASSWORD } from './storm-clients';
 import { signIn, startProductionApp } from './support';
 
@@ -37,13 +41,13 @@ const ADMIN = { email: 'storm-admin@example.test', password: 'a long benchmark p
 const DATA_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
 const TARGET = { throughput: 0.6, maxSignInMs: 5_000, meP99Ratio: 3, commandsPerSignIn: 4 };
 const COMMAND_SAMPLE = 20;
-const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 /** The storm's clients yield the CPU to the server they measure (see storm-clients.ts). */
 const CLIENTS_NICE = 19;
 
 const { values: options } = parseArgs({
   options: {
-    duration: { type: 'string', default: '20' },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '48' },
     users: { type: 'string', default: '200' },
     connections: { type: 'string', default: '10' },
@@ -84,18 +88,17 @@ async function hashCeiling(inFlight: number, seconds: number): Promise<number> {
   return verified / ((performance.now() - started) / 1000);
 }
 
-/**
- * `/me` at a fixed rate for `seconds`, from its own process: in this one, the
- * storm's clients would delay the answers' handling and inflate the p99.
- */
-async function meP99(url: string, cookie: string, seconds: number): Promise<{ p99: number; rps: number; errors: number }> {
-  const args = [AUTOCANNON, '-j', '-c', options.connections!, '-R', options['me-rate']!, '-d', String(seconds), '-H', `cookie=${cookie}`];
-  const child = spawn(process.execPath, [...args, `${url}/api/auth/me`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await once(child, 'exit');
-  const result = JSON.parse(output) as { latency: { p99: number }; requests: { average: number }; errors: number; non2xx: number };
-  return { p99: result.latency.p99, rps: Math.round(result.requests.average), errors: result.errors + result.non2xx };
+/** `/me`'s client (me-load.ts) in its own process at normal priority; `run` measures for `seconds`. */
+function startMeLoad(url: string, cookie: string): { run: (seconds: number) => Promise<MeLatencies>; stop: () => void } {
+  const child = fork(join(__dirname, 'me-load.ts'), { execArgv: ['-r', 'ts-node/register/transpile-only'], cwd: ROOT });
+  return {
+    run: (seconds) =>
+      new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send({ url, cookie, rate: Number(options['me-rate']), connections: Number(options.connections), seconds } satisfies MeLoad);
+      }),
+    stop: () => child.kill(),
+  };
 }
 
 /** The app's own view of its event loop and garbage collection (prom-client's default metrics). */
@@ -140,18 +143,27 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+/** p50, p90 and p99 of latencies in ms. */
+function spread(latencies: number[]): string {
+  return [50, 90, 99].map((p) => `p${p} ${percentile(latencies, p).toFixed(1)}`).join(', ') + ' ms';
+}
+
 function verdict(ok: boolean): string {
   return ok ? 'meets' : 'MISSES';
 }
 
+/** One storm round: its sign-ins, `/me` beside it, and the ceilings measured just before and just after it. */
+interface Round {
+  signIns: SignInResult[];
+  me: MeLatencies;
+  ceilings: [number, number];
+}
+
 async function main(): Promise<void> {
   const seconds = Number(options.duration);
-  process.stdout.write(
-    `1. Hash ceiling: argon2id verifications with ${options['in-flight']} in flight for ${seconds / 2} s, app not started…\n`,
-  );
-  const ceilingBefore = await hashCeiling(Number(options['in-flight']), seconds / 2);
-  process.stdout.write(`   ${ceilingBefore.toFixed(1)} verifications/s (measured again after the storm)\n`);
-
+  const rounds = Number(options.rounds);
+  const inFlight = Number(options['in-flight']);
+  const ceiling = () => hashCeiling(inFlight, seconds / 2);
   const embedded = process.env.MONGODB_URI
     ? undefined
     : await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), 'storm-db-')), (message) => process.stdout.write(`${message}\n`));
@@ -159,6 +171,7 @@ async function main(): Promise<void> {
   const uri = `${server.replace(/\/?(\?.*)?$/, '')}/storm_${randomBytes(4).toString('hex')}`;
   let app: ChildProcess | undefined;
   let clients: ReturnType<typeof startClients> | undefined;
+  let meLoad: ReturnType<typeof startMeLoad> | undefined;
   try {
     const started = await startProductionApp(uri, {
       ADMIN_EMAIL: ADMIN.email,
@@ -172,7 +185,7 @@ async function main(): Promise<void> {
     const emails = await storeUsers(uri, Number(options.users));
     const stormEmails = emails.slice(0, Number(options.clients));
     clients = startClients();
-    process.stdout.write(`   ${emails.length} accounts stored; each of ${stormEmails.length} browsers signs in once (device cookie)…\n`);
+    process.stdout.write(`1. ${emails.length} accounts stored; each of ${stormEmails.length} browsers signs in once (device cookie)…\n`);
     await clients.ask({ type: 'prepare', url, emails: stormEmails });
     const before = await commandsSoFar(url);
     await clients.ask({ type: 'sample', count: COMMAND_SAMPLE });
@@ -182,55 +195,86 @@ async function main(): Promise<void> {
 
     const cookie = await signIn(url, ADMIN);
     process.stdout.write(`2. GET /api/auth/me alone, ${options['me-rate']} req/s over ${options.connections} connections, ${seconds} s…\n`);
-    await meP99(url, cookie, 3);
-    const alone = await meP99(url, cookie, seconds);
-    process.stdout.write(`   p99 ${alone.p99} ms, ${alone.rps} req/s\n`);
+    meLoad = startMeLoad(url, cookie);
+    await meLoad.run(3);
+    const alone = await meLoad.run(seconds);
+    const aloneP99 = percentile(alone.latencies, 99);
+    process.stdout.write(`   ${spread(alone.latencies)} over ${alone.latencies.length} requests, ${alone.errors} errors\n`);
 
-    process.stdout.write(`3. Storm: ${stormEmails.length} browsers signing in in a loop for ${seconds} s, /me beside…\n`);
+    process.stdout.write(
+      `3. ${rounds} rounds: the hash ceiling (argon2id, ${inFlight} in flight, ${seconds / 2} s, the app idle), then ` +
+        `${stormEmails.length} browsers signing in in a loop for ${seconds} s with /me beside; the ceiling once more at the end…\n`,
+    );
     const gcBefore = (await runtimeFigures(url)).gcSeconds;
-    // Together, so a failure of either stops the run through `finally` (the app is stopped, not orphaned).
-    const [stormed, beside] = await Promise.all([clients.ask({ type: 'storm', seconds }), meP99(url, cookie, seconds)]);
-    const signIns = stormed.type === 'stormed' ? stormed.results : [];
+    const measured: Round[] = [];
+    let ceilingBefore = await ceiling();
+    for (let round = 1; round <= rounds; round++) {
+      // Together, so a failure of either stops the run through `finally` (the app is stopped, not orphaned).
+      const [stormed, me] = await Promise.all([clients.ask({ type: 'storm', seconds }), meLoad.run(seconds)]);
+      const ceilingAfter = await ceiling();
+      const signIns = stormed.type === 'stormed' ? stormed.results : [];
+      measured.push({ signIns, me, ceilings: [ceilingBefore, ceilingAfter] });
+      const ok = signIns.filter((result) => result.status === 200).length;
+      process.stdout.write(
+        `   round ${round}: ceiling ${ceilingBefore.toFixed(1)} → ${ceilingAfter.toFixed(1)}/s, ${(ok / seconds).toFixed(1)} sign-ins/s ` +
+          `= ${(ok / seconds / ((ceilingBefore + ceilingAfter) / 2)).toFixed(2)} of their mean; /me ${spread(me.latencies)}\n`,
+      );
+      ceilingBefore = ceilingAfter;
+    }
     const runtime = await runtimeFigures(url);
     process.stdout.write(
-      `   the app's event loop: p99 lag ${runtime.loopP99Ms} ms; garbage collection: ${(runtime.gcSeconds - gcBefore).toFixed(2)} s of the ${seconds} s\n`,
+      `   the app's event loop: p99 lag ${runtime.loopP99Ms} ms; garbage collection: ${(runtime.gcSeconds - gcBefore).toFixed(2)} s over the rounds\n`,
     );
-    // A shared machine's speed drifts from minute to minute: the ceiling is the mean of one measure on each side of the storm.
-    process.stdout.write(`4. Hash ceiling again, ${seconds / 2} s, the app idle…\n`);
-    const ceilingAfter = await hashCeiling(Number(options['in-flight']), seconds / 2);
-    process.stdout.write(`   ${ceilingAfter.toFixed(1)} verifications/s\n`);
-    const ceiling = (ceilingBefore + ceilingAfter) / 2;
 
+    const signIns = measured.flatMap((round) => round.signIns);
     const succeeded = signIns.filter((result) => result.status === 200);
     const shed = signIns.filter((result) => result.code === 'SYS_9003').length;
     const other = signIns.filter((result) => result.status !== 200 && result.code !== 'SYS_9003');
-    const rate = succeeded.length / seconds;
+    const stormSeconds = seconds * rounds;
+    const rate = succeeded.length / stormSeconds;
+    // What the hash alone could have done in the storm's seconds: each round at the mean of the ceilings beside it.
+    const possible = measured.reduce((sum, round) => sum + seconds * ((round.ceilings[0] + round.ceilings[1]) / 2), 0);
     const latencies = succeeded.map((result) => result.ms);
     const slowest = Math.max(0, ...signIns.map((result) => result.ms));
+    // One p99 over every /me request of the rounds, as over one long storm.
+    const besideP99 = percentile(
+      measured.flatMap((round) => round.me.latencies),
+      99,
+    );
+    const meErrors = measured.reduce((sum, round) => sum + round.me.errors, 0);
     const figures = {
-      ceilingPerSecond: Number(ceiling.toFixed(1)),
-      ceilingBeforeAfter: [Number(ceilingBefore.toFixed(1)), Number(ceilingAfter.toFixed(1))],
+      ceilingPerSecond: Number((possible / stormSeconds).toFixed(1)),
+      ceilings: [measured[0].ceilings[0], ...measured.map((round) => round.ceilings[1])].map((value) => Number(value.toFixed(1))),
       signInsPerSecond: Number(rate.toFixed(1)),
-      throughputRatio: Number((rate / ceiling).toFixed(2)),
+      throughputRatio: Number((succeeded.length / possible).toFixed(2)),
+      roundRatios: measured.map((round) =>
+        Number(
+          (
+            round.signIns.filter((result) => result.status === 200).length /
+            (seconds * ((round.ceilings[0] + round.ceilings[1]) / 2))
+          ).toFixed(2),
+        ),
+      ),
       signInP50Ms: Math.round(percentile(latencies, 50)),
       signInP99Ms: Math.round(percentile(latencies, 99)),
       slowestSignInMs: Math.round(slowest),
       shed,
       otherFailures: other.length,
-      meP99AloneMs: alone.p99,
-      meP99BesideMs: beside.p99,
-      meP99Ratio: Number((beside.p99 / Math.max(1, alone.p99)).toFixed(2)),
-      meErrorsBeside: beside.errors,
+      meP99AloneMs: Number(aloneP99.toFixed(1)),
+      meP99BesideMs: Number(besideP99.toFixed(1)),
+      meP99Ratio: Number((besideP99 / Math.max(1, aloneP99)).toFixed(2)),
+      meErrorsAlone: alone.errors,
+      meErrorsBeside: meErrors,
       commandsPerSignIn,
     };
     process.stdout.write(
       [
         '',
-        `hash ceiling                 ${figures.ceilingPerSecond}/s (${figures.ceilingBeforeAfter.join(' before, ')} after the storm)`,
-        `sign-ins in the storm        ${figures.signInsPerSecond}/s = ${figures.throughputRatio} of the ceiling (target ≥ ${TARGET.throughput}: ${verdict(figures.throughputRatio >= TARGET.throughput)})`,
+        `hash ceiling                 ${figures.ceilingPerSecond}/s (measured ${figures.ceilings.join(', ')} around the rounds)`,
+        `sign-ins in the storm        ${figures.signInsPerSecond}/s = ${figures.throughputRatio} of the ceiling (rounds ${figures.roundRatios.join(', ')}; target ≥ ${TARGET.throughput}: ${verdict(figures.throughputRatio >= TARGET.throughput)})`,
         `sign-in latency              p50 ${figures.signInP50Ms} ms, p99 ${figures.signInP99Ms} ms, slowest ${figures.slowestSignInMs} ms (target ≤ ${TARGET.maxSignInMs} ms: ${verdict(slowest <= TARGET.maxSignInMs)})`,
         `shed (503 SYS_9003)          ${shed} of ${signIns.length}; other failures ${other.length}${other.length ? ` (${[...new Set(other.map((result) => `${result.status} ${result.code ?? ''}`))].join(', ')})` : ''}`,
-        `/me p99 alone → in storm     ${figures.meP99AloneMs} ms → ${figures.meP99BesideMs} ms = ${figures.meP99Ratio}× (target ≤ ${TARGET.meP99Ratio}×: ${verdict(figures.meP99Ratio <= TARGET.meP99Ratio)}); ${beside.errors} errors`,
+        `/me p99 alone → in storm     ${figures.meP99AloneMs} ms → ${figures.meP99BesideMs} ms = ${figures.meP99Ratio}× (target ≤ ${TARGET.meP99Ratio}×: ${verdict(figures.meP99Ratio <= TARGET.meP99Ratio)}); ${meErrors} errors`,
         `commands per sign-in         ${commandsPerSignIn.toFixed(2)} (target ≤ ${TARGET.commandsPerSignIn}: ${verdict(commandsPerSignIn <= TARGET.commandsPerSignIn)})`,
         '',
       ].join('\n'),
@@ -241,6 +285,7 @@ async function main(): Promise<void> {
     process.stdout.write(`Figures written to ${file}\n`);
   } finally {
     clients?.stop();
+    meLoad?.stop();
     app?.kill('SIGTERM');
     await embedded?.stop();
   }
