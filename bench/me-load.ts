@@ -23,20 +23,32 @@ export interface MeLatencies {
   errors: number;
 }
 
+/** Longer than any answer the targets allow: a request without an answer by then is an error. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * One request; its latency, or, when it fails or its answer is not 2xx, an
+ * error with an infinite latency, so failures count in the p99 instead of
+ * leaving it.
+ */
 function one(agent: Agent, { url, cookie }: MeLoad, due: number, into: MeLatencies): Promise<void> {
   return new Promise((resolve) => {
-    const request = get(`${url}/api/auth/me`, { agent, headers: { cookie } }, (response) => {
-      response.resume();
-      response.on('end', () => {
-        if ((response.statusCode ?? 0) >= 300) into.errors++;
-        into.latencies.push(performance.now() - due);
-        resolve();
-      });
-    });
-    request.on('error', () => {
-      into.errors++;
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (!ok) into.errors++;
+      into.latencies.push(ok ? performance.now() - due : Infinity);
       resolve();
+    };
+    const request = get(`${url}/api/auth/me`, { agent, headers: { cookie }, timeout: REQUEST_TIMEOUT_MS }, (response) => {
+      response.resume();
+      response.on('end', () => settle((response.statusCode ?? 0) < 300));
+      // A connection reset in the middle of the body ends no response: it closes it.
+      response.on('close', () => settle(false));
     });
+    request.on('timeout', () => request.destroy(new Error('no answer in time')));
+    request.on('error', () => settle(false));
   });
 }
 

@@ -15,6 +15,8 @@ export interface SignInResult {
   code?: string;
   retryAfter?: number;
   ms: number;
+  /** When it was answered, in ms from the storm's start (storm only). */
+  at?: number;
 }
 
 export type ToClients =
@@ -130,14 +132,15 @@ async function handle(message: ToClients): Promise<FromClients> {
       for (let i = 0; i < message.count; i++) await browsers[i % browsers.length].signIn();
       return { type: 'sampled' };
     case 'storm': {
-      const until = performance.now() + message.seconds * 1000;
+      const started = performance.now();
+      const until = started + message.seconds * 1000;
       const results: SignInResult[] = [];
       await Promise.all(
         browsers.map(async (browser) => {
           let retryToken: string | undefined;
           while (performance.now() < until) {
             const { token, ...result } = await browser.signIn(retryToken);
-            results.push(result);
+            results.push({ ...result, at: performance.now() - started });
             retryToken = result.status === 503 ? token : undefined;
             // Retry-After is the earliest moment; people (and well-behaved clients) come back at their own moment after
             // it, not all in the same millisecond: a second's spread, so the bench does not send the shed in lock-step waves.
