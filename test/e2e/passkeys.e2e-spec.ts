@@ -106,6 +106,18 @@ describe('passkeys', () => {
       expect(methodsOf((await agent.get('/api/auth/me').expect(200)).body.session.amr)).toEqual(['pwd', 'passkey']);
     });
 
+    it('keeps the last factor of a role that requires one through a burst of removals', async () => {
+      const admin = await createUser(ctx.app, { role: 'admin' });
+      const agent = freshAgent();
+      await postJson(agent, '/api/auth/login', { email: admin.email, password: admin.password });
+      const { factor } = await registerPasskey(agent, authenticator(), 'Laptop');
+      const removals = await Promise.all(Array.from({ length: 5 }, () => deleteJson(agent, `/api/auth/factors/${factor.id}`)));
+      expect(removals.map((removal) => removal.status)).toEqual(Array(5).fill(400));
+      expect(await connectionOf(ctx.app).collection('second_factors').countDocuments({ userId: admin.id })).toBe(1);
+      const again = await postJson(freshAgent(), '/api/auth/login', { email: admin.email, password: admin.password });
+      expect(again.body.secondFactor.methods).toContain('passkey');
+    });
+
     it('needs a session and recent authentication', async () => {
       const anonymous = freshAgent();
       const noSession = await postJson(anonymous, '/api/auth/factors/passkey/options');
