@@ -1,8 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { readFileSync } from 'node:fs';
-import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
-import { deleteJson, postJson, provePasskey, registerPasskey } from '../helpers/passkeys';
+import { Agent, deleteJson, newAgent, postJson, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
+import { provePasskey, registerPasskey } from '../helpers/passkeys';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator';
 import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
 import { connectionOf, createTestApp, useTestApp } from '../helpers/test-app';

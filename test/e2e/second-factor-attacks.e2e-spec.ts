@@ -1,4 +1,4 @@
-import { Agent, csrfToken, newAgent, setCookie, signIn } from '../helpers/agents';
+import { Agent, csrfToken, deleteJson as del, newAgent, postJson as post, setCookie, signIn } from '../helpers/agents';
 import { awayFromStepEdge, enrolTotp, enrolTotpAt, totpCode } from '../helpers/second-factors';
 import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -15,10 +15,6 @@ describe('second factors under attack', () => {
   });
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.18.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`);
 
-  async function post(agent: Agent, path: string, body: object = {}) {
-    const token = await csrfToken(agent);
-    return agent.post(path).set('X-CSRF-Token', token).send(body);
-  }
   async function passwordStep(user: TestUser, agent = freshAgent()) {
     const response = await post(agent, '/api/auth/login', { email: user.email, password: user.password });
     return { agent, response };
@@ -317,15 +313,6 @@ describe('second factors under attack', () => {
 describe('second factors under attack: MFA_REQUIRED_ROLES and factor changes', () => {
   const ctx = useTestApp({ db: 'review_mfa_policy', env: { TRUST_PROXY: '1', MFA_REQUIRED_ROLES: 'admin' } });
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.19.0.${(nextIp++ % 250) + 1}`);
-  async function post(agent: Agent, path: string, body: object = {}) {
-    const token = await csrfToken(agent);
-    return agent.post(path).set('X-CSRF-Token', token).send(body);
-  }
-  async function del(agent: Agent, path: string) {
-    const token = await csrfToken(agent);
-    return agent.delete(path).set('X-CSRF-Token', token);
-  }
-
   it('an enrolment-only sign-in reaches nothing but enrolment', async () => {
     const admin = await createUser(ctx.app, { role: 'admin' });
     const agent = freshAgent();

@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Agent, csrfToken, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
+import { csrfToken, deleteJson as remove, newAgent, postJson as post, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { metricValue } from '../helpers/metrics';
 import { awayFromStepEdge, enrolTotp, enrolTotpAt, totpCode } from '../helpers/second-factors';
@@ -28,17 +28,6 @@ describe('second factors', () => {
   /** An agent of its own client address, so one test's failures never reach another's IP counter. */
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `198.51.100.${nextIp++}`);
   const signedIn = (user: TestUser) => signIn(ctx.app, user, freshAgent());
-
-  /** The token is fetched first: the agent attaches its cookies when a request is created. */
-  async function post(agent: Agent, path: string, body: object = {}) {
-    const token = await csrfToken(agent);
-    return agent.post(path).set('X-CSRF-Token', token).send(body);
-  }
-
-  async function remove(agent: Agent, path: string) {
-    const token = await csrfToken(agent);
-    return agent.delete(path).set('X-CSRF-Token', token);
-  }
 
   describe('how a session was proven (amr)', () => {
     it('says a password sign-in was proven by the password, in /me, the device list and the admin list', async () => {
@@ -593,11 +582,6 @@ describe('second factors required by role (MFA_REQUIRED_ROLES)', () => {
   const ctx = useTestApp({ db: 'second_factors_policy', env: { TRUST_PROXY: '1', MFA_REQUIRED_ROLES: 'admin' } });
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `203.0.113.${nextIp++}`);
 
-  async function post(agent: Agent, path: string, body: object = {}) {
-    const token = await csrfToken(agent);
-    return agent.post(path).set('X-CSRF-Token', token).send(body);
-  }
-
   it('sends an admin without a factor to enrolment, lets them reach nothing else, and signs them in once enrolled', async () => {
     const admin = await createUser(ctx.app, { role: 'admin' });
     const agent = freshAgent();
@@ -670,11 +654,6 @@ describe('second factors required by role (MFA_REQUIRED_ROLES)', () => {
 describe('pending sign-ins and SESSION_MAX_PER_USER', () => {
   const ctx = useTestApp({ db: 'second_factors_limit', env: { TRUST_PROXY: '1', SESSION_MAX_PER_USER: '2' } });
   const freshAgent = () => newAgent(ctx.app).set('X-Forwarded-For', `203.0.113.${nextIp++}`);
-
-  async function post(agent: Agent, path: string, body: object = {}) {
-    const token = await csrfToken(agent);
-    return agent.post(path).set('X-CSRF-Token', token).send(body);
-  }
 
   it('does not count password steps waiting for a code among the sessions a sign-in makes room for', async () => {
     const user = await createUser(ctx.app);

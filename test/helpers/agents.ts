@@ -23,6 +23,18 @@ export async function csrfToken(agent: Agent): Promise<string> {
 }
 
 /** Signs in through the JSON API and returns the agent, now holding the session cookie. */
+/** A JSON POST with a fresh CSRF token, fetched first: the agent attaches its cookies when a request is created. */
+export async function postJson(agent: Agent, path: string, body: object = {}) {
+  const token = await csrfToken(agent);
+  return agent.post(path).set('X-CSRF-Token', token).send(body);
+}
+
+/** A DELETE with a fresh CSRF token (see postJson). */
+export async function deleteJson(agent: Agent, path: string) {
+  const token = await csrfToken(agent);
+  return agent.delete(path).set('X-CSRF-Token', token);
+}
+
 export async function signIn(app: NestExpressApplication, user: Pick<TestUser, 'email' | 'password'>, agent = newAgent(app)) {
   const token = await csrfToken(agent);
   await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);

@@ -1,16 +1,5 @@
-import { Agent, csrfToken } from './agents';
+import { Agent, postJson } from './agents';
 import { SoftwareAuthenticator } from './software-authenticator';
-
-/** The token is fetched first: the agent attaches its cookies when a request is created. */
-export async function postJson(agent: Agent, path: string, body: object = {}) {
-  const token = await csrfToken(agent);
-  return agent.post(path).set('X-CSRF-Token', token).send(body);
-}
-
-export async function deleteJson(agent: Agent, path: string) {
-  const token = await csrfToken(agent);
-  return agent.delete(path).set('X-CSRF-Token', token);
-}
 
 /** Registers `authenticator`'s passkey through the JSON API (the agent's session must be recently authenticated). */
 export async function registerPasskey(agent: Agent, authenticator: SoftwareAuthenticator, name = 'Laptop') {
