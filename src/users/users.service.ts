@@ -259,7 +259,6 @@ export class UsersService implements OnModuleInit {
     return (await this.users.exists(ACTIVE_ADMIN).read('primary').exec()) !== null;
   }
 
-  /** Every session under the `stale` stamps has ended: the expiry pass need not look for them. */
   /** The account may have a second factor from now on (before one is added); see UserDocument.secondFactors. */
   async mayHaveSecondFactors(id: string): Promise<void> {
     await this.users.updateOne({ _id: id }, { $set: { secondFactors: true }, $inc: { secondFactorsVersion: 1 } }).exec();
@@ -276,6 +275,7 @@ export class UsersService implements OnModuleInit {
     await this.users.updateOne({ _id: id, secondFactorsVersion: version }, { $set: { secondFactors: false } }).exec();
   }
 
+  /** Every session under the `stale` stamps has ended: the expiry pass need not look for them. */
   async staleSessionsEnded(id: string, stale: string[]): Promise<void> {
     // $pullAll, not $pull with $in: FerretDB takes the $in document for a value to remove.
     await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
