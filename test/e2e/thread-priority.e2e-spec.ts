@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from '../helpers/agents';
 import { AppProcess, startAppProcess, startTimeouts } from '../helpers/app-process';
 import { databaseUri, TEST_SESSION_SECRET, uniqueDatabaseName } from '../helpers/test-app';
 
@@ -12,6 +13,8 @@ function nicenessOfThreads(pid: number): Map<number, number> {
   return threads;
 }
 
+const LOG_WAIT_MS = 10_000;
+
 describe('thread priority (src/main.ts)', () => {
   let app: AppProcess;
   beforeAll(async () => {
@@ -23,7 +26,10 @@ describe('thread priority (src/main.ts)', () => {
   }, startTimeouts(1));
   afterAll(() => app?.stop());
 
-  it('lowers libuv’s pool, where passwords are hashed, below the thread that serves requests', () => {
+  it('lowers libuv’s pool, where passwords are hashed, below the thread that serves requests', async () => {
+    // The app answers /health/ready once it listens, and lowers the pool just after: its log line says when that is done.
+    const until = Date.now() + LOG_WAIT_MS;
+    while (!app.output().includes('pool threads at nice') && Date.now() < until) await sleep(50);
     const pid = app.process.pid!;
     const threads = nicenessOfThreads(pid);
     const lowered = [...threads].filter(([, nice]) => nice === 10);
