@@ -2,16 +2,18 @@ import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
-import { lowerPriority, threadIds } from './common/lifecycle/thread-priority';
+import { idlePolicy, lowerPriority, threadIds } from './common/lifecycle/thread-priority';
 import type { AppConfigService } from './config/app-config.service';
 import { EnvironmentError, EnvironmentVariables, validateEnvironment } from './config/environment';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /**
- * The niceness of libuv's thread pool, where argon2 hashes. In a sign-in
+ * The priority of libuv's thread pool, where argon2 hashes. In a sign-in
  * storm the hashes would take the CPU from the thread that serves every
- * request; at 10 that thread comes first, and the hashes still get all the
- * CPU nobody else wants (npm run bench:storm measures what it buys).
+ * request. Under SCHED_IDLE (thread-priority.ts) that thread takes a core
+ * from them the moment it wakes, and they still get all the CPU nobody else
+ * wants (npm run bench:storm measures what it buys); the niceness is what
+ * remains where SCHED_IDLE cannot be set.
  */
 const THREAD_POOL_NICE = 10;
 
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, (received) => void stop(received));
   await app.listen(port);
   const pool = threadIds().filter((thread) => !nodeThreads.has(thread));
-  logger.log(`Listening on http://localhost:${port}; ${lowerPriority(pool, THREAD_POOL_NICE)} pool threads at nice ${THREAD_POOL_NICE}`);
+  const lowered = lowerPriority(pool, THREAD_POOL_NICE);
+  const idle = await idlePolicy(pool);
+  logger.log(`Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}, ${idle} at SCHED_IDLE`);
 }
 
 void main();

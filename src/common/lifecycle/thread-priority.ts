@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { promisify } from 'node:util';
 
 const TASKS = '/proc/self/task';
+const run = promisify(execFile);
 
 /**
  * The threads of this process (Linux: each is a task with its own id); empty
@@ -31,4 +34,16 @@ export function lowerPriority(threads: number[], nice: number): number {
     }
   }
   return changed;
+}
+
+/**
+ * Puts `threads` under Linux's SCHED_IDLE policy, through util-linux's `chrt`
+ * (Node has no call for it): they run on the CPU time no other thread wants,
+ * and any other thread that wakes takes the core from them at once, where a
+ * niceness only shrinks their share and lets them finish their slice first.
+ * Returns how many were changed; none where `chrt` is missing or refused.
+ */
+export async function idlePolicy(threads: number[]): Promise<number> {
+  const results = await Promise.allSettled(threads.map((thread) => run('chrt', ['--idle', '--pid', '0', String(thread)])));
+  return results.filter((result) => result.status === 'fulfilled').length;
 }
