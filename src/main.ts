@@ -2,7 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
-import { idlePolicy, lowerPriority, threadIds } from './common/lifecycle/thread-priority';
+import { idlePolicy, lowerPriority, startThreadPool } from './common/lifecycle/thread-priority';
 import type { AppConfigService } from './config/app-config.service';
 import { EnvironmentError, EnvironmentVariables, validateEnvironment } from './config/environment';
 
@@ -28,10 +28,12 @@ function environmentOrExit(): EnvironmentVariables {
 }
 
 async function main(): Promise<void> {
-  // Node's own threads (V8's helpers) exist before any code runs; libuv's pool starts with the first
-  // hash, file or DNS work, which creating the app does (the password hasher hashes once at boot).
-  const nodeThreads = new Set(threadIds());
-  const app = await createApp({ env: environmentOrExit() });
+  const env = environmentOrExit();
+  // libuv's pool, before creating the app starts other threads (the development logger's worker).
+  const pool = await startThreadPool();
+  const lowered = lowerPriority(pool, THREAD_POOL_NICE);
+  const idle = await idlePolicy(pool);
+  const app = await createApp({ env });
   const { port, shutdownDrainMs } = app.get<AppConfigService>(ConfigService).get('http', { infer: true });
   const logger = app.get(Logger);
   // Not Nest's enableShutdownHooks: it would close the MongoDB client under requests still in flight.
@@ -51,10 +53,10 @@ async function main(): Promise<void> {
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, (received) => void stop(received));
   await app.listen(port);
-  const pool = threadIds().filter((thread) => !nodeThreads.has(thread));
-  const lowered = lowerPriority(pool, THREAD_POOL_NICE);
-  const idle = await idlePolicy(pool);
-  logger.log(`Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}, ${idle} at SCHED_IDLE`);
+  logger.log(
+    `Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}, ${idle.changed} at SCHED_IDLE` +
+      (idle.failure ? ` (chrt: ${idle.failure})` : ''),
+  );
 }
 
 void main();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../helpers/agents';
@@ -25,6 +25,7 @@ const LOG_WAIT_MS = 10_000;
 async function threadsOnceLowered(app: AppProcess): Promise<Map<number, { nice: number; policy: number }>> {
   const until = Date.now() + LOG_WAIT_MS;
   while (!app.output().includes('at SCHED_IDLE') && Date.now() < until) await sleep(50);
+  if (!app.output().includes('at SCHED_IDLE')) throw new Error(`the app never said what it did to its pool:\n${app.output()}`);
   return threadsOf(app.process.pid!);
 }
 
@@ -63,12 +64,17 @@ describe('thread priority (src/main.ts)', () => {
     'keeps the pool at nice 10 where chrt cannot be found, and says so',
     async () => {
       // A PATH with nothing on it: the app itself needs no program from it.
-      app = await startApp({ PATH: mkdtempSync(join(tmpdir(), 'no-chrt-')) });
-      const threads = await threadsOnceLowered(app);
-      const lowered = [...threads.values()].filter(({ nice }) => nice === 10);
-      expect(lowered.length).toBeGreaterThanOrEqual(1);
-      expect([...threads.values()].every(({ policy }) => policy === SCHED_OTHER)).toBe(true);
-      expect(app.output()).toContain(`${lowered.length} pool threads at nice 10, 0 at SCHED_IDLE`);
+      const emptyPath = mkdtempSync(join(tmpdir(), 'no-chrt-'));
+      try {
+        app = await startApp({ PATH: emptyPath });
+        const threads = await threadsOnceLowered(app);
+        const lowered = [...threads.values()].filter(({ nice }) => nice === 10);
+        expect(lowered.length).toBeGreaterThanOrEqual(1);
+        expect([...threads.values()].every(({ policy }) => policy === SCHED_OTHER)).toBe(true);
+        expect(app.output()).toContain(`${lowered.length} pool threads at nice 10, 0 at SCHED_IDLE (chrt: spawn chrt ENOENT)`);
+      } finally {
+        rmSync(emptyPath, { recursive: true, force: true });
+      }
     },
     startTimeouts(1),
   );
