@@ -35,13 +35,16 @@ export class SessionEventsRepository implements OnModuleInit {
   /**
    * Several at once in one command (the expiry pass records a batch
    * together). An event whose `_id` is taken was recorded already (see
-   * `endingEventId`): skipped, the others still written.
+   * `endingEventId`): skipped, the others still written. Returns the
+   * positions in `events` of those skipped.
    */
-  async insert(events: SessionEvent[]): Promise<void> {
+  async insert(events: SessionEvent[]): Promise<Set<number>> {
     try {
       await this.events.insertMany(events, { ordered: false });
+      return new Set();
     } catch (error) {
       if (!onlyDuplicates(error)) throw error;
+      return duplicatePositions(error);
     }
   }
 
@@ -148,4 +151,10 @@ const DUPLICATE_KEY = 11000;
 function onlyDuplicates(error: unknown): boolean {
   const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] };
   return writeErrors?.length ? writeErrors.every((failure) => failure.code === DUPLICATE_KEY) : code === DUPLICATE_KEY;
+}
+
+/** Where the skipped events were: each write error names its position; without them, the one event sent. */
+function duplicatePositions(error: unknown): Set<number> {
+  const { writeErrors } = error as { writeErrors?: { index: number }[] };
+  return new Set(writeErrors?.length ? writeErrors.map((failure) => failure.index) : [0]);
 }

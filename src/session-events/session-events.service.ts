@@ -119,11 +119,11 @@ export class SessionEventsService {
 
   /** The session goes on under a new id (re-authentication, password change): the old id is over, not the session. */
   async rotated(session: EndedSession, reason: string): Promise<void> {
+    if (!(await this.record('session.rotated', { userId: session.userId, sessionId: session.id, reason }))) return;
     this.logger.info(
       { event: 'session.rotated', session: sessionLogReference(session.id), userId: session.userId, reason },
       'session rotated to a new id',
     );
-    await this.record('session.rotated', { userId: session.userId, sessionId: session.id, reason });
   }
 
   /**
@@ -135,6 +135,16 @@ export class SessionEventsService {
     signedInWith: { userAgent: string; device: DeviceSignals },
     usedDevice: DeviceSignals,
   ): Promise<void> {
+    const recorded = await this.record('session.anomaly', {
+      userId: session.userId,
+      sessionId: session.id,
+      reason: 'device_changed',
+      durationMs: ageOf(session),
+      signedInUserAgent: storedUserAgent(signedInWith.userAgent),
+      signedInDevice: signedInWith.device,
+      usedDevice,
+    });
+    if (!recorded) return;
     this.metrics.revoked('system', ageOf(session));
     this.logger.warn(
       {
@@ -146,15 +156,6 @@ export class SessionEventsService {
       },
       'session used from another device: ended',
     );
-    await this.record('session.anomaly', {
-      userId: session.userId,
-      sessionId: session.id,
-      reason: 'device_changed',
-      durationMs: ageOf(session),
-      signedInUserAgent: storedUserAgent(signedInWith.userAgent),
-      signedInDevice: signedInWith.device,
-      usedDevice,
-    });
   }
 
   /**
@@ -211,38 +212,33 @@ export class SessionEventsService {
   }
 
   async logout(session: EndedSession): Promise<void> {
+    if (!(await this.record('logout', { userId: session.userId, sessionId: session.id, durationMs: ageOf(session) }))) return;
     this.metrics.logout(ageOf(session));
     this.logger.info({ event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId }, 'session destroyed');
-    await this.record('logout', { userId: session.userId, sessionId: session.id, durationMs: ageOf(session) });
   }
 
   async expired(session: EndedSession, reason: ExpiryReason): Promise<void> {
     await this.expiredMany([session], reason);
   }
 
-  /** Sessions the expiry pass ended together: one log line and metric each, their events in one insert. */
+  /** Sessions the expiry pass ended together: their events in one insert, one log line and metric each. */
   async expiredMany(sessions: EndedSession[], reason: ExpiryReason): Promise<void> {
-    for (const session of sessions) {
+    const recorded = await this.recordMany(
+      'session.expired',
+      sessions.map((session) => ({ userId: session.userId, sessionId: session.id, reason, durationMs: ageOf(session) })),
+    );
+    for (const session of recorded.map((position) => sessions[position])) {
       this.metrics.expired(reason, ageOf(session));
       this.logger.info(
         { event: 'session.expired', session: sessionLogReference(session.id), userId: session.userId, reason },
         'session expired',
       );
     }
-    await this.recordMany(
-      'session.expired',
-      sessions.map((session) => ({ userId: session.userId, sessionId: session.id, reason, durationMs: ageOf(session) })),
-    );
   }
 
   /** `reason` says why: the owner or an admin ended it, or the account changed. */
   async revoked(session: EndedSession, by: RevokedBy, actorId: string | undefined, reason: string): Promise<void> {
-    this.metrics.revoked(by, ageOf(session));
-    this.logger.info(
-      { event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId, by, reason },
-      'session revoked',
-    );
-    await this.record('session.revoked', {
+    const recorded = await this.record('session.revoked', {
       userId: session.userId,
       sessionId: session.id,
       actorId,
@@ -250,6 +246,12 @@ export class SessionEventsService {
       by,
       durationMs: ageOf(session),
     });
+    if (!recorded) return;
+    this.metrics.revoked(by, ageOf(session));
+    this.logger.info(
+      { event: 'session.destroyed', session: sessionLogReference(session.id), userId: session.userId, by, reason },
+      'session revoked',
+    );
   }
 
   async userChanged(
@@ -268,12 +270,19 @@ export class SessionEventsService {
       : { emailHash: createHmac('sha256', this.emailHashKey).update(attempt.email.trim().toLowerCase()).digest('hex') };
   }
 
-  private record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<void> {
-    return this.recordMany(type, [fields]);
+  /** False when this session's end was recorded already (by the expiry pass that took over a slow ender's mark, or the other way round). */
+  private async record(type: SessionEventType, fields: Partial<SessionEvent>): Promise<boolean> {
+    return (await this.recordMany(type, [fields])).length === 1;
   }
 
-  private async recordMany(type: SessionEventType, each: Partial<SessionEvent>[]): Promise<void> {
-    if (each.length === 0) return;
+  /**
+   * Records one event per entry of `each`; returns the positions of those that
+   * were not recorded before, so that an end recorded twice is logged and
+   * counted once. A write that fails counts as new: the end happened, and the
+   * failure is logged.
+   */
+  private async recordMany(type: SessionEventType, each: Partial<SessionEvent>[]): Promise<number[]> {
+    if (each.length === 0) return [];
     const at = new Date();
     const common = {
       type,
@@ -282,9 +291,9 @@ export class SessionEventsService {
       ...bucketsOf(at),
       expiresAt: new Date(at.getTime() + SESSION_EVENT_RETENTION_MS),
     };
-    this.metrics.sessionEvent(type, each.length);
+    let before = new Set<number>();
     try {
-      await this.repository.insert(
+      before = await this.repository.insert(
         each.map((fields) => ({
           ...(endsASession(type) && fields.sessionId ? { _id: endingEventId(fields.sessionId) } : {}),
           ...fields,
@@ -294,6 +303,9 @@ export class SessionEventsService {
     } catch (error) {
       this.logger.warn({ err: error, type }, 'could not record a session event');
     }
+    const recorded = each.map((_, position) => position).filter((position) => !before.has(position));
+    this.metrics.sessionEvent(type, recorded.length);
+    return recorded;
   }
 }
 

@@ -10,6 +10,7 @@ import { UsersService } from '../../src/users/users.service';
 import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
+import { metricValue } from '../helpers/metrics';
 import { createUser } from '../helpers/users';
 
 let nextIp = 1;
@@ -294,10 +295,12 @@ describe('a session ended one at a time whose ender dies between its mark and it
   });
 
   /** Once known weak: the pass took the mark over and recorded it, then the slow ender recorded it again. */
-  it('a sign-out slower than the pass between its mark and its event: recorded once, by whichever comes first', async () => {
+  it('a sign-out slower than the pass between its mark and its event: recorded and counted once, by whichever comes first', async () => {
     const user = await createUser(ctx.app);
     const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     const id = publicIdOf(await cookieOf(agent));
+    const logoutsBefore = await metricValue(ctx.app, 'auth_logouts_total');
+    const eventsBefore = await metricValue(ctx.app, 'session_events_total', { type: 'logout' });
     const slow = holdNextCall(ctx.app.get(SessionEventsService), 'ended');
     const signingOut = send(agent, 'post', '/api/auth/logout');
     await slow.arrived;
@@ -313,13 +316,17 @@ describe('a session ended one at a time whose ender dies between its mark and it
     expect((await signingOut).status).toBe(204);
     await ctx.app.get(SessionExpiryPass).run();
     expect(await recorded()).toHaveLength(1);
+    expect((await metricValue(ctx.app, 'auth_logouts_total')) - logoutsBefore).toBe(1);
+    expect((await metricValue(ctx.app, 'session_events_total', { type: 'logout' })) - eventsBefore).toBe(1);
   });
 
-  it('records the rest of a batch in which one end was recorded already', async () => {
+  it('records the rest of a batch in which one end was recorded already, and counts each end once', async () => {
     const [first, second] = ['a', 'b'].map((name) => ({ id: `batch-${name}-${freshIp()}`, userId: 'batch-user', createdAt: new Date() }));
     const events = ctx.app.get(SessionEventsService);
+    const expiredBefore = await metricValue(ctx.app, 'sessions_expired_total', { reason: 'inactivity' });
     await events.expired(first, 'inactivity');
     await events.expiredMany([first, second], 'inactivity');
     for (const session of [first, second]) expect(await eventsOf(ctx.app, { sessionId: session.id })).toHaveLength(1);
+    expect((await metricValue(ctx.app, 'sessions_expired_total', { reason: 'inactivity' })) - expiredBefore).toBe(2);
   });
 });
