@@ -44,7 +44,7 @@ export class SessionEventsRepository implements OnModuleInit {
       return new Set();
     } catch (error) {
       if (!onlyDuplicates(error)) throw error;
-      return duplicatePositions(error);
+      return duplicatePositions(error, events.length);
     }
   }
 
@@ -153,8 +153,12 @@ function onlyDuplicates(error: unknown): boolean {
   return writeErrors?.length ? writeErrors.every((failure) => failure.code === DUPLICATE_KEY) : code === DUPLICATE_KEY;
 }
 
-/** Where the skipped events were: each write error names its position; without them, the one event sent. */
-function duplicatePositions(error: unknown): Set<number> {
+/**
+ * Where the skipped events were: each write error names its position. An
+ * error without them names none: the one event sent, else none known.
+ */
+function duplicatePositions(error: unknown, sent: number): Set<number> {
   const { writeErrors } = error as { writeErrors?: { index: number }[] };
-  return new Set(writeErrors?.length ? writeErrors.map((failure) => failure.index) : [0]);
+  if (writeErrors?.length) return new Set(writeErrors.map((failure) => failure.index));
+  return new Set(sent === 1 ? [0] : []);
 }

@@ -278,8 +278,10 @@ export class SessionEventsService {
   /**
    * Records one event per entry of `each`; returns the positions of those that
    * were not recorded before, so that an end recorded twice is logged and
-   * counted once. A write that fails counts as new: the end happened, and the
-   * failure is logged.
+   * counted once. A write that fails counts every entry as new: the end
+   * happened, and the failure is logged (a batch whose failure is not only
+   * duplicates may so count a duplicate again). A recorder that dies between
+   * its insert and its count leaves that end uncounted.
    */
   private async recordMany(type: SessionEventType, each: Partial<SessionEvent>[]): Promise<number[]> {
     if (each.length === 0) return [];
@@ -304,7 +306,7 @@ export class SessionEventsService {
       this.logger.warn({ err: error, type }, 'could not record a session event');
     }
     const recorded = each.map((_, position) => position).filter((position) => !before.has(position));
-    this.metrics.sessionEvent(type, recorded.length);
+    if (recorded.length > 0) this.metrics.sessionEvent(type, recorded.length);
     return recorded;
   }
 }
