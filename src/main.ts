@@ -2,18 +2,18 @@ import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
-import { idlePolicy, lowerPriority, startThreadPool } from './common/lifecycle/thread-priority';
+import { lowerPriority, startThreadPool } from './common/lifecycle/thread-priority';
 import type { AppConfigService } from './config/app-config.service';
 import { EnvironmentError, EnvironmentVariables, validateEnvironment } from './config/environment';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /**
- * The priority of libuv's thread pool, where argon2 hashes. In a sign-in
+ * The niceness of libuv's thread pool, where argon2 hashes. In a sign-in
  * storm the hashes would take the CPU from the thread that serves every
- * request. Under SCHED_IDLE (thread-priority.ts) that thread takes a core
- * from them the moment it wakes, and they still get all the CPU nobody else
- * wants (npm run bench:storm measures what it buys); the niceness is what
- * remains where SCHED_IDLE cannot be set.
+ * request; at 10 that thread comes first, and the hashes still get all the
+ * CPU nobody else wants (npm run bench:storm measures what it buys). Not
+ * SCHED_IDLE, though it lets that thread in sooner: beside any busy thread of
+ * normal priority it leaves the hashes next to nothing (docs/performance.md).
  */
 const THREAD_POOL_NICE = 10;
 
@@ -32,7 +32,6 @@ async function main(): Promise<void> {
   // libuv's pool, before creating the app starts other threads (the development logger's worker).
   const pool = await startThreadPool();
   const lowered = lowerPriority(pool, THREAD_POOL_NICE);
-  const idle = await idlePolicy(pool);
   const app = await createApp({ env });
   const { port, shutdownDrainMs } = app.get<AppConfigService>(ConfigService).get('http', { infer: true });
   const logger = app.get(Logger);
@@ -53,10 +52,7 @@ async function main(): Promise<void> {
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, (received) => void stop(received));
   await app.listen(port);
-  logger.log(
-    `Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}, ${idle.changed} at SCHED_IDLE` +
-      (idle.failure ? ` (chrt: ${idle.failure})` : ''),
-  );
+  logger.log(`Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}`);
 }
 
 void main();
