@@ -22,7 +22,6 @@ export async function csrfToken(agent: Agent): Promise<string> {
   return response.body.token as string;
 }
 
-/** Signs in through the JSON API and returns the agent, now holding the session cookie. */
 /** A JSON POST with a fresh CSRF token, fetched first: the agent attaches its cookies when a request is created. */
 export async function postJson(agent: Agent, path: string, body: object = {}) {
   const token = await csrfToken(agent);
@@ -35,6 +34,7 @@ export async function deleteJson(agent: Agent, path: string) {
   return agent.delete(path).set('X-CSRF-Token', token);
 }
 
+/** Signs in through the JSON API and returns the agent, now holding the session cookie. */
 export async function signIn(app: NestExpressApplication, user: Pick<TestUser, 'email' | 'password'>, agent = newAgent(app)) {
   const token = await csrfToken(agent);
   await agent.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: user.email, password: user.password }).expect(200);
