@@ -3,6 +3,7 @@
  * machine. Usage:
  *   npm run bench:storm -- [--duration 12] [--rounds 3] [--clients 48] [--users 200] [--connections 10] [--me-rate 200]
  *                          [--in-flight 8] [--hash-concurrency N]  (the app's PASSWORD_HASH_CONCURRENCY; default: its own)
+ *                          [--sessions 0]  (other people's sessions stored first, half of them already past their idle deadline)
  * (MONGODB_URI when set, else an embedded database). It measures, in turn:
  * 1. the database commands of a known-browser sign-in (20 of them, one at a time);
  * 2. `GET /api/auth/me` alone: `--me-rate` requests per second over
@@ -24,6 +25,10 @@
  *    The rate counts a round's steady state: sign-ins answered after its first
  *    WARM_UP_SECONDS and before its end; `/me` counts over the whole round. A
  *    storm of the same length before the rounds warms the app up, not counted.
+ * With `--sessions N`, N sessions of other people are stored before 2 (clones
+ * of a signed-in session): every other one past its idle deadline, so the
+ * expiry pass has them to end while everything above is measured, as in a
+ * database that has run for a day.
  * It prints each figure against its target (issue 18) and writes them to .tmp/.
  */
 import * as argon2 from 'argon2';
@@ -39,7 +44,7 @@ import { DEFAULT_PASSWORD_HASH_OPTIONS } from '../src/users/password-hasher';
 import type { FromClients, SignInResult, ToClients } from './storm-clients';
 import type { MeLatencies, MeLoad } from './me-load';
 import { PASSWORD } from './storm-clients';
-import { signIn, startProductionApp } from './support';
+import { readSession, signIn, startProductionApp, storeClones } from './support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN = { email: 'storm-admin@example.test', password: 'a long benchmark passphrase' };
@@ -61,6 +66,7 @@ const { values: options } = parseArgs({
     'me-rate': { type: 'string', default: '200' },
     'in-flight': { type: 'string', default: '8' },
     'hash-concurrency': { type: 'string' },
+    sessions: { type: 'string', default: '0' },
   },
 });
 
@@ -135,6 +141,46 @@ async function commandsSoFar(url: string): Promise<number> {
     const match = new RegExp(`^mongodb_commands_total\\{command="${command}"\\} (\\d+)`, 'm').exec(text);
     return sum + Number(match?.[1] ?? 0);
   }, 0);
+}
+
+/** Shifted this far back, a clone of a fresh session is past the default 15-minute idle deadline. */
+const DUE_SHIFT_MS = 16 * 60_000;
+
+/** `count` clones of the admin's session (other ids and users), every other one due to the expiry pass. */
+async function storeOtherSessions(uri: string, cookie: string, count: number): Promise<void> {
+  const original = await readSession(uri, cookie);
+  const back = (date: Date) => new Date(new Date(date).getTime() - DUE_SHIFT_MS);
+  let index = 0;
+  await storeClones(
+    uri,
+    original,
+    count,
+    (clone) =>
+      index++ % 2 === 0
+        ? clone
+        : {
+            ...clone,
+            expires: back(clone.expires),
+            session: {
+              ...clone.session,
+              createdAt: back(clone.session.createdAt),
+              authenticatedAt: back(clone.session.authenticatedAt),
+              lastActivityAt: back(clone.session.lastActivityAt),
+            },
+          },
+    (message) => process.stdout.write(`   ${message}, every other one past its idle deadline\n`),
+  );
+}
+
+/** What the expiry pass did so far: sessions it ended and the time its passes took. */
+async function expiryFigures(url: string): Promise<{ ended: number; passes: number; passSeconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    ended: [...text.matchAll(/^sessions_expired_total\{[^}]*\} (\S+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0),
+    passes: value(/^background_pass_duration_seconds_count\{pass="session_expiry"\} (\S+)/m),
+    passSeconds: value(/^background_pass_duration_seconds_sum\{pass="session_expiry"\} (\S+)/m),
+  };
 }
 
 /** `count` accounts cloned from the admin the app created (same shape), all with PASSWORD. */
@@ -247,6 +293,8 @@ async function main(): Promise<void> {
     process.stdout.write(`   ${commandsPerSignIn.toFixed(2)} database commands per known-browser sign-in\n`);
 
     const cookie = await signIn(url, ADMIN);
+    const others = Number(options.sessions);
+    if (others > 0) await storeOtherSessions(uri, cookie, others);
     process.stdout.write(`2. GET /api/auth/me alone, ${options['me-rate']} req/s over ${options.connections} connections, ${seconds} s…\n`);
     meLoad = startMeLoad(url, cookie);
     await meLoad.run(3);
@@ -308,6 +356,7 @@ async function main(): Promise<void> {
     const aloneFailures = alone.flatMap((window) => window.failures);
     const throughputRatio = ratioOf(measured);
     const meRatio = besideP99 / Math.max(1, aloneP99);
+    const expiry = await expiryFigures(url);
     const figures = {
       ceilingPerSecond: Number((possibleSignIns(measured) / (windowSeconds() * rounds)).toFixed(1)),
       ceilings: [measured[0].ceilings[0], ...measured.map((round) => round.ceilings[1])].map((value) => Number(value.toFixed(1))),
@@ -327,6 +376,8 @@ async function main(): Promise<void> {
       meFailuresAlone: aloneFailures,
       meFailuresBeside: meFailures,
       commandsPerSignIn,
+      otherSessions: others,
+      expiryPass: expiry,
     };
     process.stdout.write(
       [
@@ -337,6 +388,11 @@ async function main(): Promise<void> {
         `shed (503 SYS_9003)          ${shed} of ${signIns.length}; other failures ${other.length}${other.length ? ` (${[...new Set(other.map((result) => `${result.status} ${result.code ?? ''}`))].join(', ')})` : ''}`,
         `/me p99 alone → in storm     ${figures.meP99AloneMs} ms (windows ${figures.meP99AloneWindowsMs.join(', ')}) → ${figures.meP99BesideMs} ms = ${figures.meP99Ratio}× (target ≤ ${TARGET.meP99Ratio}× and no errors: ${verdict(meRatio <= TARGET.meP99Ratio && meFailures.length + aloneFailures.length === 0)}); alone ${describeFailures(aloneFailures)}, beside ${describeFailures(meFailures)}`,
         `commands per sign-in         ${commandsPerSignIn.toFixed(2)} (target ≤ ${TARGET.commandsPerSignIn}: ${verdict(commandsPerSignIn <= TARGET.commandsPerSignIn)})`,
+        ...(others > 0
+          ? [
+              `expiry pass beside it        ${expiry.ended} sessions ended (of ${others} stored, ${Math.floor(others / 2)} due) in ${expiry.passes} passes of ${expiry.passSeconds.toFixed(1)} s in all`,
+            ]
+          : []),
         '',
       ].join('\n'),
     );
