@@ -2,6 +2,7 @@ import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { ExpirySweeper } from '../../src/database/expiry-sweeper.service';
+import { SessionEventsRepository } from '../../src/session-events/session-events.repository';
 import type { Cookie, SessionData } from 'express-session';
 import { promisify } from 'node:util';
 import { sessionStorageId } from '../../src/sessions/session-id';
@@ -53,6 +54,31 @@ describe('session storage', () => {
       expect(await sessions.findOne({ _id: 'stale-session' })).toBeNull();
     }
     expect(await sessions.countDocuments({ 'session.userId': user.id } as never)).toBe(1);
+  });
+
+  it('stores events as the schema says: its defaults filled in, an undefined field left out, not null', async () => {
+    const at = new Date();
+    await ctx.app.get(SessionEventsRepository).insert([
+      {
+        type: 'session.revoked',
+        userId: 'storage-user',
+        actorId: undefined,
+        at,
+        expiresAt: at,
+        signedInDevice: { browser: 'Chrome', os: 'Linux', engine: undefined },
+      } as never,
+    ]);
+    const events = connectionOf(ctx.app).collection('session_events');
+    const stored = await events.findOne({ userId: 'storage-user' });
+    expect(stored).toMatchObject({ type: 'session.revoked', ip: '', userAgent: '', correlationId: '', signedInDevice: { browser: 'Chrome', os: 'Linux' } });
+    expect(stored?._id).toMatch(/^[0-9a-f]{24}$/);
+    expect(stored).not.toHaveProperty('actorId');
+    expect(stored?.signedInDevice).not.toHaveProperty('engine');
+
+    // And what a sign-in records: no field of any event stored as null.
+    await signIn(ctx.app, await createUser(ctx.app));
+    const nulls = (await events.find().toArray()).flatMap((event) => JSON.stringify(event).match(/"[^"]+":null/g) ?? []);
+    expect(nulls).toEqual([]);
   });
 });
 
