@@ -299,7 +299,9 @@ async function main(): Promise<void> {
     meLoad = startMeLoad(url, cookie);
     await meLoad.run(3);
     const alone = [await meLoad.run(seconds)];
-    process.stdout.write(`   ${spread(alone[0].latencies)} over ${alone[0].latencies.length} requests, ${describeFailures(alone[0].failures)}\n`);
+    process.stdout.write(
+      `   ${spread(alone[0].latencies)} over ${alone[0].latencies.length} requests, ${describeFailures(alone[0].failures)}\n`,
+    );
 
     process.stdout.write(
       `3. A warm-up storm, then ${rounds} rounds: the hash ceiling (argon2id, ${inFlight} in flight, ${seconds / 2} s, the app idle), then ` +

@@ -70,7 +70,13 @@ describe('session storage', () => {
     ]);
     const events = connectionOf(ctx.app).collection('session_events');
     const stored = await events.findOne({ userId: 'storage-user' });
-    expect(stored).toMatchObject({ type: 'session.revoked', ip: '', userAgent: '', correlationId: '', signedInDevice: { browser: 'Chrome', os: 'Linux' } });
+    expect(stored).toMatchObject({
+      type: 'session.revoked',
+      ip: '',
+      userAgent: '',
+      correlationId: '',
+      signedInDevice: { browser: 'Chrome', os: 'Linux' },
+    });
     expect(stored?._id).toMatch(/^[0-9a-f]{24}$/);
     expect(stored).not.toHaveProperty('actorId');
     expect(stored?.signedInDevice).not.toHaveProperty('engine');
