@@ -134,10 +134,19 @@ export class BrowserSignIn {
     return { factor: methods.length > 0, totp: methods.includes('totp'), passkey: methods.includes('passkey') };
   }
 
-  /** A new password: the user's other sessions end, and this one goes on under a new id and the new credential stamp. */
+  /**
+   * A new password: the user's other sessions end, and this one goes on under
+   * a new id and the new credential stamp. Once the password is saved, the
+   * change is done: when this session was signed out meanwhile, there is
+   * nothing to go on under, and the change still answers as done.
+   */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
-    await this.http.rotate(req, { user: changed, reason: 'password_changed' });
+    try {
+      await this.http.rotate(req, { user: changed, reason: 'password_changed' });
+    } catch (error) {
+      if (!(error instanceof AppException && error.code === ErrorCode.SESSION_INVALID)) throw error;
+    }
   }
 
   /** A sign-in that had to enrol a first factor did, proving it with the enrolment (`method`): complete under stamp `stamp`. */

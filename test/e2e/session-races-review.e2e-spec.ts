@@ -6,6 +6,7 @@ import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionEventsService } from '../../src/session-events/session-events.service';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { SessionsService } from '../../src/sessions/sessions.service';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
@@ -159,6 +160,28 @@ describe('instances (or a restart) with a longer SESSION_INACTIVITY_MINUTES than
     await sleep(1_100);
     expect((await request(long.getHttpServer()).get('/api/auth/me').set('Cookie', cookie)).status).toBe(401);
     expect(await eventsOf(long, { userId: user.id, type: 'session.expired' })).toHaveLength(1);
+  });
+});
+
+describe('a password change whose session is signed out after the hash is saved (found by the race finder)', () => {
+  const ctx = useTestApp({ db: 'review_pw_signout', env: { TRUST_PROXY: '1' } });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('answers 204: the new password is the one that works, and the session stays ended', async () => {
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    // Held at the rotation of the changing session: the hash is saved by then.
+    const held = holdNextCall(ctx.app.get(SessionsService), 'endForRotation');
+    const changing = send(agent, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    await held.arrived;
+    expect((await send(agent, 'post', '/api/auth/logout', {})).status).toBe(204);
+    held.release();
+    expect((await changing).status).toBe(204);
+    const signInWith = async (password: string) =>
+      (await send(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), 'post', '/api/auth/login', { email: user.email, password })).status;
+    expect(await signInWith(NEW_PASSWORD)).toBe(200);
+    expect(await signInWith(user.password)).toBe(401);
+    expect((await agent.get('/api/auth/me')).status).toBe(401);
   });
 });
 
