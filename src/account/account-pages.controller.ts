@@ -207,7 +207,10 @@ export class AccountPagesController {
   async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: AuthenticatedUser, @Body() form: ChangePasswordDto) {
     let outcome: PasswordOutcome = 'changed';
     try {
-      await this.signIn.changePassword(req, user, form.currentPassword, form.newPassword);
+      if (!(await this.signIn.changePassword(req, user, form.currentPassword, form.newPassword))) {
+        this.http.clearCookie(res);
+        return res.redirect(303, '/login?loggedOut=password');
+      }
     } catch (error) {
       outcome = formErrorOf(error, PASSWORD_ERRORS).name;
     }

@@ -105,11 +105,19 @@ export class AuthApiController {
     }
   }
 
-  /** 204; every other session of the user ends, and this one continues under a new id (new cookie). */
+  /**
+   * 204; every other session of the user ends, and this one continues under a new id (new cookie),
+   * or, signed out while the password was being changed, its cookie is cleared.
+   */
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async changePassword(@Req() req: Request, @CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.signIn.changePassword(req, user, body.currentPassword, body.newPassword);
+  async changePassword(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
+    if (!(await this.signIn.changePassword(req, user, body.currentPassword, body.newPassword))) this.http.clearCookie(res);
   }
 
   @Get('me')

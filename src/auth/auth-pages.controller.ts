@@ -26,8 +26,14 @@ export const LOGIN_MESSAGES = {
   absolute: 'Your session has expired. Please log in again.',
   device: 'Your session was ended because it was used from another browser or device. Please log in again.',
   loggedOut: 'You have been logged out.',
+  passwordChanged: 'Your password has been changed, and this session had been logged out meanwhile. Log in with the new password.',
 } as const;
 const EXPIRY_MESSAGES = new Set(['inactivity', 'absolute', 'device']);
+/** `?loggedOut=`: a sign-out, or a session signed out while its password was being changed. */
+const LOGGED_OUT_MESSAGES = new Map<unknown, string>([
+  ['1', LOGIN_MESSAGES.loggedOut],
+  ['password', LOGIN_MESSAGES.passwordChanged],
+]);
 
 /** Password errors the sign-in and re-authentication forms show themselves, in the registry's words, instead of an error page. */
 const PASSWORD_FORM_ERRORS = {
@@ -76,13 +82,7 @@ export class AuthPagesController {
   @Get('login')
   loginPage(@Req() req: Request, @Res() res: Response, @Query() query: LoginPageQuery): void {
     if (req.auth.state === 'active') return res.redirect(303, '/dashboard');
-    const notice =
-      typeof query.expired === 'string' && EXPIRY_MESSAGES.has(query.expired)
-        ? LOGIN_MESSAGES[query.expired as keyof typeof LOGIN_MESSAGES]
-        : query.loggedOut === '1'
-          ? LOGIN_MESSAGES.loggedOut
-          : undefined;
-    renderLogin(res, { notice, next: safeNextPath(query.next, '') });
+    renderLogin(res, { notice: loginNotice(query), next: safeNextPath(query.next, '') });
   }
 
   @Public()
@@ -196,4 +196,9 @@ function renderSecondFactor(res: Response, pending: PendingSignIn, view: Record<
 
 function renderReauth(res: Response, view: Record<string, unknown>): void {
   res.render('reauth', { title: 'Confirm your password', ...view });
+}
+
+function loginNotice({ expired, loggedOut }: LoginPageQuery): string | undefined {
+  if (typeof expired === 'string' && EXPIRY_MESSAGES.has(expired)) return LOGIN_MESSAGES[expired as keyof typeof LOGIN_MESSAGES];
+  return LOGGED_OUT_MESSAGES.get(loggedOut);
 }

@@ -138,14 +138,17 @@ export class BrowserSignIn {
    * A new password: the user's other sessions end, and this one goes on under
    * a new id and the new credential stamp. Once the password is saved, the
    * change is done: when this session was signed out meanwhile, there is
-   * nothing to go on under, and the change still answers as done.
+   * nothing to go on under, and the change still answers as done. Returns
+   * whether this session goes on (if not, its cookie is the caller's to clear).
    */
-  async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<boolean> {
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
     try {
       await this.http.rotate(req, { user: changed, reason: 'password_changed' });
+      return true;
     } catch (error) {
-      if (!(error instanceof AppException && error.code === ErrorCode.SESSION_INVALID)) throw error;
+      if (error instanceof AppException && error.code === ErrorCode.SESSION_INVALID) return false;
+      throw error;
     }
   }
 

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Collection, MongoNetworkError } from 'mongodb';
 import request from 'supertest';
+import { LOGIN_MESSAGES } from '../../src/auth/auth-pages.controller';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionEventsService } from '../../src/session-events/session-events.service';
@@ -8,7 +9,8 @@ import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.servic
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { UsersService } from '../../src/users/users.service';
-import { Agent, newAgent, sentCookie, signIn, sleep } from '../helpers/agents';
+import { Agent, newAgent, sentCookie, sessionCookieName, setCookie, signIn, sleep } from '../helpers/agents';
+import { formCsrfToken } from '../helpers/forms';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
 import { metricValue } from '../helpers/metrics';
@@ -167,7 +169,10 @@ describe('a password change whose session is signed out after the hash is saved 
   const ctx = useTestApp({ db: 'review_pw_signout', env: { TRUST_PROXY: '1' } });
   afterEach(() => jest.restoreAllMocks());
 
-  it('answers 204: the new password is the one that works, and the session stays ended', async () => {
+  const signInWith = async (email: string, password: string) =>
+    (await send(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), 'post', '/api/auth/login', { email, password })).status;
+
+  it('answers 204 and clears the cookie: the new password is the one that works, and the session stays ended', async () => {
     const user = await createUser(ctx.app);
     const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
     // Held at the rotation of the changing session: the hash is saved by then.
@@ -176,12 +181,34 @@ describe('a password change whose session is signed out after the hash is saved 
     await held.arrived;
     expect((await send(agent, 'post', '/api/auth/logout', {})).status).toBe(204);
     held.release();
-    expect((await changing).status).toBe(204);
-    const signInWith = async (password: string) =>
-      (await send(newAgent(ctx.app).set('X-Forwarded-For', freshIp()), 'post', '/api/auth/login', { email: user.email, password })).status;
-    expect(await signInWith(NEW_PASSWORD)).toBe(200);
-    expect(await signInWith(user.password)).toBe(401);
+    const changed = await changing;
+    expect(changed.status).toBe(204);
+    expect(setCookie(changed.headers, sessionCookieName(ctx.app))).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(await signInWith(user.email, NEW_PASSWORD)).toBe(200);
+    expect(await signInWith(user.email, user.password)).toBe(401);
     expect((await agent.get('/api/auth/me')).status).toBe(401);
+  });
+
+  it('from the account page, says on the sign-in page that the password was changed and the session had ended', async () => {
+    const user = await createUser(ctx.app);
+    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
+    const page = await agent.get('/account/sessions').expect(200);
+    const held = holdNextCall(ctx.app.get(SessionsService), 'endForRotation');
+    const changing = agent
+      .post('/account/password')
+      .type('form')
+      .send({ _csrf: formCsrfToken(page.text), currentPassword: user.password, newPassword: NEW_PASSWORD })
+      .then((response) => response);
+    await held.arrived;
+    expect((await send(agent, 'post', '/api/auth/logout', {})).status).toBe(204);
+    held.release();
+    const changed = await changing;
+    expect(changed.status).toBe(303);
+    expect(changed.headers.location).toBe('/login?loggedOut=password');
+    expect(setCookie(changed.headers, sessionCookieName(ctx.app))).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect((await agent.get(changed.headers.location).expect(200)).text).toContain(LOGIN_MESSAGES.passwordChanged);
+    expect(await signInWith(user.email, NEW_PASSWORD)).toBe(200);
+    expect(await signInWith(user.email, user.password)).toBe(401);
   });
 });
 
