@@ -3,7 +3,7 @@ import type { SessionLengths } from '../session-events/session-event.schema';
 import { AdminTimeFormat, formatDuration } from './admin-time';
 import type { AnalyticsRange, AnalyticsReport, EndingCounts, SignInCounts } from './analytics.service';
 import { ANALYTICS_RANGES, AnalyticsService } from './analytics.service';
-import { LengthQuantiles, lineChart, Series, sessionLengthChart, stackedBarsChart, TimeAxis } from './analytics-plots';
+import type { LengthQuantiles, Series, TimeAxis } from './analytics-plots';
 
 const SIGN_IN_SERIES: readonly Series<keyof SignInCounts>[] = [
   { key: 'succeeded', label: 'succeeded', color: '#2e7d32' },
@@ -57,7 +57,12 @@ export class AnalyticsPageService {
   ) {}
 
   async page(range: AnalyticsRange): Promise<AnalyticsPage> {
-    const report = await this.analytics.report(range);
+    // Loaded when a chart is first drawn: Plot and the DOM it draws in add tens of megabytes to
+    // the memory of an instance that never serves this page.
+    const [report, { lineChart, sessionLengthChart, stackedBarsChart }] = await Promise.all([
+      this.analytics.report(range),
+      import('./analytics-plots'),
+    ]);
     const { signIns, endings, activeSessions } = report.series;
     // The line ends on a count made a moment after the report's end.
     const to = new Date(Math.max(Date.parse(report.to), ...activeSessions.map((sample) => Date.parse(sample.at))));
