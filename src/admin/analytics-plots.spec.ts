@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { AdminTimeFormat } from './admin-time';
 import { lineChart, sessionLengthChart, stackedBarsChart } from './analytics-plots';
 
@@ -92,5 +94,25 @@ describe('sessionLengthChart', () => {
 
   it('carries no inline style', () => {
     expect(sut).not.toMatch(/<style|style=/);
+  });
+});
+
+describe('under Node itself, as production loads it', () => {
+  // Jest compiles Plot and linkedom to CommonJS (test/jest.esm-packages.js); production requires
+  // them natively, on the first analytics page an instance serves. A dependency Node cannot
+  // require would otherwise first show as that page's 500.
+  it('loads the charts module and draws a chart', () => {
+    const script = `
+      const { lineChart } = require('./src/admin/analytics-plots');
+      const { AdminTimeFormat } = require('./src/admin/admin-time');
+      const at = new Date(Date.UTC(2026, 10, 30)).toISOString();
+      const axis = { from: new Date(at), to: new Date(Date.parse(at) + 3600000), bucket: 'hour', time: new AdminTimeFormat('UTC') };
+      process.stdout.write(lineChart({ name: 'n', label: 'l', counts: 'c' }, [{ at, value: 1 }], '#000000', axis));`;
+    const markup = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(markup).toMatch(/<svg[^>]*data-chart="n"/);
+    expect(markup).toContain('<title>Mon 00:00: 1 c</title>');
   });
 });
