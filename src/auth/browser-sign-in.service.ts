@@ -21,6 +21,9 @@ export const AMR_OF: Record<SecondFactorMethod, AmrEntry['method']> = { totp: 'o
 /** What the password step answers: signed in, or a second step to take (`enrol`: a first factor to set up). */
 export type SignInOutcome = { user: AuthenticatedUser } | { secondFactor: { methods: SecondStepMethod[]; enrol?: true } };
 
+/** Why a session's rotation may be refused after its password change was saved: it ended meanwhile. */
+const ENDED_MEANWHILE: ReadonlySet<ErrorCode> = new Set([ErrorCode.SESSION_INVALID, ErrorCode.ACCOUNT_DISABLED]);
+
 /**
  * The HTTP side of proving who signs in (the password, then a second factor
  * when the account has one), shared by the JSON API and the pages: the
@@ -137,9 +140,10 @@ export class BrowserSignIn {
   /**
    * A new password: the user's other sessions end, and this one goes on under
    * a new id and the new credential stamp. Once the password is saved, the
-   * change is done: when this session was signed out meanwhile, there is
-   * nothing to go on under, and the change still answers as done. Returns
-   * whether this session goes on (if not, its cookie is the caller's to clear).
+   * change is done: when this session was signed out or the account disabled
+   * meanwhile, there is nothing to go on under, and the change still answers
+   * as done. Returns whether this session goes on (if not, its cookie is the
+   * caller's to clear).
    */
   async changePassword(req: Request, user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<boolean> {
     const changed = await this.auth.changePassword(user, currentPassword, newPassword, changingSession(this.http, req));
@@ -147,7 +151,7 @@ export class BrowserSignIn {
       await this.http.rotate(req, { user: changed, reason: 'password_changed' });
       return true;
     } catch (error) {
-      if (error instanceof AppException && error.code === ErrorCode.SESSION_INVALID) return false;
+      if (error instanceof AppException && ENDED_MEANWHILE.has(error.code)) return false;
       throw error;
     }
   }
