@@ -189,26 +189,6 @@ describe('a password change whose session is signed out after the hash is saved 
     expect((await agent.get('/api/auth/me')).status).toBe(401);
   });
 
-  it('answers 204 and clears the cookie when an admin disables the account between the saved hash and the new session', async () => {
-    const admin = await createUser(ctx.app, { role: 'admin' });
-    const adminAgent = await signIn(ctx.app, admin, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
-    const user = await createUser(ctx.app);
-    const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
-    // Held after the old session ended for the rotation, before the new one is stored and checked.
-    const held = holdNextCall(ctx.app.get(SessionsService), 'continueSession');
-    const changing = send(agent, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
-    await held.arrived;
-    expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true })).status).toBe(200);
-    held.release();
-    const changed = await changing;
-    expect(changed.status).toBe(204);
-    expect(setCookie(changed.headers, sessionCookieName(ctx.app))).toMatch(/Expires=Thu, 01 Jan 1970/);
-    // The new password is the stored one: it is the one that reaches "disabled".
-    expect(await signInWith(user.email, NEW_PASSWORD)).toBe(403);
-    expect(await signInWith(user.email, user.password)).toBe(401);
-    expect(await ctx.app.get(SessionsRepository).findActiveOfUser(user.id)).toEqual([]);
-  });
-
   it('from the account page, says on the sign-in page that the password was changed and the session had ended', async () => {
     const user = await createUser(ctx.app);
     const agent = await signIn(ctx.app, user, newAgent(ctx.app).set('X-Forwarded-For', freshIp()));
