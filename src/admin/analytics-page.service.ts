@@ -98,7 +98,7 @@ export class AnalyticsPageService {
         ),
         active: {
           svg: lineChart(
-            { name: 'active', label: `Active sessions per ${report.bucket}, and now`, counts: 'active sessions' },
+            { name: 'active', label: `Active sessions per ${report.bucket}, and now`, counts: 'active sessions', one: 'active session' },
             activeSessions.map((sample) => ({ at: sample.at, value: sample.active })),
             ACTIVE_COLOR,
             axis,

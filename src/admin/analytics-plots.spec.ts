@@ -49,15 +49,16 @@ describe('stackedBarsChart', () => {
 describe('lineChart', () => {
   it('draws a titled dot per sample and a legend, with no inline style', () => {
     const sut = lineChart(
-      { name: 'line', label: 'Active', counts: 'active sessions' },
+      { name: 'line', label: 'Active', counts: 'active sessions', one: 'active session' },
       [
-        { at: hourAt(1), value: 3 },
+        { at: hourAt(1), value: 1 },
         { at: hourAt(3), value: 4 },
       ],
       '#333333',
       axis,
     );
     expect(drawn(sut, 'wide').match(/<circle[^>]*><title>/g)).toHaveLength(2);
+    expect(sut).toContain('<title>Mon 01:00: 1 active session</title>');
     expect(sut).toContain('<title>Mon 03:00: 4 active sessions</title>');
     expect(sut).toContain('<path');
     expect(sut).not.toMatch(/<style|style=/);

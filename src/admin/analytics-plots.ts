@@ -15,11 +15,15 @@ export interface Series<K extends string> {
   color: string;
 }
 
-/** A chart's name (its `data-chart`), what it shows (its accessible name), and what its count axis counts. */
+/**
+ * A chart's name (its `data-chart`), what it shows (its accessible name), and what its count axis
+ * counts; `one` is that for a count of one, where a dot's title names it ("1 active session").
+ */
 export interface ChartNames {
   name: string;
   label: string;
   counts: string;
+  one?: string;
 }
 
 /** What the time axis of a chart spans and how its ticks read. */
@@ -119,7 +123,7 @@ export function stackedBarsChart<K extends string>(
 
 /** A count over time as a line with a dot per sample, each dot titled with its time and count. */
 export function lineChart(
-  { name, label, counts }: ChartNames,
+  { name, label, counts, one = counts }: ChartNames,
   samples: { at: string; value: number }[],
   color: string,
   axis: TimeAxis,
@@ -138,7 +142,8 @@ export function lineChart(
         y: 'value',
         fill: 'series',
         r: 3,
-        title: (point: (typeof points)[number]) => `${axis.time.format(point.at, 'hour')}: ${point.value} ${counts}`,
+        title: (point: (typeof points)[number]) =>
+          `${axis.time.format(point.at, 'hour')}: ${point.value} ${point.value === 1 ? one : counts}`,
       }),
     ],
   });
