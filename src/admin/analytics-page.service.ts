@@ -57,8 +57,8 @@ export class AnalyticsPageService {
   ) {}
 
   async page(range: AnalyticsRange): Promise<AnalyticsPage> {
-    // Loaded when a chart is first drawn: Plot and the DOM it draws in add tens of megabytes to
-    // the memory of an instance that never serves this page.
+    // Loaded when a chart is first drawn: Plot and the DOM it draws in would otherwise add to the
+    // memory of every instance, also those that never serve this page (docs/performance.md).
     const [report, { lineChart, sessionLengthChart, stackedBarsChart }] = await Promise.all([
       this.analytics.report(range),
       import('./analytics-plots'),

@@ -107,7 +107,7 @@ export class AuthApiController {
 
   /**
    * 204; every other session of the user ends, and this one continues under a new id (new cookie),
-   * or, signed out while the password was being changed, its cookie is cleared.
+   * or, signed out or disabled while the password was being changed, its cookie is cleared.
    */
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
