@@ -3,6 +3,7 @@ import { formCsrfToken, submitLoginForm } from '../helpers/forms';
 import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 import { watchCommands } from '../helpers/commands';
+import { LOGIN_MESSAGES } from '../../src/auth/auth-pages.controller';
 
 const NO_STORE = 'no-store, no-cache, must-revalidate, max-age=0';
 const MAX_HOPS = 5;
@@ -111,6 +112,27 @@ describe('HTML pages', () => {
   ])('shows the %s expiry message', async (reason, message) => {
     const page = await newAgent(ctx.app).get(`/login?expired=${reason}`).expect(200);
     expect(page.text).toContain(message);
+  });
+
+  it('shows the logged-out notices only for their exact values, never for a list or a long value', async () => {
+    const notices = Object.values(LOGIN_MESSAGES);
+    const shown = async (query: string) => {
+      const page = await newAgent(ctx.app).get(`/login?${query}`).expect(200);
+      return notices.filter((notice) => page.text.includes(notice));
+    };
+    expect(await shown('loggedOut=password')).toEqual([LOGIN_MESSAGES.passwordChanged]);
+    for (const query of [
+      'loggedOut[]=1',
+      'loggedOut=1&loggedOut=password',
+      'loggedOut[x]=password',
+      `loggedOut=${'1'.repeat(4_000)}`,
+      'loggedOut=PASSWORD',
+      'loggedOut=%20password',
+      'expired[]=inactivity&loggedOut[]=1',
+      'expired=constructor',
+    ]) {
+      expect([query, await shown(query)]).toEqual([query, []]);
+    }
   });
 
   it('sends a signed-in visitor from /login to the dashboard', async () => {
