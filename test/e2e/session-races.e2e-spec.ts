@@ -161,6 +161,38 @@ describe('one owner of a session’s life, under races', () => {
     expect((await signInResponse(app, user)).status).toBe(200);
   });
 
+  it('lets at most one of a burst of password changes from four sessions on both instances win, and only its password work', async () => {
+    const user = await createUser(app);
+    const instances = [app, other, app, other];
+    const agents = await Promise.all(
+      instances.map((instance) => signIn(instance, user, newAgent(instance).set('X-Forwarded-For', freshIp()))),
+    );
+    const cookies = await Promise.all(
+      agents.map(async (agent) => sentCookie(await agent.get('/api/auth/me').expect(200), 'session_token')),
+    );
+    const passwords = agents.map((_, i) => `${NEW_PASSWORD} number ${i}`);
+    const answers = await Promise.all(
+      agents.map((agent, i) => post(agent, '/api/auth/password', { currentPassword: user.password, newPassword: passwords[i] })),
+    );
+    // A change that lost answers why: its current password was no longer the password, or its session had been ended.
+    const outcomes = answers.map(({ status, body }) => (status === 204 ? 204 : `${status} ${body.error?.code}`));
+    for (const outcome of outcomes) expect([204, '401 AUTH_1001', '401 AUTH_1003']).toContain(outcome);
+    const winners = outcomes.flatMap((outcome, i) => (outcome === 204 ? [i] : []));
+    expect(winners.length).toBeLessThanOrEqual(1);
+    const signInWith = async (password: string) =>
+      (await signInResponse(app, { email: user.email, password }, newAgent(app).set('X-Forwarded-For', freshIp()))).status;
+    const working = passwords.filter((password, i) => !winners.includes(i));
+    const inForce = winners.length === 1 ? passwords[winners[0]] : user.password;
+    for (const password of winners.length === 1 ? [user.password, ...working] : working) expect(await signInWith(password)).toBe(401);
+    // Every session's id from before is refused on both instances: the losers' ended, the winner's replaced by a new one,
+    // which, if the losers left it alive, is under the account's stamp.
+    for (const cookie of cookies)
+      for (const instance of [app, other]) await newAgent(instance).get('/api/auth/me').set('Cookie', cookie).expect(401);
+    const stamp = (await connectionOf(app).collection('users').findOne({ email: user.email }))?.credentialStamp;
+    for (const live of await liveSessionsOf(app, user.id)) expect(live.session.stamp).toBe(stamp);
+    expect(await signInWith(inForce)).toBe(200);
+  });
+
   it('records the ending of a live session a sign-in replaces', async () => {
     const user = await createUser(app);
     const agent = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
