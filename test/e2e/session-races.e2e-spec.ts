@@ -161,7 +161,7 @@ describe('one owner of a session’s life, under races', () => {
     expect((await signInResponse(app, user)).status).toBe(200);
   });
 
-  it('lets at most one of a burst of password changes from four sessions on both instances win, and only its password work', async () => {
+  it('keeps a burst of password changes from four sessions on both instances safe: at most one saved, no old id served', async () => {
     const user = await createUser(app);
     const instances = [app, other, app, other];
     const agents = await Promise.all(
