@@ -230,8 +230,10 @@ export class AuthService {
    * sessions end *before* `write` saves the change under the new stamp, so no
    * failure can leave them alive with it, and once more after it for any
    * sign-in that raced in between. The current session moves to the new
-   * stamp before the save, so the expiry pass finishing this change cannot
-   * take it for a stale one. `write` saves only while the stamp is still
+   * stamp first: so the expiry pass finishing this change cannot take it for
+   * a stale one, and so a change whose session another change ended while
+   * this one checked the password stops there, before it could end the
+   * session the other change goes on in. `write` saves only while the stamp is still
    * `proved` (false otherwise): a change that came first (an admin disabling
    * or demoting) wins; it ended every other session before its write, the
    * current one included, so none is left under a stamp the account never
@@ -248,8 +250,8 @@ export class AuthService {
     await current.issuedUnder(proved);
     const stamp = newCredentialStamp();
     const revoker = { by: 'user', actorId: userId, reason } as const;
-    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
     await current.movesTo(proved, stamp);
+    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
     if (!(await write(proved, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
     await this.sessions.revokeStale(userId, stamp, revoker, current.id);
     await this.users.staleSessionsEnded(userId, [proved]);

@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
+import { SessionHttpAdapter } from '../../src/session-http/session-http.adapter';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
@@ -159,6 +160,31 @@ describe('one owner of a session’s life, under races', () => {
     expect((await changing).status).toBe(401);
     expect((await signInResponse(app, { email: user.email, password: NEW_PASSWORD })).status).toBe(401);
     expect((await signInResponse(app, user)).status).toBe(200);
+  });
+
+  it('does not let a password change whose session ended while it checked the password sign out the change that won', async () => {
+    const user = await createUser(app);
+    const winner = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const loser = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    // Held once its password is proved against the old hash, before it writes anything.
+    const held = holdNextCall(app.get(SessionHttpAdapter), 'assertIssuedUnder');
+    const losing = post(loser, '/api/auth/password', { currentPassword: user.password, newPassword: `${NEW_PASSWORD} too` });
+    await held.arrived;
+    const won = await post(winner, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    expect(won.status).toBe(204);
+    held.release();
+    const lost = await losing;
+    expect([lost.status, lost.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    for (const instance of [app, other])
+      await newAgent(instance)
+        .get('/api/auth/me')
+        .set('Cookie', sentCookie(await winner.get('/api/auth/me').expect(200), 'session_token'))
+        .expect(200);
+    await loser.get('/api/auth/me').expect(401);
+    const signInWith = async (password: string) =>
+      (await signInResponse(app, { email: user.email, password }, newAgent(app).set('X-Forwarded-For', freshIp()))).status;
+    expect(await signInWith(NEW_PASSWORD)).toBe(200);
+    expect(await signInWith(`${NEW_PASSWORD} too`)).toBe(401);
   });
 
   it('keeps a burst of password changes from four sessions on both instances safe: at most one saved, no old id served', async () => {
