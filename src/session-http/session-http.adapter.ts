@@ -110,8 +110,7 @@ export class SessionHttpAdapter {
 
   /** The request's session was issued under `stamp`; otherwise it ends here and the request fails with AUTH_1003. */
   async assertIssuedUnder(req: Request, stamp: string): Promise<void> {
-    const { stamp: issuedUnder, stampFrom } = req.session as StoredSession;
-    const refused = await this.sessions.checkIssuedUnder({ ...endedOf(req), stamp: issuedUnder, stampFrom }, stamp);
+    const refused = await this.sessions.checkIssuedUnder({ ...endedOf(req), stamp: (req.session as StoredSession).stamp }, stamp);
     if (refused) keepOrForget(req, refused);
   }
 
@@ -134,7 +133,7 @@ export class SessionHttpAdapter {
   /** Ahead of a credential change from stamp `from` to `to` made from this request's session (SessionsService.moveToStamp). */
   async moveToStamp(req: Request, from: string, to: string): Promise<void> {
     await this.sessions.moveToStamp(SessionHttpAdapter.currentId(req), from, to);
-    Object.assign(req.session as StoredSession, { stamp: to, stampFrom: from });
+    (req.session as StoredSession).stamp = to;
   }
 
   /**

@@ -192,17 +192,12 @@ export class SessionsRepository implements OnModuleInit {
 
   /**
    * Moves a live session from credential stamp `from` (the empty stamp: none)
-   * to `to`, noting `from`; false when it is no longer live under `from` nor
-   * moved ahead from it by an earlier change that was not saved.
+   * to `to`; false when it is no longer live under `from`.
    */
   async restamp(id: string, from: string, to: string): Promise<boolean> {
     const under = from === '' ? { $in: ['', null] } : from;
     const result = await this.changing(id, () =>
-      this.collection().updateOne(
-        { _id: id, ...live(new Date()), $or: [{ 'session.stamp': under }, { 'session.stampFrom': from }] },
-        { $set: { 'session.stamp': to, 'session.stampFrom': from } },
-        BY_MAJORITY,
-      ),
+      this.collection().updateOne({ _id: id, ...live(new Date()), 'session.stamp': under }, { $set: { 'session.stamp': to } }, BY_MAJORITY),
     );
     return result.matchedCount === 1;
   }

@@ -164,12 +164,11 @@ export class SessionsService implements UserChangeSubscriber {
 
   /**
    * The session was issued under `stamp` (the user's credential stamp as just
-   * read), or a change made from it moved it ahead from `stamp` and was not
-   * saved (yet); otherwise a credential change is ending it right now: it is
-   * ended here (recorded once) and refused with AUTH_1003.
+   * read); otherwise a credential change is ending it right now: it is ended
+   * here (recorded once) and refused with AUTH_1003.
    */
-  async checkIssuedUnder(session: EndedSession & { stamp?: string; stampFrom?: string }, stamp: string): Promise<Refused | undefined> {
-    if ((session.stamp ?? '') === stamp || session.stampFrom === stamp) return undefined;
+  async checkIssuedUnder(session: EndedSession & { stamp?: string }, stamp: string): Promise<Refused | undefined> {
+    if ((session.stamp ?? '') === stamp) return undefined;
     return this.refuse(session, ErrorCode.SESSION_INVALID);
   }
 
@@ -356,8 +355,7 @@ export class SessionsService implements UserChangeSubscriber {
    * `id`: the session moves to `to` first, so nothing that ends the sessions
    * under `from` (the change's own clean-up, or the expiry pass finishing it)
    * ends the session making it. AUTH_1003 when the session is no longer live
-   * under `from`, nor moved ahead from it (ended meanwhile, or moved by a
-   * change that was saved).
+   * under `from` (ended meanwhile, or moved by another change).
    */
   async moveToStamp(id: string, from: string, to: string): Promise<void> {
     if (!(await this.repository.restamp(id, from, to))) throw new AppException(ErrorCode.SESSION_INVALID);

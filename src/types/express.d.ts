@@ -29,12 +29,6 @@ declare module 'express-session' {
     role: UserRole;
     /** The user's credential stamp when this session was issued; a session whose stamp is not the user's is ended. */
     stamp?: string;
-    /**
-     * Set when a credential change made from this session moved it ahead to
-     * `stamp`: the user's stamp it moved from. Until the change is saved the
-     * session still counts as under that stamp (checkIssuedUnder).
-     */
-    stampFrom?: string;
     createdAt: Date;
     lastActivityAt: Date;
     ip: string;

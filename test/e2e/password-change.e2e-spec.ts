@@ -132,10 +132,6 @@ describe('a password change interrupted by a database failure', () => {
     await attacker.get('/api/auth/me').expect(401);
     expect(await passwordWorks(user.email, user.password)).toBe(true);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
-    // The session had moved ahead to the stamp that was never saved: trying again from it works, and it goes on.
-    expect((await changePassword(here, user)).status).toBe(204);
-    await here.get('/api/auth/me').expect(200);
-    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
   });
 
   it('changes nothing when ending the other sessions fails', async () => {
