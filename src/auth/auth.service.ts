@@ -233,8 +233,8 @@ export class AuthService {
    * stamp first: so the expiry pass finishing this change cannot take it for
    * a stale one, and so a change whose session another change ended while
    * this one checked the password stops there, before it could end the
-   * session the other change goes on in. `write` saves only while the stamp is still
-   * `proved` (false otherwise): a change that came first (an admin disabling
+   * session the other change goes on in. `write` saves only while the stamp
+   * is still `proved` (false otherwise): a change that came first (an admin disabling
    * or demoting) wins; it ended every other session before its write, the
    * current one included, so none is left under a stamp the account never
    * got. A failure after the save leaves the replaced stamp listed, and the
