@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { RequestContext } from '../common/context/request-context';
 import { AppException } from '../common/errors/app.exception';
@@ -47,6 +47,8 @@ interface CheckedPassword {
  */
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
@@ -237,8 +239,10 @@ export class AuthService {
    * is still `proved` (false otherwise): a change that came first (an admin disabling
    * or demoting) wins; it ended every other session before its write, the
    * current one included, so none is left under a stamp the account never
-   * got. A failure after the save leaves the replaced stamp listed, and the
-   * expiry pass ends what is left under it. The new stamp.
+   * got. A failure before the save moves the session back (best effort), so
+   * that trying again from it works instead of finding it under a stamp the
+   * account never got. A failure after the save leaves the replaced stamp
+   * listed, and the expiry pass ends what is left under it. The new stamp.
    */
   private async changeCredentials(
     userId: string,
@@ -251,8 +255,19 @@ export class AuthService {
     const stamp = newCredentialStamp();
     const revoker = { by: 'user', actorId: userId, reason } as const;
     await current.movesTo(proved, stamp);
-    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
-    if (!(await write(proved, stamp))) throw new AppException(ErrorCode.SESSION_INVALID);
+    let saved: boolean;
+    try {
+      await this.sessions.revokeStale(userId, stamp, revoker, current.id);
+      saved = await write(proved, stamp);
+    } catch (error) {
+      // Should the failed save have landed after all, the session is now stale and ends: the safe side.
+      await current
+        .movesTo(stamp, proved)
+        .catch((undo: Error) => this.logger.warn(`Could not move a session back after a failed credential change: ${undo.message}`));
+      throw error;
+    }
+    // A change that came first ended this session too: nothing to move back.
+    if (!saved) throw new AppException(ErrorCode.SESSION_INVALID);
     await this.sessions.revokeStale(userId, stamp, revoker, current.id);
     await this.users.staleSessionsEnded(userId, [proved]);
     return stamp;

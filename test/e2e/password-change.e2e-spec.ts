@@ -132,6 +132,10 @@ describe('a password change interrupted by a database failure', () => {
     await attacker.get('/api/auth/me').expect(401);
     expect(await passwordWorks(user.email, user.password)).toBe(true);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
+    // This session goes on, and trying again from it works.
+    await here.get('/api/auth/me').expect(200);
+    expect((await changePassword(here, user)).status).toBe(204);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
   });
 
   it('changes nothing when ending the other sessions fails', async () => {
@@ -141,6 +145,26 @@ describe('a password change interrupted by a database failure', () => {
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
+    // This session goes on, and trying again from it works.
+    await here.get('/api/auth/me').expect(200);
+    expect((await changePassword(here, user)).status).toBe(204);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
+  });
+
+  it('fails closed when moving the session back fails too: the next try ends the session, the old password still works', async () => {
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    jest.spyOn(ctx.app.get(UsersService), 'setPassword').mockRejectedValueOnce(outage());
+    const sessions = ctx.app.get(SessionsService);
+    const move = sessions.moveToStamp.bind(sessions);
+    jest.spyOn(sessions, 'moveToStamp').mockImplementationOnce(move).mockRejectedValueOnce(outage());
+    expect((await changePassword(here, user)).status).toBe(503);
+    // Left under a stamp the account never got: a credential check takes it for a stale session.
+    const again = await changePassword(here, user);
+    expect([again.status, again.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    await here.get('/api/auth/me').expect(401);
+    expect(await passwordWorks(user.email, user.password)).toBe(true);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
   });
 
   it('has every other session ended when the failure comes after the new hash is saved', async () => {
