@@ -48,26 +48,30 @@ describe('AuthService', () => {
     const owner = await createUser(ctx.app);
     const repository = ctx.app.get(SessionsRepository);
     const [kept, ended] = ['a', 'b'].map((digit) => digit.repeat(64));
+    const before = await sut.authenticate(owner.email, owner.password);
     const now = new Date();
     for (const id of [kept, ended]) {
       await repository.insert({
         _id: id,
-        session: { userId: owner.id, createdAt: now, lastActivityAt: now, ip: '', userAgent: '', cookie: {} } as never,
+        session: { userId: owner.id, stamp: before.stamp, createdAt: now, lastActivityAt: now, ip: '', userAgent: '', cookie: {} } as never,
       });
     }
 
-    const before = await sut.authenticate(owner.email, owner.password);
     const issuedUnder = jest.fn(async () => undefined);
     const movesTo = jest.fn(async () => undefined);
+    const lost = jest.fn(async (): Promise<never> => {
+      throw new Error('the change lost');
+    });
     const changed = await sut.changePassword(
       { id: owner.id, email: owner.email, name: '', role: 'user' },
       owner.password,
       'an entirely new passphrase',
-      { id: kept, issuedUnder, movesTo },
+      { id: kept, issuedUnder, movesTo, lost },
     );
 
     expect(issuedUnder).toHaveBeenCalledWith(before.stamp);
     expect(movesTo).toHaveBeenCalledWith(before.stamp, changed.stamp);
+    expect(lost).not.toHaveBeenCalled();
     expect(changed.stamp).not.toBe(before.stamp);
     expect(await repository.findById(kept)).not.toBeNull();
     expect(await repository.findById(ended)).toBeNull();

@@ -24,6 +24,8 @@ export interface ChangingSession {
   issuedUnder(stamp: string): Promise<void>;
   /** Moves it from stamp `from` to `to` ahead of the change; AUTH_1003 when it no longer can. */
   movesTo(from: string, to: string): Promise<void>;
+  /** The change lost to one that came first: it ends, AUTH_1003. */
+  lost(): Promise<never>;
 }
 
 /** A proved password, and the second step the sign-in still needs, if any. */
@@ -228,21 +230,22 @@ export class AuthService {
   }
 
   /**
-   * A credential change from stamp `proved` made from `current`: the other
-   * sessions end *before* `write` saves the change under the new stamp, so no
-   * failure can leave them alive with it, and once more after it for any
-   * sign-in that raced in between. The current session moves to the new
-   * stamp first: so the expiry pass finishing this change cannot take it for
-   * a stale one, and so a change whose session another change ended while
-   * this one checked the password stops there, before it could end the
-   * session the other change goes on in. `write` saves only while the stamp
-   * is still `proved` (false otherwise): a change that came first (an admin disabling
-   * or demoting) wins; it ended every other session before its write, the
-   * current one included, so none is left under a stamp the account never
-   * got. A failure before the save moves the session back (best effort), so
-   * that trying again from it works instead of finding it under a stamp the
-   * account never got. A failure after the save leaves the replaced stamp
-   * listed, and the expiry pass ends what is left under it. The new stamp.
+   * A credential change from stamp `proved` made from `current`. The current
+   * session moves to the new stamp first: so nothing that ends the sessions
+   * under `proved` ends it, and so a change whose session another change
+   * ended while this one checked the password stops there. The sessions still
+   * under `proved` end *before* `write` saves the change, so no failure can
+   * leave them alive with it; not those that other changes from `proved`
+   * moved ahead, as one of those changes may win instead. `write` saves only
+   * while the stamp is still `proved` (false otherwise): a change that came
+   * first (another from `proved`, an admin disabling or demoting) wins, and
+   * this session ends. After the save, what the change left
+   * behind ends (leftBehind: sign-ins that raced in under `proved`, sessions
+   * of changes that lost). A failure before the save moves the session back
+   * (best effort), so that trying again from it works instead of finding it
+   * under a stamp the account never got. A failure after the save leaves the
+   * replaced stamp listed, and the expiry pass ends what is left behind. The
+   * new stamp.
    */
   private async changeCredentials(
     userId: string,
@@ -257,7 +260,7 @@ export class AuthService {
     await current.movesTo(proved, stamp);
     let saved: boolean;
     try {
-      await this.sessions.revokeStale(userId, stamp, revoker, current.id);
+      await this.sessions.revokeUnder(userId, proved, revoker, current.id);
       saved = await write(proved, stamp);
     } catch (error) {
       // Should the failed save have landed after all, the session is now stale and ends: the safe side.
@@ -266,9 +269,9 @@ export class AuthService {
         .catch((undo: Error) => this.logger.warn(`Could not move a session back after a failed credential change: ${undo.message}`));
       throw error;
     }
-    // A change that came first ended this session too: nothing to move back.
-    if (!saved) throw new AppException(ErrorCode.SESSION_INVALID);
-    await this.sessions.revokeStale(userId, stamp, revoker, current.id);
+    // The change that came first ends this session too (leftBehind); ending it here closes the gap until then.
+    if (!saved) await current.lost();
+    await this.sessions.revokeLeftBehind(userId, proved, stamp, revoker, current.id);
     await this.users.staleSessionsEnded(userId, [proved]);
     return stamp;
   }

@@ -209,5 +209,6 @@ export function changingSession(http: SessionHttpAdapter, req: Request): Changin
     id: SessionHttpAdapter.currentId(req),
     issuedUnder: (stamp) => http.assertIssuedUnder(req, stamp),
     movesTo: (from, to) => http.moveToStamp(req, from, to),
+    lost: () => http.endForLostChange(req),
   };
 }

@@ -130,6 +130,12 @@ export class SessionHttpAdapter {
     keepOrForget(req, await this.sessions.continueSession(id, old, { user, proved, reason, cookie: req.session.cookie }));
   }
 
+  /** A credential change made from this request's session lost: the session ends here, and the request fails with AUTH_1003. */
+  async endForLostChange(req: Request): Promise<never> {
+    keepOrForget(req, await this.sessions.endStale(endedOf(req)));
+    throw new AppException(ErrorCode.SESSION_INVALID);
+  }
+
   /** Ahead of a credential change from stamp `from` to `to` made from this request's session (SessionsService.moveToStamp). */
   async moveToStamp(req: Request, from: string, to: string): Promise<void> {
     await this.sessions.moveToStamp(SessionHttpAdapter.currentId(req), from, to);

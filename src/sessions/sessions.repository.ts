@@ -29,6 +29,7 @@ const SUMMARY_PROJECTION = {
   'session.ip': 1,
   'session.userAgent': 1,
   'session.stamp': 1,
+  'session.movedFrom': 1,
   'session.amr': 1,
   'session.pending': 1,
 } as const;
@@ -192,12 +193,17 @@ export class SessionsRepository implements OnModuleInit {
 
   /**
    * Moves a live session from credential stamp `from` (the empty stamp: none)
-   * to `to`; false when it is no longer live under `from`.
+   * to `to`, noting `from` (see leftBehind); false when it is no longer live
+   * under `from`.
    */
   async restamp(id: string, from: string, to: string): Promise<boolean> {
     const under = from === '' ? { $in: ['', null] } : from;
     const result = await this.changing(id, () =>
-      this.collection().updateOne({ _id: id, ...live(new Date()), 'session.stamp': under }, { $set: { 'session.stamp': to } }, BY_MAJORITY),
+      this.collection().updateOne(
+        { _id: id, ...live(new Date()), 'session.stamp': under },
+        { $set: { 'session.stamp': to, 'session.movedFrom': from } },
+        BY_MAJORITY,
+      ),
     );
     return result.matchedCount === 1;
   }

@@ -17,12 +17,16 @@ describe('SessionsService', () => {
 
   let counter = 0;
   /** A stored session, last active `idleMinutes` ago (past the 15-minute idle deadline from 15 on). */
-  async function storedSession(userId: string, { idleMinutes = 0, stamp = 'stamp-1' } = {}): Promise<string> {
+  async function storedSession(
+    userId: string,
+    { idleMinutes = 0, stamp = 'stamp-1' as string | null, movedFrom = undefined as string | undefined } = {},
+  ): Promise<string> {
     const id = (++counter).toString(16).padStart(64, '0');
     const at = new Date(Date.now() - idleMinutes * MINUTE_MS);
+    const stamps = { ...(stamp === null ? {} : { stamp }), ...(movedFrom === undefined ? {} : { movedFrom }) };
     await repository.insert({
       _id: id,
-      session: { userId, stamp, createdAt: at, lastActivityAt: at, ip: '', userAgent: '', cookie: {} } as never,
+      session: { userId, ...stamps, createdAt: at, lastActivityAt: at, ip: '', userAgent: '', cookie: {} } as never,
     });
     return id;
   }
@@ -100,6 +104,33 @@ describe('SessionsService', () => {
     expect(await repository.findById(old)).toBeNull();
     expect(await repository.findById(current)).not.toBeNull();
     expect(await sut.revokeStale('user-f', 'new', { by: 'system', reason: 'stale_credentials' })).toBe(0);
+  });
+
+  it('ends, before a change from a stamp is saved, only the sessions still under it: not those other changes from it moved ahead', async () => {
+    const revoker = { by: 'user', actorId: 'user-h', reason: 'password_changed' } as const;
+    const changer = await storedSession('user-h', { stamp: 'mine', movedFrom: 'proved' });
+    const under = await storedSession('user-h', { stamp: 'proved' });
+    const otherChange = await storedSession('user-h', { stamp: 'theirs', movedFrom: 'proved' });
+    const older = await storedSession('user-h', { stamp: 'older' });
+    expect(await sut.revokeUnder('user-h', 'proved', revoker, changer)).toBe(1);
+    expect(await repository.findById(under)).toBeNull();
+    for (const id of [changer, otherChange, older]) expect(await repository.findById(id)).not.toBeNull();
+    // The empty stamp is a session from before stamps, stored without one.
+    const unstamped = await storedSession('user-h', { stamp: null });
+    expect(await sut.revokeUnder('user-h', '', revoker, changer)).toBe(1);
+    expect(await repository.findById(unstamped)).toBeNull();
+  });
+
+  it('ends, after a change from a stamp was saved, what it left behind: sessions under it and those of changes that lost', async () => {
+    const revoker = { by: 'user', actorId: 'user-i', reason: 'password_changed' } as const;
+    const changer = await storedSession('user-i', { stamp: 'won', movedFrom: 'proved' });
+    const raced = await storedSession('user-i', { stamp: 'proved' });
+    const lost = await storedSession('user-i', { stamp: 'lost', movedFrom: 'proved' });
+    const next = await storedSession('user-i', { stamp: 'won' });
+    const nextChange = await storedSession('user-i', { stamp: 'after', movedFrom: 'won' });
+    expect(await sut.revokeLeftBehind('user-i', 'proved', 'won', revoker, changer)).toBe(2);
+    for (const id of [raced, lost]) expect(await repository.findById(id)).toBeNull();
+    for (const id of [changer, next, nextChange]) expect(await repository.findById(id)).not.toBeNull();
   });
 
   it('reports the idle deadline no later than the absolute one, near the end of the lifetime', () => {

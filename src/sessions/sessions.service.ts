@@ -25,6 +25,7 @@ import { EXPIRY_REASONS, ExpiryReason } from '../session-events/ending';
 import { SessionExpiryPolicy, SessionTimestamps } from './session-expiry-policy';
 import type { DeviceSignals } from '../devices/device-binding';
 import { SessionsRepository } from './sessions.repository';
+import { leftBehind, StaleSessions, underStamps } from './stale-sessions';
 
 export interface SessionView {
   createdAt: string;
@@ -169,6 +170,11 @@ export class SessionsService implements UserChangeSubscriber {
    */
   async checkIssuedUnder(session: EndedSession & { stamp?: string }, stamp: string): Promise<Refused | undefined> {
     if ((session.stamp ?? '') === stamp) return undefined;
+    return this.endStale(session);
+  }
+
+  /** A credential change made from the session lost to one that came first: it ends here (recorded once), refused with AUTH_1003. */
+  endStale(session: EndedSession): Promise<Refused> {
     return this.refuse(session, ErrorCode.SESSION_INVALID);
   }
 
@@ -321,33 +327,53 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * A credential change bumped the user's stamp to `stamp`: every live session
-   * of theirs issued under another stamp ends (but `exceptId`, the session
-   * making the change). Called by the change before it is written (ending all
-   * of them) and again after it, for sign-ins that raced in between; those also
-   * check the stamp themselves after their insert.
+   * An admin's credential change (role, disabled) to `stamp`, which no other
+   * change can lose to: every live session of the user under another stamp
+   * ends. Called before the change is written and again after it.
    */
-  async revokeStale(userId: string, stamp: string, revoker: Revoker, exceptId?: string): Promise<number> {
-    const stale = (await this.repository.findActiveOfUser(userId, exceptId)).filter((document) => document.session.stamp !== stamp);
+  async revokeStale(userId: string, stamp: string, revoker: Revoker): Promise<number> {
+    const stale = (await this.repository.findActiveOfUser(userId)).filter((document) => document.session.stamp !== stamp);
     return this.endEach(stale, revoker, { 'session.stamp': { $ne: stamp } });
   }
 
   /**
+   * Before a credential change from stamp `proved` is saved: every live session
+   * of the user still under it ends (but `exceptId`, the session making the
+   * change). Not the sessions that other changes from `proved` moved ahead:
+   * one of those may win instead (see leftBehind).
+   */
+  async revokeUnder(userId: string, proved: string, revoker: Revoker, exceptId: string): Promise<number> {
+    return this.revokeMatching(userId, underStamps([proved]), revoker, exceptId);
+  }
+
+  /**
+   * After a credential change from `replaced` to `current` was saved: what it
+   * left behind ends (leftBehind: sign-ins that raced in under `replaced`, and
+   * the sessions of changes that lost to it), but `exceptId`.
+   */
+  async revokeLeftBehind(userId: string, replaced: string, current: string, revoker: Revoker, exceptId: string): Promise<number> {
+    return this.revokeMatching(userId, leftBehind([replaced], current), revoker, exceptId);
+  }
+
+  /**
    * Finishes credential changes that failed (or crashed) between writing the
-   * new stamp and ending the sessions under the ones it replaced: the sessions
-   * under exactly those stamps end, so a session that already moved to a newer
-   * stamp (the one making a change still in progress: moveToStamp) stays. How
-   * many ended. Run by the expiry pass.
+   * new stamp and ending what they left behind (leftBehind, with the
+   * account's stamp as read here): a session that already moved to a newer
+   * stamp (the one making a change still in progress) stays. How many ended.
+   * Run by the expiry pass.
    */
   async endStaleSessionsLeftBehind(): Promise<number> {
     let ended = 0;
-    for (const { id, stale } of await this.users.withStaleSessionsPending()) {
-      const under = stale.includes('') ? [...stale, null] : stale;
-      const left = (await this.repository.findActiveOfUser(id)).filter((document) => stale.includes(document.session.stamp ?? ''));
-      ended += await this.endEach(left, STALE_CREDENTIALS, { 'session.stamp': { $in: under } });
+    for (const { id, stale, current } of await this.users.withStaleSessionsPending()) {
+      ended += await this.revokeMatching(id, leftBehind(stale, current), STALE_CREDENTIALS);
       await this.users.staleSessionsEnded(id, stale);
     }
     return ended;
+  }
+
+  private async revokeMatching(userId: string, sessions: StaleSessions, revoker: Revoker, exceptId?: string): Promise<number> {
+    const documents = (await this.repository.findActiveOfUser(userId, exceptId)).filter(sessions.matches);
+    return this.endEach(documents, revoker, sessions.filter);
   }
 
   /**

@@ -29,6 +29,8 @@ declare module 'express-session' {
     role: UserRole;
     /** The user's credential stamp when this session was issued; a session whose stamp is not the user's is ended. */
     stamp?: string;
+    /** The stamp a credential change made from this session moved it away from (moveToStamp): if that change loses, the winner's clean-up ends it. */
+    movedFrom?: string;
     createdAt: Date;
     lastActivityAt: Date;
     ip: string;

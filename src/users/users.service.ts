@@ -281,15 +281,15 @@ export class UsersService implements OnModuleInit {
     await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
   }
 
-  /** Accounts whose credential changes may have left sessions behind, with the stamps those sessions would be under. */
-  async withStaleSessionsPending(): Promise<{ id: string; stale: string[] }[]> {
+  /** Accounts whose credential changes may have left sessions behind: the stamps they replaced, and the stamp in force (read together). */
+  async withStaleSessionsPending(): Promise<{ id: string; stale: string[]; current: string }[]> {
     // `$type` matches an element, so accounts with an empty list are not read (and the multikey index serves it).
     const users = await this.users
-      .find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1 })
+      .find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1, credentialStamp: 1 })
       .read('primary')
       .lean()
       .exec();
-    return users.map((user) => ({ id: String(user._id), stale: user.staleStamps ?? [] }));
+    return users.map((user) => ({ id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' }));
   }
 
   /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */

@@ -141,7 +141,7 @@ describe('a password change interrupted by a database failure', () => {
   it('changes nothing when ending the other sessions fails', async () => {
     const user = await createUser(ctx.app);
     const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
-    jest.spyOn(ctx.app.get(SessionsService), 'revokeStale').mockRejectedValueOnce(outage());
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeUnder').mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
@@ -170,9 +170,7 @@ describe('a password change interrupted by a database failure', () => {
   it('has every other session ended when the failure comes after the new hash is saved', async () => {
     const user = await createUser(ctx.app);
     const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
-    const sessions = ctx.app.get(SessionsService);
-    const revoke = sessions.revokeStale.bind(sessions);
-    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(outage());
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(outage());
     expect((await changePassword(here, user)).status).toBe(503);
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
     await expectNoOtherSessionUnderNewPassword(user, [attacker]);
@@ -234,9 +232,7 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
       racer = await signIn(ctx.app, user);
       return setPassword(...args);
     });
-    const sessions = ctx.app.get(SessionsService);
-    const revoke = sessions.revokeStale.bind(sessions);
-    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(new MongoNetworkError('injected'));
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
     expect((await change(here, user)).status).toBe(503);
     jest.restoreAllMocks();
 

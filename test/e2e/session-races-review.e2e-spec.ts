@@ -229,13 +229,13 @@ describe('a password change failing after the hash is saved, with a sign-in that
   it('leaves the account marked, and the next expiry pass ends the session issued under the old stamp', async () => {
     const user = await createUser(app);
     const changer = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    // Held after the first revokeStale, before the hash is saved.
+    // Held after the sessions under the old stamp ended, before the hash is saved.
     const held = holdNextCall(app.get(UsersService), 'setPassword');
     const changing = send(changer, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
     await held.arrived;
     // A sign-in with the old password on another instance completes in the gap.
     const intruder = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
-    // The database fails at the second revokeStale (its read of the user's sessions).
+    // The database fails at the clean-up after the save (its read of the user's sessions).
     jest.spyOn(app.get(SessionsRepository), 'findActiveOfUser').mockRejectedValueOnce(new MongoNetworkError('connection reset (injected)'));
     held.release();
     const answer = await changing;

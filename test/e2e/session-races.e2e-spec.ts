@@ -1,9 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { MongoNetworkError } from 'mongodb';
 import { HashedMongoStore } from '../../src/sessions/hashed-mongo-store';
 import { SESSION_STORE } from '../../src/sessions/session.constants';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionHttpAdapter } from '../../src/session-http/session-http.adapter';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { SessionsService } from '../../src/sessions/sessions.service';
 import { Agent, newAgent, sentCookie, setCookie, signIn, sleep } from '../helpers/agents';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
 import { connectionOf, createTestApp, destroyTestApp, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
@@ -185,6 +187,62 @@ describe('one owner of a session’s life, under races', () => {
       (await signInResponse(app, { email: user.email, password }, newAgent(app).set('X-Forwarded-For', freshIp()))).status;
     expect(await signInWith(NEW_PASSWORD)).toBe(200);
     expect(await signInWith(`${NEW_PASSWORD} too`)).toBe(401);
+  });
+
+  it('does not let a losing password change that moved its session before the winner saved sign out the winner', async () => {
+    const user = await createUser(app);
+    const winner = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const loser = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    // Held with its session moved ahead to its own new stamp, before it ends the sessions under the old one.
+    const held = holdNextCall(app.get(SessionsService), 'revokeUnder');
+    const losing = post(loser, '/api/auth/password', { currentPassword: user.password, newPassword: `${NEW_PASSWORD} too` });
+    await held.arrived;
+    const won = await post(winner, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+    expect(won.status).toBe(204);
+    held.release();
+    const lost = await losing;
+    expect([lost.status, lost.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    const winnerCookie = sentCookie(await winner.get('/api/auth/me').expect(200), 'session_token');
+    for (const instance of [app, other]) await newAgent(instance).get('/api/auth/me').set('Cookie', winnerCookie).expect(200);
+    expect(await endingEventsOf(app, publicIdOf(winnerCookie))).toEqual([]);
+    await loser.get('/api/auth/me').expect(401);
+    const stamp = (await connectionOf(app).collection('users').findOne({ email: user.email }))?.credentialStamp;
+    expect((await liveSessionsOf(app, user.id)).map((live) => [live._id, live.session.stamp])).toEqual([[publicIdOf(winnerCookie), stamp]]);
+  });
+
+  /** A change held with its session moved ahead, losing to one saved on the other instance whose clean-up then fails (503). */
+  async function loseToAChangeWhoseCleanUpFails(failLoserEnd: boolean) {
+    const user = await createUser(app);
+    const winner = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
+    const loser = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
+    const loserCookie = sentCookie(await loser.get('/api/auth/me').expect(200), 'session_token');
+    const held = holdNextCall(app.get(SessionsService), 'revokeUnder');
+    const losing = post(loser, '/api/auth/password', { currentPassword: user.password, newPassword: `${NEW_PASSWORD} too` });
+    await held.arrived;
+    jest.spyOn(other.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
+    expect((await post(winner, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).status).toBe(503);
+    if (failLoserEnd) jest.spyOn(app.get(SessionsRepository), 'markEnding').mockRejectedValueOnce(new MongoNetworkError('injected'));
+    held.release();
+    const lost = await losing;
+    jest.restoreAllMocks();
+    return { user, loserCookie, lost };
+  }
+
+  it('ends a losing change’s session at once, though the winner’s clean-up failed', async () => {
+    const { loserCookie, lost } = await loseToAChangeWhoseCleanUpFails(false);
+    expect([lost.status, lost.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    for (const instance of [app, other]) await newAgent(instance).get('/api/auth/me').set('Cookie', loserCookie).expect(401);
+    expect(await endingEventsOf(app, publicIdOf(loserCookie))).toMatchObject([{ type: 'session.revoked', reason: 'stale_credentials' }]);
+  });
+
+  it('has the expiry pass end a losing change’s session when neither the winner’s clean-up nor the loser itself could', async () => {
+    const { user, loserCookie, lost } = await loseToAChangeWhoseCleanUpFails(true);
+    expect(lost.status).toBe(503);
+    await app.get(SessionExpiryPass).run();
+    await newAgent(app).get('/api/auth/me').set('Cookie', loserCookie).expect(401);
+    expect(await endingEventsOf(app, publicIdOf(loserCookie))).toMatchObject([{ type: 'session.revoked', reason: 'stale_credentials' }]);
+    const stamp = (await connectionOf(app).collection('users').findOne({ email: user.email }))?.credentialStamp;
+    for (const live of await liveSessionsOf(app, user.id)) expect(live.session.stamp).toBe(stamp);
   });
 
   it('keeps a burst of password changes from four sessions on both instances safe: at most one saved, no old id served', async () => {

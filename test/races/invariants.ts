@@ -28,6 +28,8 @@ export const VIOLATION_KINDS = {
   'account-budget': 'more AUTH_1001 on an account counter than LOGIN_MAX_FAILURES × (1 + successes on it)',
   'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
   'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
+  'winner-signed-out':
+    'a password change that did not succeed ended the session that a change of the same wave answered 204 with (only changes proving the stamp that session is under may end it, and none of those started before it existed)',
   'password-answer':
     'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
 } as const;
@@ -60,6 +62,7 @@ interface SessionDocument {
 
 interface EventDocument {
   type: string;
+  correlationId?: string;
   sessionId?: string;
   reason?: string;
   userId?: string;
@@ -93,6 +96,7 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
   add(final.violations);
   add(budgetViolations(world));
   add(await passwordViolations(world));
+  add(await winnerViolations(world));
   for (const answer of world.answers) {
     if (answer.status >= 500) add([{ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() }]);
   }
@@ -118,6 +122,35 @@ async function passwordViolations(world: World): Promise<Violation[]> {
     const matches = await Promise.all(candidates.map((password) => argon2.verify(stored?.passwordHash ?? '', password).catch(() => false)));
     if (!matches.includes(true)) {
       violations.push({ kind: 'password-answer', detail: `${user.email}: the stored password is none that an answer allows` });
+    }
+  }
+  return violations;
+}
+
+/**
+ * A change that lost (or failed) never signs out the one that won: the
+ * session a 204 handed out is under the winner's new stamp, and a change of
+ * the same wave proved an older one. (A change proving the new stamp starts
+ * in a later wave, once the 204 is answered; it may end that session.)
+ */
+async function winnerViolations(world: World): Promise<Violation[]> {
+  const winners = world.passwordChanges.filter((change) => change.handedOut !== undefined);
+  if (winners.length === 0) return [];
+  const events = await connectionOf(world.apps[0])
+    .db!.collection<EventDocument>('session_events')
+    .find({ sessionId: { $in: winners.map((change) => change.handedOut!) } })
+    .toArray();
+  const violations: Violation[] = [];
+  for (const winner of winners) {
+    for (const event of events.filter((candidate) => candidate.sessionId === winner.handedOut && ENDING_EVENTS.has(candidate.type))) {
+      const loser = world.passwordChanges.find(
+        (change) => change.wave === winner.wave && change.status !== 204 && change.correlationId === event.correlationId,
+      );
+      if (!loser) continue;
+      violations.push({
+        kind: 'winner-signed-out',
+        detail: `${winner.step} → 204 handed out session ${short(winner.handedOut!)}; ${loser.step} → ${loser.status} ended it (${event.type}${event.reason ? `/${event.reason}` : ''})`,
+      });
     }
   }
   return violations;

@@ -156,15 +156,38 @@ const contendedWave: fc.Arbitrary<Command[]> = fc
     return [signIn, other, ...extra];
   });
 
+/**
+ * Two waves: two browsers sign in to one account, then both change its
+ * password at once (plus whatever else), so the losing change meets the
+ * winner's new session.
+ */
+const contendedChange: fc.Arbitrary<Command[][]> = fc
+  .record({
+    user: anyUser,
+    browsers: fc.uniqueArray(browser, { minLength: 2, maxLength: 2 }),
+    ons: fc.tuple(on, on),
+    extra: fc.array(command, { maxLength: 1 }),
+  })
+  .map(({ user, browsers, ons, extra }) => [
+    browsers.map((index, i): Command => ({ kind: 'signIn', on: ons[i], browser: index, user, wrongPassword: false })),
+    [...browsers.map((index, i): Command => ({ kind: 'changePassword', on: ons[1 - i], browser: index, wrongPassword: false })), ...extra],
+  ]);
+
 export const programs: fc.Arbitrary<Program> = fc
   .record({
     users: fc.integer({ min: 2, max: 3 }),
     // Commands of signed-in people are what races; without a start most of them would meet AUTH_1004.
     signedIn: fc.uniqueArray(fc.record({ browser, user: anyUser }), { maxLength: PEOPLE_BROWSERS, selector: (entry) => entry.browser }),
-    waves: fc.array(
-      fc.oneof({ weight: 3, arbitrary: fc.array(command, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: contendedWave }),
-      { minLength: 1, maxLength: 5 },
-    ),
+    waves: fc
+      .array(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.array(command, { minLength: 1, maxLength: 4 }).map((wave) => [wave]) },
+          { weight: 1, arbitrary: contendedWave.map((wave) => [wave]) },
+          { weight: 1, arbitrary: contendedChange },
+        ),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((groups) => groups.flat()),
     // Mostly none; shrinks towards none.
     delays: fc.array(fc.constantFrom(0, 0, 0, 5, 60), { minLength: 2, maxLength: 8 }),
   })

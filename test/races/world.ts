@@ -73,6 +73,16 @@ export interface PasswordCheck {
   step: string;
 }
 
+/** A password change the program made: which wave, what it answered, the session a 204 handed out. */
+export interface PasswordChange {
+  step: string;
+  wave: number;
+  correlationId: string;
+  status: number;
+  /** The public id of the session cookie a 204 set (the changer's session under its new id). */
+  handedOut?: string;
+}
+
 export interface Violation {
   kind: string;
   detail: string;
@@ -125,6 +135,11 @@ export class World {
   readonly answers: Answer[] = [];
   readonly checks: PasswordCheck[] = [];
   readonly violations: Violation[] = [];
+  readonly passwordChanges: PasswordChange[] = [];
+  /** The wave running (1 for the first; 0 while the program sets up). */
+  private wave = 0;
+  /** Numbers each request's correlation id, which the app writes into the events it records. */
+  private requests = 0;
   /** Device cookie value → the account it was issued for and its device id. */
   private readonly devices = new Map<string, { email: string; device: string }>();
   private readonly userIds = new Map<string, ModelUser>();
@@ -132,7 +147,7 @@ export class World {
   constructor(
     readonly apps: NestExpressApplication[],
     private readonly urls: string[],
-    run: number,
+    private readonly run: number,
   ) {
     const ip = (i: number) => `10.${run % 250}.${Math.floor(run / 250) % 250}.${i + 1}`;
     // b0 and b2 share an office IP (its counter sees both); the admin console has its own.
@@ -161,10 +176,11 @@ export class World {
   }
 
   async runWave(wave: Command[]): Promise<void> {
-    await Promise.all(wave.map((command) => this.run(command)));
+    this.wave++;
+    await Promise.all(wave.map((command) => this.runCommand(command)));
   }
 
-  private async run(command: Command): Promise<void> {
+  private async runCommand(command: Command): Promise<void> {
     let step = describeCommand(command);
     let browser = this.browsers['browser' in command ? command.browser : 0];
     if (command.kind !== 'signIn' && 'browser' in command) {
@@ -273,6 +289,14 @@ export class World {
       csrf: token,
       body: { currentPassword, newPassword: replacement },
     });
+    const kept = browser.sessionCookie();
+    this.passwordChanges.push({
+      step,
+      wave: this.wave,
+      correlationId: response.headers['x-correlation-id'] as string,
+      status: response.status,
+      handedOut: response.status === 204 && kept ? sessionIdOf(kept) : undefined,
+    });
     if (response.status === 204 && user) user.password = replacement;
     if (response.status >= 500 && user) user.maybeSaved.push(replacement);
     // A password change is always counted on the account (no device cookie is consulted).
@@ -373,7 +397,11 @@ export class World {
 
   private async call(step: string, on: Instance, browser: Browser, method: Method, path: string, options: CallOptions = {}) {
     const server = request(this.urls[on]);
-    let pending = server[method](path).timeout(REQUEST_TIMEOUT_MS).set('User-Agent', FIREFOX).set('X-Forwarded-For', browser.ip);
+    let pending = server[method](path)
+      .timeout(REQUEST_TIMEOUT_MS)
+      .set('User-Agent', FIREFOX)
+      .set('X-Forwarded-For', browser.ip)
+      .set('X-Correlation-ID', `r${this.run}-${++this.requests}`);
     const cookie = options.cookie ?? browser.cookieHeader();
     const sentSession = options.cookie ?? browser.sessionCookie();
     if (cookie) pending = pending.set('Cookie', cookie);
