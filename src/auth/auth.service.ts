@@ -239,9 +239,10 @@ export class AuthService {
    * moved ahead, as one of those changes may win instead. `write` saves only
    * while the stamp is still `proved` (false otherwise): a change that came
    * first (another from `proved`, an admin disabling or demoting) wins, and
-   * this session ends. After the save, what the change left
-   * behind ends (leftBehind: sign-ins that raced in under `proved`, sessions
-   * of changes that lost). A failure before the save moves the session back
+   * this session ends. After the save, what the account's changes left
+   * behind ends (SessionsService.revokeLeftBehind: sign-ins that raced in
+   * under `proved`, sessions of changes that lost, and what an earlier
+   * change whose clean-up failed left). A failure before the save moves the session back
    * (best effort), so that trying again from it works instead of finding it
    * under a stamp the account never got. A failure after the save leaves the
    * replaced stamp listed, and the expiry pass ends what is left behind. The
@@ -271,8 +272,7 @@ export class AuthService {
     }
     // The change that came first ends this session too (leftBehind); ending it here closes the gap until then.
     if (!saved) await current.lost();
-    await this.sessions.revokeLeftBehind(userId, proved, stamp, revoker, current.id);
-    await this.users.staleSessionsEnded(userId, [proved]);
+    await this.sessions.revokeLeftBehind(userId, revoker, current.id);
     return stamp;
   }
 

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { connectionOf, useTestApp } from '../../test/helpers/test-app';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -121,16 +122,22 @@ describe('SessionsService', () => {
     expect(await repository.findById(unstamped)).toBeNull();
   });
 
-  it('ends, after a change from a stamp was saved, what it left behind: sessions under it and those of changes that lost', async () => {
-    const revoker = { by: 'user', actorId: 'user-i', reason: 'password_changed' } as const;
-    const changer = await storedSession('user-i', { stamp: 'won', movedFrom: 'proved' });
-    const raced = await storedSession('user-i', { stamp: 'proved' });
-    const lost = await storedSession('user-i', { stamp: 'lost', movedFrom: 'proved' });
-    const next = await storedSession('user-i', { stamp: 'won' });
-    const nextChange = await storedSession('user-i', { stamp: 'after', movedFrom: 'won' });
-    expect(await sut.revokeLeftBehind('user-i', 'proved', 'won', revoker, changer)).toBe(2);
-    for (const id of [raced, lost]) expect(await repository.findById(id)).toBeNull();
+  it('ends, after a change was saved, what the account’s changes left behind: sessions under a listed stamp and those of changes that lost', async () => {
+    const users = connectionOf(ctx.app).collection('users');
+    const userId = new Types.ObjectId();
+    await users.insertOne({ _id: userId, email: 'left-behind@example.test', credentialStamp: 'won', staleStamps: ['proved', 'older'] });
+    const user = String(userId);
+    const revoker = { by: 'user', actorId: user, reason: 'password_changed' } as const;
+    const changer = await storedSession(user, { stamp: 'won', movedFrom: 'proved' });
+    const raced = await storedSession(user, { stamp: 'proved' });
+    const lost = await storedSession(user, { stamp: 'lost', movedFrom: 'proved' });
+    const older = await storedSession(user, { stamp: 'older' });
+    const next = await storedSession(user, { stamp: 'won' });
+    const nextChange = await storedSession(user, { stamp: 'after', movedFrom: 'won' });
+    expect(await sut.revokeLeftBehind(user, revoker, changer)).toBe(3);
+    for (const id of [raced, lost, older]) expect(await repository.findById(id)).toBeNull();
     for (const id of [changer, next, nextChange]) expect(await repository.findById(id)).not.toBeNull();
+    expect((await users.findOne({ _id: userId }))?.staleStamps).toEqual([]);
   });
 
   it('reports the idle deadline no later than the absolute one, near the end of the lifetime', () => {

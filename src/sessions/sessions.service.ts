@@ -11,7 +11,7 @@ import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
-import { UsersService } from '../users/users.service';
+import { StampsLeftBehind, UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { AmrEntry, amrOrPassword, AmrView, toAmrView, withProof } from './amr';
 import { SECOND_STEP_MS, SecondStep } from './second-step';
@@ -347,27 +347,34 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * After a credential change from `replaced` to `current` was saved: what it
-   * left behind ends (leftBehind: sign-ins that raced in under `replaced`, and
-   * the sessions of changes that lost to it), but `exceptId`.
+   * After a credential change was saved: what the account's credential
+   * changes left behind ends (leftBehind, with the stamps the account lists
+   * and its stamp, read together: sign-ins that raced in under a replaced
+   * stamp, sessions of changes that lost, and anything an earlier change
+   * whose clean-up failed left), but `exceptId`; then the account lists none.
    */
-  async revokeLeftBehind(userId: string, replaced: string, current: string, revoker: Revoker, exceptId: string): Promise<number> {
-    return this.revokeMatching(userId, leftBehind([replaced], current), revoker, exceptId);
+  async revokeLeftBehind(userId: string, revoker: Revoker, exceptId: string): Promise<number> {
+    const stamps = await this.users.stampsLeftBehind(userId);
+    return stamps ? this.endLeftBehind(stamps, revoker, exceptId) : 0;
   }
 
   /**
    * Finishes credential changes that failed (or crashed) between writing the
-   * new stamp and ending what they left behind (leftBehind, with the
-   * account's stamp as read here): a session that already moved to a newer
-   * stamp (the one making a change still in progress) stays. How many ended.
-   * Run by the expiry pass.
+   * new stamp and ending what they left behind (revokeLeftBehind, for every
+   * account that lists a replaced stamp). How many ended. Run by the expiry
+   * pass.
    */
   async endStaleSessionsLeftBehind(): Promise<number> {
     let ended = 0;
-    for (const { id, stale, current } of await this.users.withStaleSessionsPending()) {
-      ended += await this.revokeMatching(id, leftBehind(stale, current), STALE_CREDENTIALS);
-      await this.users.staleSessionsEnded(id, stale);
-    }
+    for (const stamps of await this.users.withStaleSessionsPending()) ended += await this.endLeftBehind(stamps, STALE_CREDENTIALS);
+    return ended;
+  }
+
+  /** A session that moved on to a newer stamp (the one making a change still in progress) is not left behind: it stays. */
+  private async endLeftBehind({ id, stale, current }: StampsLeftBehind, revoker: Revoker, exceptId?: string): Promise<number> {
+    if (stale.length === 0) return 0;
+    const ended = await this.revokeMatching(id, leftBehind(stale, current), revoker, exceptId);
+    await this.users.staleSessionsEnded(id, stale);
     return ended;
   }
 

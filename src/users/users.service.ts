@@ -48,6 +48,22 @@ function normalisedEmail(email: string): string {
 }
 
 /** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
+/**
+ * The stamps an account's credential changes replaced while sessions may
+ * still be under them, and the stamp in force, read together.
+ */
+export interface StampsLeftBehind {
+  id: string;
+  stale: string[];
+  current: string;
+}
+
+const STAMPS_PROJECTION = { staleStamps: 1, credentialStamp: 1 };
+
+function toStampsLeftBehind(user: { _id: unknown; staleStamps?: string[]; credentialStamp?: string }): StampsLeftBehind {
+  return { id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' };
+}
+
 function stampIs(stamp: string) {
   return stamp === '' ? trusted({ $in: ['', null] }) : stamp;
 }
@@ -281,15 +297,22 @@ export class UsersService implements OnModuleInit {
     await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
   }
 
-  /** Accounts whose credential changes may have left sessions behind: the stamps they replaced, and the stamp in force (read together). */
-  async withStaleSessionsPending(): Promise<{ id: string; stale: string[]; current: string }[]> {
+  /** Accounts whose credential changes may have left sessions behind (see StampsLeftBehind). */
+  async withStaleSessionsPending(): Promise<StampsLeftBehind[]> {
     // `$type` matches an element, so accounts with an empty list are not read (and the multikey index serves it).
     const users = await this.users
-      .find({ staleStamps: trusted({ $type: 'string' }) }, { staleStamps: 1, credentialStamp: 1 })
+      .find({ staleStamps: trusted({ $type: 'string' }) }, STAMPS_PROJECTION)
       .read('primary')
       .lean()
       .exec();
-    return users.map((user) => ({ id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' }));
+    return users.map(toStampsLeftBehind);
+  }
+
+  /** One account's StampsLeftBehind; null when it is gone. */
+  async stampsLeftBehind(id: string): Promise<StampsLeftBehind | null> {
+    if (!isValidObjectId(id)) return null;
+    const user = await this.users.findById(id, STAMPS_PROJECTION).read('primary').lean().exec();
+    return user && toStampsLeftBehind(user);
   }
 
   /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */

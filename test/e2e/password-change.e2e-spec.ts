@@ -5,7 +5,7 @@ import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, sentCookie, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { eventsOf, holdNextCall, publicIdOf, send } from '../helpers/steps';
-import { useTestApp } from '../helpers/test-app';
+import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
@@ -244,6 +244,27 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     await here.get('/api/auth/me').expect(200);
     expect(await eventsOf(ctx.app, { sessionId: changerId, type: 'session.revoked' })).toHaveLength(0);
     await signIn(ctx.app, { email: user.email, password: NEW_PASSWORD });
+  });
+
+  it('ends, with the next change, a session an earlier change whose clean-up failed left behind', async () => {
+    const user = await createUser(ctx.app);
+    const here = await signIn(ctx.app, user);
+    const users = ctx.app.get(UsersService);
+    const setPassword = users.setPassword.bind(users);
+    let racer: Agent | undefined;
+    // A sign-in with the old password lands before the save; the clean-up after it fails.
+    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
+      racer = await signIn(ctx.app, user);
+      return setPassword(...args);
+    });
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
+    expect((await change(here, user)).status).toBe(503);
+    jest.restoreAllMocks();
+    const newer = 'an even newer long passphrase';
+    expect((await send(here, 'post', '/api/auth/password', { currentPassword: NEW_PASSWORD, newPassword: newer })).status).toBe(204);
+    await racer!.get('/api/auth/me').expect(401);
+    await here.get('/api/auth/me').expect(200);
+    expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({ staleStamps: [] });
   });
 
   it('loses to an admin who disables the account between the session moving ahead and the save, even when the admin’s clean-up fails', async () => {
