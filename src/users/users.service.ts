@@ -59,6 +59,8 @@ export interface StampsLeftBehind {
 }
 
 const STAMPS_PROJECTION = { staleStamps: 1, credentialStamp: 1 };
+/** An admin's credential change that finds the stamp moved this many times in a row gives up (each miss is another change landing). */
+const CREDENTIAL_WRITE_ATTEMPTS = 3;
 
 function toStampsLeftBehind(user: { _id: unknown; staleStamps?: string[]; credentialStamp?: string }): StampsLeftBehind {
   return { id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' };
@@ -232,24 +234,56 @@ export class UsersService implements OnModuleInit {
   ): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
-    const stamp = credentials?.stamp;
-    if (credentials) await this.credentialsChanging(id, credentials);
-    const update =
-      stamp === undefined
-        ? { $set: changes }
-        : { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: before.credentialStamp ?? '' } };
-    await this.users.updateOne({ _id: id }, update, { runValidators: true }).exec();
+    let replaced: string | undefined;
+    if (credentials) {
+      await this.credentialsChanging(id, credentials);
+      replaced = await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials.stamp);
+      if (replaced === undefined) return null;
+    } else {
+      await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
+    }
     if (credentials && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
       await this.users
-        .updateOne({ _id: id, credentialStamp: stamp }, { $set: { role: before.role, disabled: before.disabled } }, { runValidators: true })
+        .updateOne(
+          { _id: id, credentialStamp: credentials.stamp },
+          { $set: { role: before.role, disabled: before.disabled } },
+          { runValidators: true },
+        )
         .exec();
-      await this.credentialsChanged(id, credentials, before.credentialStamp);
+      await this.credentialsChanged(id, credentials, replaced);
       throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
     }
-    if (credentials) await this.credentialsChanged(id, credentials, before.credentialStamp);
+    if (credentials) await this.credentialsChanged(id, credentials, replaced);
     const after = await this.users.findById(id).exec();
     if (after && after.name !== before.name) for (const subscriber of this.subscribers) await subscriber.profileChanged(after);
     return after;
+  }
+
+  /**
+   * Writes an admin's credential change under `stamp`, listing the stamp it
+   * replaces: the write applies only while the account's stamp is still the
+   * one read (`expected`), so the listed stamp is the one replaced, also when
+   * the user changed their password since `before` was read (else sessions
+   * under that password's stamp would never be listed for the expiry pass).
+   * On a miss the stamp is read again. The stamp replaced; undefined when the
+   * account is gone; SYS_9002 when other changes kept landing in between.
+   */
+  private async writeCredentials(id: string, expected: string, changes: UserChanges, stamp: string): Promise<string | undefined> {
+    let replaced = expected;
+    for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
+      const result = await this.users
+        .updateOne(
+          { _id: id, credentialStamp: stampIs(replaced) },
+          { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: replaced } },
+          { runValidators: true },
+        )
+        .exec();
+      if (result.matchedCount === 1) return replaced;
+      const now = await this.users.findById(id, { credentialStamp: 1 }).read('primary').lean().exec();
+      if (!now) return undefined;
+      replaced = now.credentialStamp ?? '';
+    }
+    throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
   }
 
   private async credentialsChanging(id: string, { stamp, cause }: { stamp: string; cause: ChangeCause }): Promise<void> {

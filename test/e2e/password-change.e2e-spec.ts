@@ -267,6 +267,42 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({ staleStamps: [] });
   });
 
+  it('has the expiry pass end a session under a password changed while an admin disabled the account, when the admin’s clean-up failed', async () => {
+    const user = await createUser(ctx.app);
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const adminAgent = await signIn(ctx.app, admin);
+    const sessions = ctx.app.get(SessionsService);
+    const clearStale = sessions.credentialsChanging.bind(sessions);
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The admin has read the account and ended its sessions; held before its write, which its clean-up then follows and fails.
+    jest
+      .spyOn(sessions, 'credentialsChanging')
+      .mockImplementationOnce(async (...args) => {
+        await clearStale(...args);
+        reached();
+        await gate;
+      })
+      .mockRejectedValueOnce(new MongoNetworkError('injected'));
+    const disabling = send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true });
+    await arrived;
+    const here = await signIn(ctx.app, user);
+    expect((await change(here, user)).status).toBe(204);
+    await here.get('/api/auth/me').expect(200);
+    release();
+    expect((await disabling).status).toBe(503);
+    jest.restoreAllMocks();
+
+    await ctx.app.get(SessionExpiryPass).run();
+    await here.get('/api/auth/me').expect(401);
+    expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({
+      disabled: true,
+      staleStamps: [],
+    });
+  });
+
   it('loses to an admin who disables the account between the session moving ahead and the save, even when the admin’s clean-up fails', async () => {
     const user = await createUser(ctx.app);
     const here = await signIn(ctx.app, user);

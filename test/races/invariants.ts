@@ -29,7 +29,7 @@ export const VIOLATION_KINDS = {
   'device-budget': 'more AUTH_1001 on a device counter than 3 × (1 + successes on it)',
   'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
   'winner-signed-out':
-    'a password change that did not succeed ended the session that a change of the same wave answered 204 with (only changes proving the stamp that session is under may end it, and none of those started before it existed)',
+    'a password change that did not succeed ended the session that a change answered 204 with, though it was sent before that 204 came (so it proved an older stamp than that session is under)',
   'password-answer':
     'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
 } as const;
@@ -129,9 +129,9 @@ async function passwordViolations(world: World): Promise<Violation[]> {
 
 /**
  * A change that lost (or failed) never signs out the one that won: the
- * session a 204 handed out is under the winner's new stamp, and a change of
- * the same wave proved an older one. (A change proving the new stamp starts
- * in a later wave, once the 204 is answered; it may end that session.)
+ * session a 204 handed out is under the winner's new stamp, and a change
+ * sent before that 204 came proved an older one. (A change sent after it,
+ * from the winner's browser with the new password, may end that session.)
  */
 async function winnerViolations(world: World): Promise<Violation[]> {
   const winners = world.passwordChanges.filter((change) => change.handedOut !== undefined);
@@ -144,7 +144,11 @@ async function winnerViolations(world: World): Promise<Violation[]> {
   for (const winner of winners) {
     for (const event of events.filter((candidate) => candidate.sessionId === winner.handedOut && ENDING_EVENTS.has(candidate.type))) {
       const loser = world.passwordChanges.find(
-        (change) => change.wave === winner.wave && change.status !== 204 && change.correlationId === event.correlationId,
+        (change) =>
+          change.wave === winner.wave &&
+          change.sentAt < winner.answeredAt &&
+          change.status !== 204 &&
+          change.correlationId === event.correlationId,
       );
       if (!loser) continue;
       violations.push({

@@ -79,6 +79,9 @@ export interface PasswordChange {
   wave: number;
   correlationId: string;
   status: number;
+  /** When its POST was sent, and when its answer came (ms since the epoch). */
+  sentAt: number;
+  answeredAt: number;
   /** The public id of the session cookie a 204 set (the changer's session under its new id). */
   handedOut?: string;
 }
@@ -285,6 +288,7 @@ export class World {
     const token = await this.csrf(step, on, browser);
     const replacement = newPassword();
     const currentPassword = wrongPassword || !user ? `wrong-${randomBytes(6).toString('hex')}` : user.password;
+    const sentAt = Date.now();
     const response = await this.call(step, on, browser, 'post', '/api/auth/password', {
       csrf: token,
       body: { currentPassword, newPassword: replacement },
@@ -292,6 +296,8 @@ export class World {
     const kept = browser.sessionCookie();
     this.passwordChanges.push({
       step,
+      sentAt,
+      answeredAt: Date.now(),
       wave: this.wave,
       correlationId: response.headers['x-correlation-id'] as string,
       status: response.status,
