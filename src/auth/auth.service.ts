@@ -272,7 +272,7 @@ export class AuthService {
     }
     // The change that came first ends this session too (leftBehind); ending it here closes the gap until then.
     if (!saved) await current.lost();
-    await this.sessions.revokeLeftBehind(userId, revoker, current.id);
+    await this.sessions.revokeLeftBehind(userId, revoker, { id: current.id, stamp });
     return stamp;
   }
 

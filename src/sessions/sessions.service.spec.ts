@@ -134,10 +134,21 @@ describe('SessionsService', () => {
     const older = await storedSession(user, { stamp: 'older' });
     const next = await storedSession(user, { stamp: 'won' });
     const nextChange = await storedSession(user, { stamp: 'after', movedFrom: 'won' });
-    expect(await sut.revokeLeftBehind(user, revoker, changer)).toBe(3);
+    expect(await sut.revokeLeftBehind(user, revoker, { id: changer, stamp: 'won' })).toBe(3);
     for (const id of [raced, lost, older]) expect(await repository.findById(id)).toBeNull();
     for (const id of [changer, next, nextChange]) expect(await repository.findById(id)).not.toBeNull();
     expect((await users.findOne({ _id: userId }))?.staleStamps).toEqual([]);
+  });
+
+  it('does not spare the changer’s session once a later change replaced the stamp it saved', async () => {
+    const users = connectionOf(ctx.app).collection('users');
+    const userId = new Types.ObjectId();
+    await users.insertOne({ _id: userId, email: 'replaced-since@example.test', credentialStamp: 'admin', staleStamps: ['proved', 'won'] });
+    const user = String(userId);
+    const changer = await storedSession(user, { stamp: 'won', movedFrom: 'proved' });
+    const revoker = { by: 'user', actorId: user, reason: 'password_changed' } as const;
+    expect(await sut.revokeLeftBehind(user, revoker, { id: changer, stamp: 'won' })).toBe(1);
+    expect(await repository.findById(changer)).toBeNull();
   });
 
   it('reports the idle deadline no later than the absolute one, near the end of the lifetime', () => {

@@ -347,15 +347,19 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * After a credential change was saved: what the account's credential
-   * changes left behind ends (leftBehind, with the stamps the account lists
-   * and its stamp, read together: sign-ins that raced in under a replaced
-   * stamp, sessions of changes that lost, and anything an earlier change
-   * whose clean-up failed left), but `exceptId`; then the account lists none.
+   * After a credential change to stamp `changer.stamp` was saved: what the
+   * account's credential changes left behind ends (leftBehind, with the stamps
+   * the account lists and its stamp, read together: sign-ins that raced in
+   * under a replaced stamp, sessions of changes that lost, and anything an
+   * earlier change whose clean-up failed left); then the account lists none.
+   * The changer's session `changer.id` is spared only while the account's
+   * stamp is still the change's: once a later change (an admin's) replaced
+   * it, that session is left behind too, and nothing else would end it.
    */
-  async revokeLeftBehind(userId: string, revoker: Revoker, exceptId: string): Promise<number> {
+  async revokeLeftBehind(userId: string, revoker: Revoker, changer: { id: string; stamp: string }): Promise<number> {
     const stamps = await this.users.stampsLeftBehind(userId);
-    return stamps ? this.endLeftBehind(stamps, revoker, exceptId) : 0;
+    if (!stamps) return 0;
+    return this.endLeftBehind(stamps, revoker, stamps.current === changer.stamp ? changer.id : undefined);
   }
 
   /**

@@ -47,7 +47,6 @@ function normalisedEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
 /**
  * The stamps an account's credential changes replaced while sessions may
  * still be under them, and the stamp in force, read together.
@@ -66,6 +65,7 @@ function toStampsLeftBehind(user: { _id: unknown; staleStamps?: string[]; creden
   return { id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' };
 }
 
+/** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
 function stampIs(stamp: string) {
   return stamp === '' ? trusted({ $in: ['', null] }) : stamp;
 }
@@ -237,7 +237,7 @@ export class UsersService implements OnModuleInit {
     let replaced: string | undefined;
     if (credentials) {
       await this.credentialsChanging(id, credentials);
-      replaced = await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials.stamp);
+      replaced = await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials);
       if (replaced === undefined) return null;
     } else {
       await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
@@ -265,12 +265,21 @@ export class UsersService implements OnModuleInit {
    * one read (`expected`), so the listed stamp is the one replaced, also when
    * the user changed their password since `before` was read (else sessions
    * under that password's stamp would never be listed for the expiry pass).
-   * On a miss the stamp is read again. The stamp replaced; undefined when the
-   * account is gone; SYS_9002 when other changes kept landing in between.
+   * On a miss the stamp is read again, and the sessions are ended again
+   * before the next try (those of the change that landed were not ended yet).
+   * The stamp replaced; undefined when the account is gone; SYS_9002 when
+   * other changes kept landing in between.
    */
-  private async writeCredentials(id: string, expected: string, changes: UserChanges, stamp: string): Promise<string | undefined> {
+  private async writeCredentials(
+    id: string,
+    expected: string,
+    changes: UserChanges,
+    credentials: { stamp: string; cause: ChangeCause },
+  ): Promise<string | undefined> {
+    const { stamp } = credentials;
     let replaced = expected;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.credentialsChanging(id, credentials);
       const result = await this.users
         .updateOne(
           { _id: id, credentialStamp: stampIs(replaced) },
