@@ -241,12 +241,12 @@ export class AuthService {
    * first (another from `proved`, an admin disabling or demoting) wins, and
    * this session ends. After the save, what the account's changes left
    * behind ends (SessionsService.revokeLeftBehind: sign-ins that raced in
-   * under `proved`, sessions of changes that lost, and what an earlier
-   * change whose clean-up failed left). A failure before the save moves the session back
-   * (best effort), so that trying again from it works instead of finding it
-   * under a stamp the account never got. A failure after the save leaves the
-   * replaced stamp listed, and the expiry pass ends what is left behind. The
-   * new stamp.
+   * under `proved`, sessions of changes that lost, and what an earlier change
+   * whose clean-up failed left). A failure before the save moves the session
+   * back (best effort), so that trying again from it works instead of finding
+   * it under a stamp the account never got. A failure after the save leaves
+   * the replaced stamp listed, and the expiry pass ends what is left behind.
+   * The new stamp.
    */
   private async changeCredentials(
     userId: string,

@@ -327,9 +327,10 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * An admin's credential change (role, disabled) to `stamp`, which no other
-   * change can lose to: every live session of the user under another stamp
-   * ends. Called before the change is written and again after it.
+   * An admin's credential change (role, disabled, factors reset) to `stamp`,
+   * written over whatever stamp the account has by then (UsersService.update):
+   * every live session of the user under another stamp ends. Called before
+   * the write (again before a retried one) and after it.
    */
   async revokeStale(userId: string, stamp: string, revoker: Revoker): Promise<number> {
     const stale = (await this.repository.findActiveOfUser(userId)).filter((document) => document.session.stamp !== stamp);

@@ -216,7 +216,8 @@ export class UsersService implements OnModuleInit {
    * Applies the given changes to the account read as `before`; null when there
    * is no such user. `credentials`: the change is a credential change (role,
    * disabled) to a new stamp, published to the subscribers before the write
-   * and after it (then the replaced stamp is settled); a name change is
+   * (and before a retried one: writeCredentials) and after it (then the
+   * replaced stamp is settled); a name change is
    * published once written. An update then a read, not findOneAndUpdate:
    * FerretDB cannot project inside findAndModify. A change that takes away an
    * active admin is checked again after its write (FerretDB has no
