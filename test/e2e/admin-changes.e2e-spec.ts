@@ -1,4 +1,6 @@
 import { Types } from 'mongoose';
+import { SessionsService } from '../../src/sessions/sessions.service';
+import { newCredentialStamp } from '../../src/users/authenticated-user';
 import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { connectionOf, useTestApp } from '../helpers/test-app';
@@ -196,6 +198,30 @@ describe('admin changes: every field absent or of its type, and always an active
         expect([303, 409]).toContain(response.status);
         if (response.status === 409) expect(response.text).toContain('RES_3002');
       }
+    });
+  });
+
+  describe('a credential change whose account keeps changing under it', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('gives up with 503 SYS_9002 and writes nothing when the stamp moved before each of its tries; a retry then works', async () => {
+      const user = await createUser(ctx.app);
+      const sessions = ctx.app.get(SessionsService);
+      const endStale = sessions.credentialsChanging.bind(sessions);
+      // Another credential change lands after each round of ending the sessions, before the write.
+      jest.spyOn(sessions, 'credentialsChanging').mockImplementation(async (...args) => {
+        await endStale(...args);
+        await users().updateOne({ _id: new Types.ObjectId(user.id) }, { $set: { credentialStamp: newCredentialStamp() } });
+      });
+      const refused = await patch(adminAgent, user.id, { disabled: true });
+      expect([refused.status, refused.body.error?.code]).toEqual([503, 'SYS_9002']);
+      const untouched = await stored(user.id);
+      expect(untouched?.disabled).toBe(false);
+      expect(untouched?.staleStamps ?? []).toEqual([]);
+      jest.restoreAllMocks();
+
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
+      expect(await stored(user.id)).toMatchObject({ disabled: true });
     });
   });
 });
