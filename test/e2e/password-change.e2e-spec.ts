@@ -1,3 +1,4 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MongoNetworkError } from 'mongodb';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
@@ -9,6 +10,18 @@ import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
+
+/** The next password save has a sign-in with the old password land just before it: that sign-in's browser, once the save ran. */
+function signInBeforeTheNextSave(app: NestExpressApplication, user: TestUser): () => Agent {
+  const users = app.get(UsersService);
+  const setPassword = users.setPassword.bind(users);
+  let racer: Agent | undefined;
+  jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
+    racer = await signIn(app, user);
+    return setPassword(...args);
+  });
+  return () => racer!;
+}
 
 describe('changing the password', () => {
   const ctx = useTestApp({ db: 'password' });
@@ -179,15 +192,9 @@ describe('a password change interrupted by a database failure', () => {
   it('also ends a session signed in with the old password while the change was under way', async () => {
     const user = await createUser(ctx.app);
     const here = await signIn(ctx.app, user);
-    const users = ctx.app.get(UsersService);
-    const setPassword = users.setPassword.bind(users);
-    let racer: Agent | undefined;
-    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
-      racer = await signIn(ctx.app, user);
-      return setPassword(...args);
-    });
+    const racer = signInBeforeTheNextSave(ctx.app, user);
     expect((await changePassword(here, user)).status).toBe(204);
-    await racer!.get('/api/auth/me').expect(401);
+    await racer().get('/api/auth/me').expect(401);
     await here.get('/api/auth/me').expect(200);
   });
 });
@@ -204,6 +211,19 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
 
   const change = (agent: Agent, user: TestUser) =>
     send(agent, 'post', '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
+
+  /**
+   * A change from `here` that a sign-in with the old password races (it lands
+   * before the save) and whose clean-up after the save fails: 503, the new
+   * password saved. The racing sign-in's browser.
+   */
+  async function changeFailingAfterTheSave(here: Agent, user: TestUser): Promise<Agent> {
+    const racer = signInBeforeTheNextSave(ctx.app, user);
+    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
+    expect((await change(here, user)).status).toBe(503);
+    jest.restoreAllMocks();
+    return racer();
+  }
 
   it('keeps the changer’s session when the pass runs between saving the hash and the rotation', async () => {
     const user = await createUser(ctx.app);
@@ -224,23 +244,13 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     const user = await createUser(ctx.app);
     const here = await signIn(ctx.app, user);
     const changerId = publicIdOf(sentCookie(await here.get('/api/auth/me').expect(200), 'session_token'));
-    const users = ctx.app.get(UsersService);
-    const setPassword = users.setPassword.bind(users);
-    let racer: Agent | undefined;
-    // A sign-in with the old password lands after the first clean-up; the second one fails.
-    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
-      racer = await signIn(ctx.app, user);
-      return setPassword(...args);
-    });
-    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
-    expect((await change(here, user)).status).toBe(503);
-    jest.restoreAllMocks();
+    const racer = await changeFailingAfterTheSave(here, user);
 
-    const racerId = publicIdOf(sentCookie(await racer!.get('/api/auth/me').expect(200), 'session_token'));
+    const racerId = publicIdOf(sentCookie(await racer.get('/api/auth/me').expect(200), 'session_token'));
     // The pass expires nothing here; it ends the session left under the replaced stamp, and records it.
     expect(await ctx.app.get(SessionExpiryPass).run()).toBe(0);
     expect(await eventsOf(ctx.app, { sessionId: racerId, type: 'session.revoked', reason: 'stale_credentials' })).toHaveLength(1);
-    await racer!.get('/api/auth/me').expect(401);
+    await racer.get('/api/auth/me').expect(401);
     await here.get('/api/auth/me').expect(200);
     expect(await eventsOf(ctx.app, { sessionId: changerId, type: 'session.revoked' })).toHaveLength(0);
     await signIn(ctx.app, { email: user.email, password: NEW_PASSWORD });
@@ -249,20 +259,10 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
   it('ends, with the next change, a session an earlier change whose clean-up failed left behind', async () => {
     const user = await createUser(ctx.app);
     const here = await signIn(ctx.app, user);
-    const users = ctx.app.get(UsersService);
-    const setPassword = users.setPassword.bind(users);
-    let racer: Agent | undefined;
-    // A sign-in with the old password lands before the save; the clean-up after it fails.
-    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
-      racer = await signIn(ctx.app, user);
-      return setPassword(...args);
-    });
-    jest.spyOn(ctx.app.get(SessionsService), 'revokeLeftBehind').mockRejectedValueOnce(new MongoNetworkError('injected'));
-    expect((await change(here, user)).status).toBe(503);
-    jest.restoreAllMocks();
+    const racer = await changeFailingAfterTheSave(here, user);
     const newer = 'an even newer long passphrase';
     expect((await send(here, 'post', '/api/auth/password', { currentPassword: NEW_PASSWORD, newPassword: newer })).status).toBe(204);
-    await racer!.get('/api/auth/me').expect(401);
+    await racer.get('/api/auth/me').expect(401);
     await here.get('/api/auth/me').expect(200);
     expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({ staleStamps: [] });
   });

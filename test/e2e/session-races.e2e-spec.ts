@@ -164,12 +164,16 @@ describe('one owner of a session’s life, under races', () => {
     expect((await signInResponse(app, user)).status).toBe(200);
   });
 
-  it('does not let a password change whose session ended while it checked the password sign out the change that won', async () => {
+  /**
+   * Two sessions of a new account change its password: the loser's change (on
+   * `app`) is held at `hold`'s step while the winner's (on `other`) runs to
+   * its answer; then the loser goes on.
+   */
+  async function changeWhileAnotherIsHeld(hold: () => { arrived: Promise<void>; release: () => void }) {
     const user = await createUser(app);
     const winner = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
     const loser = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
-    // Held once its password is proved against the old hash, before it writes anything.
-    const held = holdNextCall(app.get(SessionHttpAdapter), 'assertIssuedUnder');
+    const held = hold();
     const losing = post(loser, '/api/auth/password', { currentPassword: user.password, newPassword: `${NEW_PASSWORD} too` });
     await held.arrived;
     const won = await post(winner, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
@@ -177,6 +181,12 @@ describe('one owner of a session’s life, under races', () => {
     held.release();
     const lost = await losing;
     expect([lost.status, lost.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    return { user, winner, loser };
+  }
+
+  it('does not let a password change whose session ended while it checked the password sign out the change that won', async () => {
+    // Held once its password is proved against the old hash, before it writes anything.
+    const { user, winner, loser } = await changeWhileAnotherIsHeld(() => holdNextCall(app.get(SessionHttpAdapter), 'assertIssuedUnder'));
     for (const instance of [app, other])
       await newAgent(instance)
         .get('/api/auth/me')
@@ -190,18 +200,8 @@ describe('one owner of a session’s life, under races', () => {
   });
 
   it('does not let a losing password change that moved its session before the winner saved sign out the winner', async () => {
-    const user = await createUser(app);
-    const winner = await signIn(other, user, newAgent(other).set('X-Forwarded-For', freshIp()));
-    const loser = await signIn(app, user, newAgent(app).set('X-Forwarded-For', freshIp()));
     // Held with its session moved ahead to its own new stamp, before it ends the sessions under the old one.
-    const held = holdNextCall(app.get(SessionsService), 'revokeUnder');
-    const losing = post(loser, '/api/auth/password', { currentPassword: user.password, newPassword: `${NEW_PASSWORD} too` });
-    await held.arrived;
-    const won = await post(winner, '/api/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD });
-    expect(won.status).toBe(204);
-    held.release();
-    const lost = await losing;
-    expect([lost.status, lost.body.error?.code]).toEqual([401, 'AUTH_1003']);
+    const { user, winner, loser } = await changeWhileAnotherIsHeld(() => holdNextCall(app.get(SessionsService), 'revokeUnder'));
     const winnerCookie = sentCookie(await winner.get('/api/auth/me').expect(200), 'session_token');
     for (const instance of [app, other]) await newAgent(instance).get('/api/auth/me').set('Cookie', winnerCookie).expect(200);
     expect(await endingEventsOf(app, publicIdOf(winnerCookie))).toEqual([]);
