@@ -327,10 +327,9 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * An admin's credential change (role, disabled, factors reset) to `stamp`,
-   * written over whatever stamp the account has by then (UsersService.update):
-   * every live session of the user under another stamp ends. Called before
-   * the write (again before a retried one) and after it.
+   * Before an admin's credential change (role, disabled) to `stamp` is
+   * written (UsersService.update), and again before a retried write: every
+   * live session of the user under another stamp ends.
    */
   async revokeStale(userId: string, stamp: string, revoker: Revoker): Promise<number> {
     const stale = (await this.repository.findActiveOfUser(userId)).filter((document) => document.session.stamp !== stamp);
@@ -348,19 +347,20 @@ export class SessionsService implements UserChangeSubscriber {
   }
 
   /**
-   * After a credential change to stamp `changer.stamp` was saved: what the
-   * account's credential changes left behind ends (leftBehind, with the stamps
-   * the account lists and its stamp, read together: sign-ins that raced in
-   * under a replaced stamp, sessions of changes that lost, and anything an
-   * earlier change whose clean-up failed left); then the account lists none.
-   * The changer's session `changer.id` is spared only while the account's
-   * stamp is still the change's: once a later change (an admin's) replaced
-   * it, that session is left behind too, and nothing else would end it.
+   * After a credential change was saved: what the account's credential
+   * changes left behind ends (leftBehind, with the stamps the account lists
+   * and its stamp, read together: sign-ins that raced in under a replaced
+   * stamp, sessions of changes that lost, and anything an earlier change
+   * whose clean-up failed left); then the account lists none. A password
+   * change's own session `changer.id` (moved to `changer.stamp`) is spared
+   * only while the account's stamp is still the change's: once a later change
+   * (an admin's) replaced it, that session is left behind too, and nothing
+   * else would end it.
    */
-  async revokeLeftBehind(userId: string, revoker: Revoker, changer: { id: string; stamp: string }): Promise<number> {
+  async revokeLeftBehind(userId: string, revoker: Revoker, changer?: { id: string; stamp: string }): Promise<number> {
     const stamps = await this.users.stampsLeftBehind(userId);
     if (!stamps) return 0;
-    return this.endLeftBehind(stamps, revoker, stamps.current === changer.stamp ? changer.id : undefined);
+    return this.endLeftBehind(stamps, revoker, changer && stamps.current === changer.stamp ? changer.id : undefined);
   }
 
   /**
@@ -424,9 +424,14 @@ export class SessionsService implements UserChangeSubscriber {
     return this.repository.findActivePage(page, userId);
   }
 
-  /** A credential change (role, disabled) to `stamp`: every live session of the user under another stamp ends. */
+  /** An admin's credential change (role, disabled) to `stamp` is about to be written: see revokeStale. */
   async credentialsChanging(userId: string, stamp: string, cause: ChangeCause): Promise<void> {
     await this.revokeStale(userId, stamp, cause);
+  }
+
+  /** An admin's credential change was written: see revokeLeftBehind. */
+  async credentialsChanged(userId: string, cause: ChangeCause): Promise<void> {
+    await this.revokeLeftBehind(userId, cause);
   }
 
   /** A user's name or email changed: their sessions show it from the next request on. */

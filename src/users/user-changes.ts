@@ -14,12 +14,19 @@ export interface ChangeCause {
  */
 export interface UserChangeSubscriber {
   /**
-   * The account's credential stamp becomes `stamp` (its role or disabled flag
-   * changed): whatever was issued under another stamp ends. Published before
-   * the write (so a failure after it leaves nothing under the old stamp) and
-   * again after it, for sign-ins that raced in between.
+   * The account's credential stamp is about to become `stamp` (its role or
+   * disabled flag changes): whatever was issued under another stamp ends.
+   * Published before the write (so a failure after it leaves nothing under
+   * the old stamp), and again before a retried one.
    */
   credentialsChanging(userId: string, stamp: string, cause: ChangeCause): Promise<void>;
+  /**
+   * The change is written: what it left behind ends (sign-ins that raced in
+   * under the replaced stamp). Not everything under another stamp: a
+   * password changed after the write is under a newer one, and its session
+   * stays.
+   */
+  credentialsChanged(userId: string, cause: ChangeCause): Promise<void>;
   /** The name or email changed: sessions show it from their next request on. */
   profileChanged(user: { id: string; email: string; name: string }): Promise<void>;
 }

@@ -235,11 +235,9 @@ export class UsersService implements OnModuleInit {
   ): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
-    let replaced: string | undefined;
     if (credentials) {
       await this.credentialsChanging(id, credentials);
-      replaced = await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials);
-      if (replaced === undefined) return null;
+      if (!(await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials))) return null;
     } else {
       await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
     }
@@ -251,10 +249,10 @@ export class UsersService implements OnModuleInit {
           { runValidators: true },
         )
         .exec();
-      await this.credentialsChanged(id, credentials, replaced);
+      await this.credentialsChanged(id, credentials);
       throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
     }
-    if (credentials) await this.credentialsChanged(id, credentials, replaced);
+    if (credentials) await this.credentialsChanged(id, credentials);
     const after = await this.users.findById(id).exec();
     if (after && after.name !== before.name) for (const subscriber of this.subscribers) await subscriber.profileChanged(after);
     return after;
@@ -268,15 +266,15 @@ export class UsersService implements OnModuleInit {
    * under that password's stamp would never be listed for the expiry pass).
    * On a miss the stamp is read again, and the sessions are ended again
    * before the next try (those of the change that landed were not ended yet).
-   * The stamp replaced; undefined when the account is gone; SYS_9002 when
-   * other changes kept landing in between.
+   * False when the account is gone; SYS_9002 when other changes kept landing
+   * in between.
    */
   private async writeCredentials(
     id: string,
     expected: string,
     changes: UserChanges,
     credentials: { stamp: string; cause: ChangeCause },
-  ): Promise<string | undefined> {
+  ): Promise<boolean> {
     const { stamp } = credentials;
     let replaced = expected;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
@@ -288,9 +286,9 @@ export class UsersService implements OnModuleInit {
           { runValidators: true },
         )
         .exec();
-      if (result.matchedCount === 1) return replaced;
+      if (result.matchedCount === 1) return true;
       const now = await this.users.findById(id, { credentialStamp: 1 }).read('primary').lean().exec();
-      if (!now) return undefined;
+      if (!now) return false;
       replaced = now.credentialStamp ?? '';
     }
     throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
@@ -300,10 +298,8 @@ export class UsersService implements OnModuleInit {
     for (const subscriber of this.subscribers) await subscriber.credentialsChanging(id, stamp, cause);
   }
 
-  /** After the change from stamp `replaced` is written: published again, then nothing is left under `replaced`. */
-  private async credentialsChanged(id: string, credentials: { stamp: string; cause: ChangeCause }, replaced: string | undefined) {
-    await this.credentialsChanging(id, credentials);
-    await this.staleSessionsEnded(id, [replaced ?? '']);
+  private async credentialsChanged(id: string, { cause }: { stamp: string; cause: ChangeCause }): Promise<void> {
+    for (const subscriber of this.subscribers) await subscriber.credentialsChanged(id, cause);
   }
 
   /** RES_3002 unless an active admin other than `id` exists (the primary's view). */

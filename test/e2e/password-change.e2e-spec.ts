@@ -278,15 +278,12 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     const arrived = new Promise<void>((resolve) => (reached = resolve));
     const gate = new Promise<void>((resolve) => (release = resolve));
     // The admin has read the account and ended its sessions; held before its write. Its clean-up after the write fails.
-    jest
-      .spyOn(sessions, 'credentialsChanging')
-      .mockImplementationOnce(async (...args) => {
-        await clearStale(...args);
-        reached();
-        await gate;
-      })
-      .mockImplementationOnce(clearStale)
-      .mockRejectedValueOnce(new MongoNetworkError('injected'));
+    jest.spyOn(sessions, 'credentialsChanging').mockImplementationOnce(async (...args) => {
+      await clearStale(...args);
+      reached();
+      await gate;
+    });
+    jest.spyOn(sessions, 'credentialsChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
     const disabling = send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true });
     await arrived;
     const here = await signIn(ctx.app, user);
@@ -304,6 +301,25 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({ staleStamps: [] });
   });
 
+  it('keeps the session of a password changed after an admin’s role change was written and before its clean-up ran', async () => {
+    const user = await createUser(ctx.app, { role: 'admin' });
+    const before = await signIn(ctx.app, user);
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const adminAgent = await signIn(ctx.app, admin);
+    const held = holdNextCall(ctx.app.get(SessionsService), 'credentialsChanged');
+    const demoting = send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { role: 'user' });
+    await held.arrived;
+    // The demotion is written; before its clean-up, the user signs in under its stamp and changes the password.
+    const here = await signIn(ctx.app, user);
+    expect((await change(here, user)).status).toBe(204);
+    held.release();
+    expect((await demoting).status).toBe(200);
+
+    await before.get('/api/auth/me').expect(401);
+    expect((await here.get('/api/auth/me').expect(200)).body.user).toMatchObject({ role: 'user' });
+    expect(await connectionOf(ctx.app).collection('users').findOne({ email: user.email })).toMatchObject({ staleStamps: [] });
+  });
+
   it('loses to an admin who disables the account between the session moving ahead and the save, even when the admin’s clean-up fails', async () => {
     const user = await createUser(ctx.app);
     const here = await signIn(ctx.app, user);
@@ -314,9 +330,7 @@ describe('a password change with the expiry pass or an admin in its gaps', () =>
     const changing = change(here, user);
     await held.arrived;
     // The admin's write lands and its clean-up after the write fails: the one before it has ended the changer's session.
-    const sessions = ctx.app.get(SessionsService);
-    const revoke = sessions.revokeStale.bind(sessions);
-    jest.spyOn(sessions, 'revokeStale').mockImplementationOnce(revoke).mockRejectedValueOnce(new MongoNetworkError('injected'));
+    jest.spyOn(ctx.app.get(SessionsService), 'credentialsChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
     expect((await send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { disabled: true })).status).toBe(503);
     held.release();
 
