@@ -30,10 +30,14 @@ export const VIOLATION_KINDS = {
   'ip-budget': 'more AUTH_1001 from an IP (browsers without a device cookie) than LOGIN_MAX_FAILURES_PER_IP + successes from it',
   'winner-signed-out':
     'a password change that did not succeed ended the session that a change answered 204 with, though it was sent before that 204 came (so it proved an older stamp than that session is under)',
+  'current-stamp-ended':
+    'the session a password change answered 204 with, under the credential stamp its user still has, was ended for a credential change (which ends only what is under a replaced stamp): a change whose write came earlier ended what a later one issued',
   'password-answer':
     'an account whose password is not the one its password changes were answered with (a 4xx that saved, a 204 that did not)',
 } as const;
 
+/** Why a credential change (or the expiry pass finishing one) ends a session. */
+const CREDENTIAL_REASONS = new Set(['stale_credentials', 'password_changed', 'factors_changed', 'role_changed', 'user.disabled', 'mfa.reset']);
 /** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
 const ENDING_EVENTS = new Set(['logout', 'session.expired', 'session.revoked', 'session.anomaly', 'session.rotated']);
 /** Long enough that every instance's one-second read cache has let go of what it read. */
@@ -97,6 +101,7 @@ export async function checkInvariants(world: World): Promise<Violation[]> {
   add(budgetViolations(world));
   add(await passwordViolations(world));
   add(await winnerViolations(world));
+  add(await currentStampViolations(world));
   for (const answer of world.answers) {
     if (answer.status >= 500) add([{ kind: 'server-error', detail: `${answer.step} → ${answer.status} ${answer.code ?? ''}`.trim() }]);
   }
@@ -154,6 +159,33 @@ async function winnerViolations(world: World): Promise<Violation[]> {
       violations.push({
         kind: 'winner-signed-out',
         detail: `${winner.step} → 204 handed out session ${short(winner.handedOut!)}; ${loser.step} → ${loser.status} ended it (${event.type}${event.reason ? `/${event.reason}` : ''})`,
+      });
+    }
+  }
+  return violations;
+}
+
+/**
+ * A credential change ends the sessions under the stamps it replaced, never
+ * one under the stamp that replaced it: the session a password change handed
+ * out, while the account still has that change's stamp, is never ended for a
+ * credential change (an admin's change written before the password's, whose
+ * clean-up came after it, had done so).
+ */
+async function currentStampViolations(world: World): Promise<Violation[]> {
+  const db = connectionOf(world.apps[0]).db!;
+  const violations: Violation[] = [];
+  for (const change of world.passwordChanges) {
+    if (!change.handedOut || !change.handedOutStamp || !change.userId) continue;
+    const user = await db.collection<UserDocument>('users').findOne({ _id: new ObjectId(change.userId) as never });
+    if (user?.credentialStamp !== change.handedOutStamp) continue;
+    const ended = await db
+      .collection<EventDocument>('session_events')
+      .findOne({ sessionId: change.handedOut, type: 'session.revoked', reason: { $in: [...CREDENTIAL_REASONS] } });
+    if (ended) {
+      violations.push({
+        kind: 'current-stamp-ended',
+        detail: `${change.step} → 204 handed out session ${short(change.handedOut)} under ${user.email}'s stamp; ended (${ended.reason}, correlation ${ended.correlationId ?? 'none'})`,
       });
     }
   }

@@ -25,7 +25,10 @@ export type Command =
   | { kind: 'emergencySignOut'; on: Instance }
   | { kind: 'signOut'; on: Instance; browser: number }
   | { kind: 'expiryPass'; on: Instance }
-  | { kind: 'sleepPastIdle' };
+  | { kind: 'sleepPastIdle' }
+  | { kind: 'pause'; ms: number }
+  /** One person's commands one after another, beside the rest of the wave. */
+  | { kind: 'inTurn'; commands: Command[] };
 
 export interface Program {
   /** Regular users besides the one admin (user 0 is the admin). */
@@ -72,6 +75,10 @@ export function describeCommand(command: Command): string {
       return `expiryPass()${on}`;
     case 'sleepPastIdle':
       return 'sleepPastIdle()';
+    case 'pause':
+      return `pause(${command.ms} ms)`;
+    case 'inTurn':
+      return `(${command.commands.map(describeCommand).join(' ; ')})`;
   }
 }
 
@@ -157,6 +164,34 @@ const contendedWave: fc.Arbitrary<Command[]> = fc
   });
 
 /**
+ * A wave in which an admin changes an account's credentials while one of its
+ * people signs in and at once changes the password: the sign-in may land
+ * under the admin's new stamp, and the password change after the admin's
+ * write but before its clean-up.
+ */
+const adminBesideSignInAndChange: fc.Arbitrary<Command[]> = fc
+  .record({
+    user: regularUser,
+    browser,
+    ons: fc.tuple(on, on, on),
+    // How long after the admin's request the person starts: the sign-in should read the account after the admin's write.
+    pause: fc.constantFrom(0, 30, 100, 300),
+    // Regular users start as users: a promotion changes the role (a demotion would mostly change nothing).
+    change: fc.constantFrom('disable', 'promote'),
+  })
+  .map(({ user, browser: person, ons: [adminOn, signInOn, changeOn], pause, change }) => [
+    change === 'disable' ? { kind: 'setDisabled', on: adminOn, user, disabled: true } : { kind: 'setRole', on: adminOn, user, role: 'admin' },
+    {
+      kind: 'inTurn',
+      commands: [
+        { kind: 'pause', ms: pause },
+        { kind: 'signIn', on: signInOn, browser: person, user, wrongPassword: false },
+        { kind: 'changePassword', on: changeOn, browser: person, wrongPassword: false },
+      ],
+    },
+  ]);
+
+/**
  * Two waves: two browsers sign in to one account, then both change its
  * password at once (plus whatever else), so the losing change meets the
  * winner's new session.
@@ -184,6 +219,7 @@ export const programs: fc.Arbitrary<Program> = fc
           { weight: 3, arbitrary: fc.array(command, { minLength: 1, maxLength: 4 }).map((wave) => [wave]) },
           { weight: 1, arbitrary: contendedWave.map((wave) => [wave]) },
           { weight: 1, arbitrary: contendedChange },
+          { weight: 1, arbitrary: adminBesideSignInAndChange.map((wave) => [wave]) },
         ),
         { minLength: 1, maxLength: 4 },
       )
@@ -205,5 +241,6 @@ export const programs: fc.Arbitrary<Program> = fc
 function resolveUsers(command: Command, users: number): Command {
   if (command.kind === 'signIn') return { ...command, user: command.user % (users + 1) };
   if (command.kind === 'setDisabled' || command.kind === 'setRole') return { ...command, user: 1 + ((command.user - 1) % users) };
+  if (command.kind === 'inTurn') return { ...command, commands: command.commands.map((each) => resolveUsers(each, users)) };
   return command;
 }

@@ -84,6 +84,9 @@ export interface PasswordChange {
   answeredAt: number;
   /** The public id of the session cookie a 204 set (the changer's session under its new id). */
   handedOut?: string;
+  /** The credential stamp that session was under when the 204 came (none when it had already ended). */
+  handedOutStamp?: string;
+  userId?: string;
 }
 
 export interface Violation {
@@ -184,6 +187,10 @@ export class World {
   }
 
   private async runCommand(command: Command): Promise<void> {
+    if (command.kind === 'inTurn') {
+      for (const each of command.commands) await this.runCommand(each);
+      return;
+    }
     let step = describeCommand(command);
     let browser = this.browsers['browser' in command ? command.browser : 0];
     if (command.kind !== 'signIn' && 'browser' in command) {
@@ -224,6 +231,9 @@ export class World {
         return;
       case 'sleepPastIdle':
         await sleep(INACTIVITY_MS + 300);
+        return;
+      case 'pause':
+        await sleep(command.ms);
         return;
     }
   }
@@ -294,6 +304,8 @@ export class World {
       body: { currentPassword, newPassword: replacement },
     });
     const kept = browser.sessionCookie();
+    const handedOut = response.status === 204 && kept ? sessionIdOf(kept) : undefined;
+    const stored = handedOut ? await connectionOf(this.apps[0]).collection('sessions').findOne({ _id: handedOut as never }) : null;
     this.passwordChanges.push({
       step,
       sentAt,
@@ -301,7 +313,9 @@ export class World {
       wave: this.wave,
       correlationId: response.headers['x-correlation-id'] as string,
       status: response.status,
-      handedOut: response.status === 204 && kept ? sessionIdOf(kept) : undefined,
+      handedOut,
+      handedOutStamp: stored?.session?.stamp as string | undefined,
+      userId: user?.id,
     });
     if (response.status === 204 && user) user.password = replacement;
     if (response.status >= 500 && user) user.maybeSaved.push(replacement);
