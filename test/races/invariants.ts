@@ -37,7 +37,14 @@ export const VIOLATION_KINDS = {
 } as const;
 
 /** Why a credential change (or the expiry pass finishing one) ends a session. */
-const CREDENTIAL_REASONS = new Set(['stale_credentials', 'password_changed', 'factors_changed', 'role_changed', 'user.disabled', 'mfa.reset']);
+const CREDENTIAL_REASONS = new Set([
+  'stale_credentials',
+  'password_changed',
+  'factors_changed',
+  'role_changed',
+  'user.disabled',
+  'mfa.reset',
+]);
 /** Ending events name the session they ended; `session.revoked_all` is a summary and names none. */
 const ENDING_EVENTS = new Set(['logout', 'session.expired', 'session.revoked', 'session.anomaly', 'session.rotated']);
 /** Long enough that every instance's one-second read cache has let go of what it read. */

@@ -180,7 +180,9 @@ const adminBesideSignInAndChange: fc.Arbitrary<Command[]> = fc
     change: fc.constantFrom('disable', 'promote'),
   })
   .map(({ user, browser: person, ons: [adminOn, signInOn, changeOn], pause, change }) => [
-    change === 'disable' ? { kind: 'setDisabled', on: adminOn, user, disabled: true } : { kind: 'setRole', on: adminOn, user, role: 'admin' },
+    change === 'disable'
+      ? { kind: 'setDisabled', on: adminOn, user, disabled: true }
+      : { kind: 'setRole', on: adminOn, user, role: 'admin' },
     {
       kind: 'inTurn',
       commands: [

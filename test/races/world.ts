@@ -305,7 +305,11 @@ export class World {
     });
     const kept = browser.sessionCookie();
     const handedOut = response.status === 204 && kept ? sessionIdOf(kept) : undefined;
-    const stored = handedOut ? await connectionOf(this.apps[0]).collection('sessions').findOne({ _id: handedOut as never }) : null;
+    const stored = handedOut
+      ? await connectionOf(this.apps[0])
+          .collection('sessions')
+          .findOne({ _id: handedOut as never })
+      : null;
     this.passwordChanges.push({
       step,
       sentAt,
