@@ -242,10 +242,12 @@ export class AuthService {
    * this session ends. After the save, what the account's changes left
    * behind ends (SessionsService.revokeLeftBehind: sign-ins that raced in
    * under `proved`, sessions of changes that lost, and what an earlier change
-   * whose clean-up failed left). A failure before the save moves the session
-   * back (best effort), so that trying again from it works instead of finding
-   * it under a stamp the account never got. A failure after the save leaves
-   * the replaced stamp listed, and the expiry pass ends what is left behind.
+   * whose clean-up failed left). A save that failed is checked against the
+   * account (landedAfterAll): one that landed goes on as saved; otherwise the
+   * session moves back (best effort), so that trying again from it works
+   * instead of finding it under a stamp the account never got. A failure
+   * after the save leaves the replaced stamp listed, and the expiry pass ends
+   * what is left behind.
    * The new stamp.
    */
   private async changeCredentials(
@@ -264,16 +266,35 @@ export class AuthService {
       await this.sessions.revokeUnder(userId, proved, revoker, current.id);
       saved = await write(proved, stamp);
     } catch (error) {
-      // Should the failed save have landed after all, the session is now stale and ends: the safe side.
-      await current
-        .movesTo(stamp, proved)
-        .catch((undo: Error) => this.logger.warn(`Could not move a session back after a failed credential change: ${undo.message}`));
-      throw error;
+      if (!(await this.landedAfterAll(userId, proved, stamp, current))) throw error;
+      saved = true;
     }
     // The change that came first ends this session too (leftBehind); ending it here closes the gap until then.
     if (!saved) await current.lost();
     await this.sessions.revokeLeftBehind(userId, revoker, { id: current.id, stamp });
     return stamp;
+  }
+
+  /**
+   * After a credential change's save failed: true when it landed after all
+   * (its answer was lost), as the account's stamp says; the change then goes
+   * on as saved. When the account is still under `proved`, the session moves
+   * back to it, so that trying again from it works. Otherwise (the account
+   * unreadable, or under a third stamp) the session stays under `stamp`:
+   * moved back under a stamp a landed save replaced, it could outlive the
+   * clean-up of that stamp; where it is, whatever ends sessions moved ahead
+   * from `proved`, or under a replaced `stamp`, ends it, and so does the next
+   * credential check from it.
+   */
+  private async landedAfterAll(userId: string, proved: string, stamp: string, current: ChangingSession): Promise<boolean> {
+    const now = await this.users.currentCredentials(userId).catch(() => null);
+    if (now?.stamp === stamp) return true;
+    if (now?.stamp === proved) {
+      await current
+        .movesTo(stamp, proved)
+        .catch((undo: Error) => this.logger.warn(`Could not move a session back after a failed credential change: ${undo.message}`));
+    }
+    return false;
   }
 
   /** True when accounts of `role` must have a second factor (MFA_REQUIRED_ROLES). */

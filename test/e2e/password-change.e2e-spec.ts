@@ -180,6 +180,65 @@ describe('a password change interrupted by a database failure', () => {
     expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(false);
   });
 
+  /** The next password save lands, then its answer is lost (it throws); held in between when `held` is given. */
+  function saveLandingThenFailing(held?: Promise<void>): { landed: Promise<void> } {
+    const users = ctx.app.get(UsersService);
+    const setPassword = users.setPassword.bind(users);
+    let landed!: () => void;
+    const reached = new Promise<void>((resolve) => (landed = resolve));
+    jest.spyOn(users, 'setPassword').mockImplementationOnce(async (...args) => {
+      if (!(await setPassword(...args))) return false;
+      landed();
+      await held;
+      throw outage();
+    });
+    return { landed: reached };
+  }
+
+  async function expectEveryLiveSessionUnderTheAccountsStamp(user: TestUser) {
+    const db = connectionOf(ctx.app);
+    const account = await db.collection('users').findOne({ email: user.email });
+    const live = await db
+      .collection('sessions')
+      .find({ 'session.userId': user.id, 'session.endedReason': { $exists: false } })
+      .toArray();
+    expect(live.map((document) => document.session.stamp)).toEqual(live.map(() => account?.credentialStamp));
+  }
+
+  it('goes on as saved when the save landed but its answer was lost: 204, the other sessions ended, this one kept', async () => {
+    const user = await createUser(ctx.app);
+    const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
+    saveLandingThenFailing();
+    expect((await changePassword(here, user)).status).toBe(204);
+    await attacker.get('/api/auth/me').expect(401);
+    await here.get('/api/auth/me').expect(200);
+    expect(await passwordWorks(user.email, NEW_PASSWORD)).toBe(true);
+    await expectEveryLiveSessionUnderTheAccountsStamp(user);
+  });
+
+  it('leaves no session under the replaced stamp when an admin’s clean-up runs between a save that landed and its lost answer', async () => {
+    const admin = await createUser(ctx.app, { role: 'admin' });
+    const adminAgent = await signIn(ctx.app, admin);
+    const user = await createUser(ctx.app, { role: 'admin' });
+    const cleanUp = holdNextCall(ctx.app.get(SessionsService), 'credentialsChanged');
+    const demoting = send(adminAgent, 'patch', `/api/admin/users/${user.id}`, { role: 'user' });
+    await cleanUp.arrived;
+    // Signed in under the demotion's stamp; the password change's save lands, and its answer is held until the admin's clean-up is done.
+    const here = await signIn(ctx.app, user);
+    let release!: () => void;
+    const save = saveLandingThenFailing(new Promise<void>((resolve) => (release = resolve)));
+    const changing = changePassword(here, user);
+    await save.landed;
+    cleanUp.release();
+    expect((await demoting).status).toBe(200);
+    release();
+
+    expect((await changing).status).toBe(204);
+    await ctx.app.get(SessionExpiryPass).run();
+    await here.get('/api/auth/me').expect(200);
+    await expectEveryLiveSessionUnderTheAccountsStamp(user);
+  });
+
   it('has every other session ended when the failure comes after the new hash is saved', async () => {
     const user = await createUser(ctx.app);
     const [here, attacker] = [await signIn(ctx.app, user), await signIn(ctx.app, user)];
