@@ -58,6 +58,9 @@ export interface StampsLeftBehind {
 }
 
 const STAMPS_PROJECTION = { staleStamps: 1, credentialStamp: 1 };
+/** What an admin's credential change replaces: read again when its write finds the stamp moved. */
+type CredentialFields = Pick<User, 'role' | 'disabled'>;
+const CREDENTIAL_FIELDS_PROJECTION = { credentialStamp: 1, role: 1, disabled: 1 };
 /** An admin's credential change that finds the stamp moved this many times in a row gives up (each miss is another change landing). */
 const CREDENTIAL_WRITE_ATTEMPTS = 3;
 
@@ -226,7 +229,9 @@ export class UsersService implements OnModuleInit {
    * writes, so a change that then finds no active admin is undone (while it
    * is still the account's latest credential change) and refused with
    * RES_3002. They never both stand; the undone change's stamp stands all the
-   * same.
+   * same. The undo restores the role and disabled flag the write replaced,
+   * not those of `before`: a change that landed in between (another admin's
+   * disable) stands.
    */
   async update(
     before: UserDocument,
@@ -235,17 +240,20 @@ export class UsersService implements OnModuleInit {
   ): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
+    let replaced: CredentialFields = before;
     if (credentials) {
       await this.credentialsChanging(id, credentials);
-      if (!(await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials))) return null;
+      const written = await this.writeCredentials(id, before, changes, credentials);
+      if (!written) return null;
+      replaced = written;
     } else {
       await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
     }
-    if (credentials && takesAwayActiveAdmin(before, changes) && !(await this.activeAdminExists())) {
+    if (credentials && takesAwayActiveAdmin(replaced, changes) && !(await this.activeAdminExists())) {
       await this.users
         .updateOne(
           { _id: id, credentialStamp: credentials.stamp },
-          { $set: { role: before.role, disabled: before.disabled } },
+          { $set: { role: replaced.role, disabled: replaced.disabled } },
           { runValidators: true },
         )
         .exec();
@@ -261,35 +269,37 @@ export class UsersService implements OnModuleInit {
   /**
    * Writes an admin's credential change under `stamp`, listing the stamp it
    * replaces: the write applies only while the account's stamp is still the
-   * one read (`expected`), so the listed stamp is the one replaced, also when
-   * the user changed their password since `before` was read (else sessions
-   * under that password's stamp would never be listed for the expiry pass).
-   * On a miss the stamp is read again, and the sessions are ended again
-   * before the next try (those of the change that landed were not ended yet).
-   * False when the account is gone; SYS_9002 when other changes kept landing
-   * in between.
+   * one read (first `expected`'s), so the listed stamp is the one replaced,
+   * also when the user changed their password since it was read (else
+   * sessions under that password's stamp would never be listed for the expiry
+   * pass). On a miss the account is read again, and the sessions are ended
+   * again before the next try (those of the change that landed were not ended
+   * yet). The role and disabled flag the write replaced (every change of
+   * either moves the stamp, so they are those read with it); undefined when
+   * the account is gone; SYS_9002 when other changes kept landing in between.
    */
   private async writeCredentials(
     id: string,
-    expected: string,
+    expected: CredentialFields & { credentialStamp?: string },
     changes: UserChanges,
     credentials: { stamp: string; cause: ChangeCause },
-  ): Promise<boolean> {
+  ): Promise<CredentialFields | undefined> {
     const { stamp } = credentials;
     let replaced = expected;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.credentialsChanging(id, credentials);
+      const replacedStamp = replaced.credentialStamp ?? '';
       const result = await this.users
         .updateOne(
-          { _id: id, credentialStamp: stampIs(replaced) },
-          { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: replaced } },
+          { _id: id, credentialStamp: stampIs(replacedStamp) },
+          { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: replacedStamp } },
           { runValidators: true },
         )
         .exec();
-      if (result.matchedCount === 1) return true;
-      const now = await this.users.findById(id, { credentialStamp: 1 }).read('primary').lean().exec();
-      if (!now) return false;
-      replaced = now.credentialStamp ?? '';
+      if (result.matchedCount === 1) return { role: replaced.role, disabled: replaced.disabled };
+      const now = await this.users.findById(id, CREDENTIAL_FIELDS_PROJECTION).read('primary').lean().exec();
+      if (!now) return undefined;
+      replaced = now;
     }
     throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
   }

@@ -1,8 +1,10 @@
 import { Types } from 'mongoose';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { newCredentialStamp } from '../../src/users/authenticated-user';
+import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
+import { holdNextCall } from '../helpers/steps';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -175,6 +177,41 @@ describe('admin changes: every field absent or of its type, and always an active
         }
       }
       expect(refusals.every((code) => code === 'RES_3002')).toBe(true);
+    });
+
+    it('never undoes a disable that landed while a demotion of the same admin waited, and still keeps an active admin', async () => {
+      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+      await onlyActiveAdmins([x, y]);
+      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+      const accounts = ctx.app.get(UsersService);
+      // X demotes Y, and Y demotes X: both have read their target and passed their checks.
+      const demotionOfY = holdNextCall(accounts, 'update');
+      const demotingY = patch(agentX, y.id, { role: 'user' });
+      await demotionOfY.arrived;
+      const demotionOfX = holdNextCall(accounts, 'update');
+      const demotingX = patch(agentY, x.id, { role: 'user' });
+      await demotionOfX.arrived;
+      // Meanwhile X disables Y, whole.
+      expect((await patch(agentX, y.id, { disabled: true })).status).toBe(200);
+      // Y's demotion of X is written, and waits before it checks for an active admin (a private step: nothing public lies between).
+      const checkAfterDemotingX = holdNextCall(accounts as unknown as Record<string, () => Promise<boolean>>, 'activeAdminExists');
+      demotionOfX.release();
+      await checkAfterDemotingX.arrived;
+      // X's demotion of Y is written over the disable (its first try missed); then Y's demotion of X checks.
+      demotionOfY.release();
+      const ofY = await demotingY;
+      checkAfterDemotingX.release();
+      const ofX = await demotingX;
+
+      // The demotion of an account that was no longer an active admin stands; Y's of X then left none, and is undone.
+      expect([ofY.status, ofX.status, ofX.body.error?.code]).toEqual([200, 409, 'RES_3002']);
+      expect(await stored(y.id)).toMatchObject({ role: 'user', disabled: true });
+      expect(await stored(x.id)).toMatchObject({ role: 'admin', disabled: false });
+      expect(await activeAdmins()).toBeGreaterThanOrEqual(1);
+      const browser = newAgent(ctx.app);
+      const token = await csrfToken(browser);
+      const refused = await browser.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: y.email, password: y.password });
+      expect(refused.body.error?.code).toBe('AUTH_1007');
     });
 
     it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {
