@@ -1,4 +1,4 @@
-import { csrfToken, newAgent, signIn } from '../helpers/agents';
+import { csrfToken, deleteJson, newAgent, sentCookie, sessionCookieName, signIn } from '../helpers/agents';
 import { useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
 
@@ -43,6 +43,28 @@ describe('CSRF protection', () => {
     await agent.post('/api/auth/logout').set('X-CSRF-Token', anonymousToken).expect(403);
     const sessionToken = await csrfToken(agent);
     await agent.post('/api/auth/logout').set('X-CSRF-Token', sessionToken).expect(204);
+  });
+
+  it('signs in with a token whose session another device ended between the token and its use, and only with that cookie', async () => {
+    const laptop = await signIn(ctx.app, user);
+    const token = await csrfToken(laptop);
+    const sent = await laptop.get('/api/auth/csrf').expect(200);
+    const csrfCookie = sentCookie(sent, 'csrf');
+    const sessionCookie = sentCookie(sent, sessionCookieName(ctx.app));
+    const phone = await signIn(ctx.app, user);
+    const laptopsSession = (await phone.get('/api/sessions').expect(200)).body.items.find((item: { current: boolean }) => !item.current);
+    expect((await deleteJson(phone, `/api/sessions/${laptopsSession.id}`)).status).toBe(204);
+
+    const signInWith = (cookies: string) =>
+      newAgent(ctx.app)
+        .post('/api/auth/login')
+        .set('Cookie', cookies)
+        .set('X-CSRF-Token', token)
+        .send({ email: user.email, password: user.password });
+    for (const cookies of [csrfCookie, `${csrfCookie}; ${sessionCookie.slice(0, -2)}xx`]) {
+      expect((await signInWith(cookies).expect(403)).body.error.code).toBe('AUTH_1008');
+    }
+    await signInWith(`${csrfCookie}; ${sessionCookie}`).expect(200);
   });
 
   it('refuses a cross-site request that carries no Origin but says it is cross-site', async () => {
