@@ -10,6 +10,7 @@ import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
+import { AccountRolesLock } from '../users/account-roles.lock';
 import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
 import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
@@ -31,6 +32,7 @@ export class AdminService {
     private readonly activeSessions: ActiveSessionsNow,
     private readonly recentAuth: RecentAuthPolicy,
     private readonly factors: SecondFactorsService,
+    private readonly rolesLock: AccountRolesLock,
   ) {}
 
   async overview(): Promise<AdminOverview> {
@@ -67,11 +69,22 @@ export class AdminService {
    * too, so the new role applies from the next sign-in (both change the
    * credential stamp). Admins cannot disable or demote themselves (no locking
    * the last door from inside), and nobody can disable or demote the last
-   * active admin (RES_3002, also when two admins try it on each other at once).
+   * active admin (RES_3002). Role and disabled changes run one at a time
+   * (AccountRolesLock), each reading the accounts as the one before left them:
+   * two admins taking each other away at once cannot both pass the check, and
+   * an admin taken away while their own change waited is turned back (401).
    */
   async updateUser(actor: AuthenticatedUser, current: ActiveSession, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+    if (changes.role === undefined && changes.disabled === undefined) return this.applyUserChanges(actor, id, changes);
     // A role change or (dis)abling is sensitive; renaming is not.
-    if (changes.role !== undefined || changes.disabled !== undefined) this.recentAuth.assertRecent(current);
+    this.recentAuth.assertRecent(current);
+    return this.rolesLock.whileHeld(async () => {
+      if (!(await this.users.isActiveAdmin(actor.id))) throw new AppException(ErrorCode.SESSION_INVALID);
+      return this.applyUserChanges(actor, id, changes);
+    });
+  }
+
+  private async applyUserChanges(actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     const disabling = changes.disabled !== undefined && changes.disabled !== before.disabled;

@@ -13,10 +13,10 @@ import type { LockoutCounter } from '../metrics/metrics.service';
 import { FailedAttempt, SessionEventsService } from '../session-events/session-events.service';
 import type { UserDocument } from '../users/user.schema';
 import { UsersService } from '../users/users.service';
+import { DUPLICATE_KEY } from '../database/database.constants';
 
 export const LOGIN_FAILURES_COLLECTION = 'login_failures';
 const MS_PER_SECOND = 1000;
-const DUPLICATE_KEY = 11000;
 /**
  * Rounds a consume may take when its statements meet a concurrent first attempt
  * (parallel upserts of one new IP counter: all but one collide on `_id`), a

@@ -6,3 +6,5 @@
 export const SERVER_SELECTION_TIMEOUT_MS = 1_000;
 /** How often the driver re-checks the server; bounds recovery time after an outage. */
 export const HEARTBEAT_FREQUENCY_MS = 1_000;
+/** MongoDB's error code for a write that would duplicate a unique key. */
+export const DUPLICATE_KEY = 11000;

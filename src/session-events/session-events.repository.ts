@@ -6,6 +6,7 @@ import { Page, PageRequest, pageWindow } from '../common/http/pagination';
 import { ExpirySweeper } from '../database/expiry-sweeper.service';
 import { EventCount, SessionEvent, SessionEventDocument, SessionEventType, SessionLengths } from './session-event.schema';
 import type { Bucket } from './time-buckets';
+import { DUPLICATE_KEY } from '../database/database.constants';
 
 /** Events that end a session and carry its length. */
 const ENDING_TYPES: SessionEventType[] = ['logout', 'session.expired', 'session.revoked', 'session.anomaly'];
@@ -156,8 +157,6 @@ export class SessionEventsRepository implements OnModuleInit {
     return this.events.countDocuments(query).exec();
   }
 }
-
-const DUPLICATE_KEY = 11000;
 
 function onlyDuplicates(error: unknown): boolean {
   const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] };

@@ -8,6 +8,7 @@ import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { DeviceCounter, User, UserDocument, UserRole } from './user.schema';
 import type { ChangeCause, UserChangeSubscriber } from './user-changes';
+import { DUPLICATE_KEY } from '../database/database.constants';
 
 export interface NewUser {
   email: string;
@@ -17,8 +18,6 @@ export interface NewUser {
 }
 
 export type UserChanges = Partial<Pick<User, 'disabled' | 'role' | 'name'>>;
-
-const DUPLICATE_KEY = 11000;
 
 /** An admin who can sign in; the console needs one at all times. */
 const ACTIVE_ADMIN = { role: 'admin' as const, disabled: trusted({ $ne: true }) };
@@ -58,9 +57,6 @@ export interface StampsLeftBehind {
 }
 
 const STAMPS_PROJECTION = { staleStamps: 1, credentialStamp: 1 };
-/** What an admin's credential change replaces: read again when its write finds the stamp moved. */
-type CredentialFields = Pick<User, 'role' | 'disabled'>;
-const CREDENTIAL_FIELDS_PROJECTION = { credentialStamp: 1, role: 1, disabled: 1 };
 /** An admin's credential change that finds the stamp moved this many times in a row gives up (each miss is another change landing). */
 const CREDENTIAL_WRITE_ATTEMPTS = 3;
 
@@ -220,18 +216,10 @@ export class UsersService implements OnModuleInit {
    * is no such user. `credentials`: the change is a credential change (role,
    * disabled) to a new stamp, published to the subscribers before the write
    * (and before a retried one: writeCredentials) and after it (then the
-   * replaced stamp is settled); a name change is
-   * published once written. An update then a read, not findOneAndUpdate:
-   * FerretDB cannot project inside findAndModify. A change that takes away an
-   * active admin is checked again after its write (FerretDB has no
-   * transactions): two admins taking each other away at once both passed
-   * assertAnotherActiveAdmin, but of the two re-checks the later one sees both
-   * writes, so a change that then finds no active admin is undone (while it
-   * is still the account's latest credential change) and refused with
-   * RES_3002. They never both stand; the undone change's stamp stands all the
-   * same. The undo restores the role and disabled flag the write replaced,
-   * not those of `before`: a change that landed in between (another admin's
-   * disable) stands.
+   * replaced stamp is settled); a name change is published once written. An
+   * update then a read, not findOneAndUpdate: FerretDB cannot project inside
+   * findAndModify. Role and disabled changes run one at a time
+   * (AccountRolesLock, held by the caller), so `before` is what they replace.
    */
   async update(
     before: UserDocument,
@@ -240,27 +228,13 @@ export class UsersService implements OnModuleInit {
   ): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
-    let replaced: CredentialFields = before;
     if (credentials) {
       await this.credentialsChanging(id, credentials);
-      const written = await this.writeCredentials(id, before, changes, credentials);
-      if (!written) return null;
-      replaced = written;
+      if (!(await this.writeCredentials(id, before.credentialStamp ?? '', changes, credentials))) return null;
+      await this.credentialsChanged(id, credentials);
     } else {
       await this.users.updateOne({ _id: id }, { $set: changes }, { runValidators: true }).exec();
     }
-    if (credentials && takesAwayActiveAdmin(replaced, changes) && !(await this.activeAdminExists())) {
-      await this.users
-        .updateOne(
-          { _id: id, credentialStamp: credentials.stamp },
-          { $set: { role: replaced.role, disabled: replaced.disabled } },
-          { runValidators: true },
-        )
-        .exec();
-      await this.credentialsChanged(id, credentials);
-      throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
-    }
-    if (credentials) await this.credentialsChanged(id, credentials);
     const after = await this.users.findById(id).exec();
     if (after && after.name !== before.name) for (const subscriber of this.subscribers) await subscriber.profileChanged(after);
     return after;
@@ -269,26 +243,23 @@ export class UsersService implements OnModuleInit {
   /**
    * Writes an admin's credential change under `stamp`, listing the stamp it
    * replaces: the write applies only while the account's stamp is still the
-   * one read (first `expected`'s), so the listed stamp is the one replaced,
-   * also when the user changed their password since it was read (else
-   * sessions under that password's stamp would never be listed for the expiry
-   * pass). On a miss the account is read again, and the sessions are ended
-   * again before the next try (those of the change that landed were not ended
-   * yet). The role and disabled flag the write replaced (every change of
-   * either moves the stamp, so they are those read with it); undefined when
-   * the account is gone; SYS_9002 when other changes kept landing in between.
+   * one read, so the listed stamp is the one replaced, also when the user
+   * changed their password since it was read (else sessions under that
+   * password's stamp would never be listed for the expiry pass). On a miss the
+   * stamp is read again, and the sessions are ended again before the next try
+   * (those of the change that landed were not ended yet). False when the
+   * account is gone; SYS_9002 when other changes kept landing in between.
    */
   private async writeCredentials(
     id: string,
-    expected: CredentialFields & { credentialStamp?: string },
+    expectedStamp: string,
     changes: UserChanges,
     credentials: { stamp: string; cause: ChangeCause },
-  ): Promise<CredentialFields | undefined> {
+  ): Promise<boolean> {
     const { stamp } = credentials;
-    let replaced = expected;
+    let replacedStamp = expectedStamp;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.credentialsChanging(id, credentials);
-      const replacedStamp = replaced.credentialStamp ?? '';
       const result = await this.users
         .updateOne(
           { _id: id, credentialStamp: stampIs(replacedStamp) },
@@ -296,10 +267,10 @@ export class UsersService implements OnModuleInit {
           { runValidators: true },
         )
         .exec();
-      if (result.matchedCount === 1) return { role: replaced.role, disabled: replaced.disabled };
-      const now = await this.users.findById(id, CREDENTIAL_FIELDS_PROJECTION).read('primary').lean().exec();
-      if (!now) return undefined;
-      replaced = now;
+      if (result.matchedCount === 1) return true;
+      const now = await this.users.findById(id, { credentialStamp: 1 }).read('primary').lean().exec();
+      if (!now) return false;
+      replacedStamp = now.credentialStamp ?? '';
     }
     throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
   }
@@ -321,8 +292,15 @@ export class UsersService implements OnModuleInit {
     if (other === null) throw new AppException(ErrorCode.LAST_ACTIVE_ADMIN);
   }
 
-  private async activeAdminExists(): Promise<boolean> {
-    return (await this.users.exists(ACTIVE_ADMIN).read('primary').exec()) !== null;
+  /** Whether the account is an admin who can sign in (the primary's view). */
+  async isActiveAdmin(id: string): Promise<boolean> {
+    if (!isValidObjectId(id)) return false;
+    return (
+      (await this.users
+        .exists({ ...ACTIVE_ADMIN, _id: new Types.ObjectId(id) })
+        .read('primary')
+        .exec()) !== null
+    );
   }
 
   /** The account may have a second factor from now on (before one is added); see UserDocument.secondFactors. */

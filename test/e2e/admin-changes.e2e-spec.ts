@@ -1,8 +1,10 @@
+import { MongoNetworkError } from 'mongodb';
 import { Types } from 'mongoose';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { newCredentialStamp } from '../../src/users/authenticated-user';
+import { ACCOUNT_ROLES_LEASE_MS } from '../../src/users/account-roles.lock';
 import { UsersService } from '../../src/users/users.service';
-import { Agent, csrfToken, newAgent, signIn } from '../helpers/agents';
+import { Agent, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { holdNextCall } from '../helpers/steps';
 import { connectionOf, useTestApp } from '../helpers/test-app';
@@ -10,6 +12,12 @@ import { createUser, TestUser } from '../helpers/users';
 
 /** Rounds of two admins taking each other away at once; each round is one chance for the race. */
 const RACE_ROUNDS = 6;
+/** How long a change is held inside the lock while others try to get in. */
+const HELD_MS = 1_000;
+/** A crashed holder's lease with this long left; a change must wait it out. */
+const LEASE_LEFT_MS = 1_500;
+/** Clock granularity between the test's and the app's Date.now(). */
+const CLOCK_SLACK_MS = 50;
 
 describe('admin changes: every field absent or of its type, and always an active admin', () => {
   let admin: TestUser;
@@ -137,6 +145,12 @@ describe('admin changes: every field absent or of its type, and always an active
       const emails = keep.map((user) => user.email);
       await users().updateMany({ role: 'admin', email: { $nin: emails } }, { $set: { role: 'user' } });
     }
+    // The first admin acts in later tests: an admin again, and no lease left by a test that failed.
+    afterEach(async () => {
+      jest.restoreAllMocks();
+      await users().updateOne({ email: admin.email }, { $set: { role: 'admin' } });
+      await connectionOf(ctx.app).collection('locks').deleteMany({});
+    });
 
     it(`two admins taking each other away in parallel never leave zero active admins (${RACE_ROUNDS} rounds): 409 RES_3002`, async () => {
       const kinds = [
@@ -179,39 +193,75 @@ describe('admin changes: every field absent or of its type, and always an active
       expect(refusals.every((code) => code === 'RES_3002')).toBe(true);
     });
 
-    it('never undoes a disable that landed while a demotion of the same admin waited, and still keeps an active admin', async () => {
+    it('runs role changes one at a time: one held inside keeps the others waiting, and they see what it wrote', async () => {
       const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
       await onlyActiveAdmins([x, y]);
       const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
-      const accounts = ctx.app.get(UsersService);
-      // X demotes Y, and Y demotes X: both have read their target and passed their checks.
-      const demotionOfY = holdNextCall(accounts, 'update');
+      // X demotes Y and is held after its checks, before its write.
+      const demotionOfY = holdNextCall(ctx.app.get(UsersService), 'update');
       const demotingY = patch(agentX, y.id, { role: 'user' });
       await demotionOfY.arrived;
-      const demotionOfX = holdNextCall(accounts, 'update');
+      // Meanwhile Y demotes X and X disables Y: without one-at-a-time, Y's demotion of X passed its check and landed here.
       const demotingX = patch(agentY, x.id, { role: 'user' });
-      await demotionOfX.arrived;
-      // Meanwhile X disables Y, whole.
-      expect((await patch(agentX, y.id, { disabled: true })).status).toBe(200);
-      // Y's demotion of X is written, and waits before it checks for an active admin (a private step: nothing public lies between).
-      const checkAfterDemotingX = holdNextCall(accounts as unknown as Record<string, () => Promise<boolean>>, 'activeAdminExists');
-      demotionOfX.release();
-      await checkAfterDemotingX.arrived;
-      // X's demotion of Y is written over the disable (its first try missed); then Y's demotion of X checks.
-      demotionOfY.release();
-      const ofY = await demotingY;
-      checkAfterDemotingX.release();
-      const ofX = await demotingX;
-
-      // The demotion of an account that was no longer an active admin stands; Y's of X then left none, and is undone.
-      expect([ofY.status, ofX.status, ofX.body.error?.code]).toEqual([200, 409, 'RES_3002']);
-      expect(await stored(y.id)).toMatchObject({ role: 'user', disabled: true });
+      const disablingY = patch(agentX, y.id, { disabled: true });
+      await Promise.race([demotingX, sleep(HELD_MS)]);
       expect(await stored(x.id)).toMatchObject({ role: 'admin', disabled: false });
-      expect(await activeAdmins()).toBeGreaterThanOrEqual(1);
-      const browser = newAgent(ctx.app);
-      const token = await csrfToken(browser);
-      const refused = await browser.post('/api/auth/login').set('X-CSRF-Token', token).send({ email: y.email, password: y.password });
-      expect(refused.body.error?.code).toBe('AUTH_1007');
+      demotionOfY.release();
+
+      const [ofY, ofX, disabled] = await Promise.all([demotingY, demotingX, disablingY]);
+      // Y, no longer an admin, is turned back (its sessions ended with the demotion); disabling the user Y is then fine.
+      expect([ofY.status, ofX.status, ofX.body.error?.code, disabled.status]).toEqual([200, 401, 'AUTH_1003', 200]);
+      expect(await stored(x.id)).toMatchObject({ role: 'admin', disabled: false });
+      expect(await stored(y.id)).toMatchObject({ role: 'user', disabled: true });
+      expect(await activeAdmins()).toBe(1);
+    });
+
+    it(`three changes of two admins at once, both taking each other away (${RACE_ROUNDS} rounds), leave one active admin and answers that agree`, async () => {
+      for (let round = 0; round < RACE_ROUNDS; round++) {
+        const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+        await onlyActiveAdmins([x, y]);
+        const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+        const [demotingY, disablingY, demotingX] = await Promise.all([
+          patch(agentX, y.id, { role: 'user' }),
+          patch(agentX, y.id, { disabled: true }),
+          patch(agentY, x.id, round % 2 === 0 ? { role: 'user' } : { disabled: true }),
+        ]);
+        expect(await activeAdmins()).toBe(1);
+        for (const response of [demotingY, disablingY, demotingX]) expect([200, 401, 409]).toContain(response.status);
+        const [nowX, nowY] = [await stored(x.id), await stored(y.id)];
+        expect(nowY?.role === 'user').toBe(demotingY.status === 200);
+        expect(nowY?.disabled === true).toBe(disablingY.status === 200);
+        expect(nowX?.role !== 'admin' || nowX?.disabled === true).toBe(demotingX.status === 200);
+      }
+    });
+
+    it('a change whose holder crashed waits for its lease to end; one waiting longer than it may is 503 SYS_9002 and writes nothing', async () => {
+      const user = await createUser(ctx.app);
+      const locks = connectionOf(ctx.app).collection<{ _id: string; holder: string; until: Date }>('locks');
+      const leftBy = (ms: number) => locks.insertOne({ _id: 'account-roles', holder: 'crashed', until: new Date(Date.now() + ms) });
+
+      await leftBy(LEASE_LEFT_MS);
+      const started = Date.now();
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_LEFT_MS - CLOCK_SLACK_MS);
+      expect(await locks.countDocuments()).toBe(0);
+
+      await leftBy(ACCOUNT_ROLES_LEASE_MS);
+      const refused = await patch(adminAgent, user.id, { disabled: false });
+      expect([refused.status, refused.body.error?.code]).toEqual([503, 'SYS_9002']);
+      expect(await stored(user.id)).toMatchObject({ disabled: true });
+      // Renaming is no role change: it does not wait.
+      expect((await patch(adminAgent, user.id, { name: 'Renamed' })).status).toBe(200);
+    });
+
+    it('a change that fails half-way (the database drops between its checks and its write) lets the next one in at once', async () => {
+      const user = await createUser(ctx.app);
+      jest.spyOn(ctx.app.get(SessionsService), 'credentialsChanging').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      const failed = await patch(adminAgent, user.id, { disabled: true });
+      expect([failed.status, failed.body.error?.code]).toEqual([503, 'SYS_9002']);
+      expect(await stored(user.id)).toMatchObject({ disabled: false });
+      expect(await connectionOf(ctx.app).collection('locks').countDocuments()).toBe(0);
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
     });
 
     it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {
