@@ -35,8 +35,12 @@ export class AdminApiController {
 
   /** Creating an admin needs recent authentication (AUTH_1009). */
   @Post('users')
-  async createUser(@CurrentSession() session: ActiveSession, @Body() body: CreateUserDto): Promise<{ user: AdminUserView }> {
-    return { user: await this.admin.createUser(body, session) };
+  async createUser(
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() body: CreateUserDto,
+  ): Promise<{ user: AdminUserView }> {
+    return { user: await this.admin.createUser(actor, body, session) };
   }
 
   @Patch('users/:id')

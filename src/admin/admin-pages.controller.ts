@@ -57,9 +57,14 @@ export class AdminPagesController {
   }
 
   @Post('users')
-  async createUser(@Res() res: Response, @CurrentSession() session: ActiveSession, @Body() form: CreateUserDto) {
+  async createUser(
+    @Res() res: Response,
+    @CurrentUser() actor: AuthenticatedUser,
+    @CurrentSession() session: ActiveSession,
+    @Body() form: CreateUserDto,
+  ) {
     try {
-      await this.redirectAfter(res, this.admin.createUser(form, session), (created) => `/admin/users/${created.id}`);
+      await this.redirectAfter(res, this.admin.createUser(actor, form, session), (created) => `/admin/users/${created.id}`);
     } catch (error) {
       await this.renderUsers(res, new AdminUsersQueryDto(), {
         ...showFormError(res, error, CREATE_USER_ERRORS),

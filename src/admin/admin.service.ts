@@ -58,10 +58,18 @@ export class AdminService {
     return toAdminUserView(user);
   }
 
-  /** Creating an admin needs recent authentication (`current`: the caller's session). */
-  async createUser(input: CreateUserDto, current: ActiveSession): Promise<AdminUserView> {
-    if (input.role === 'admin') this.recentAuth.assertRecent(current);
-    return toAdminUserView(await this.users.create(input));
+  /**
+   * Creating an admin needs recent authentication (`current`: the caller's
+   * session), and runs with role changes (AccountRolesLock): an admin
+   * disabled or demoted while it waited is turned back (401).
+   */
+  async createUser(actor: AuthenticatedUser, input: CreateUserDto, current: ActiveSession): Promise<AdminUserView> {
+    if (input.role !== 'admin') return toAdminUserView(await this.users.create(input));
+    this.recentAuth.assertRecent(current);
+    return this.rolesLock.whileHeld(async () => {
+      await this.assertStillAdmin(actor);
+      return toAdminUserView(await this.users.create(input));
+    });
   }
 
   /**
@@ -78,13 +86,23 @@ export class AdminService {
     if (changes.role === undefined && changes.disabled === undefined) return this.applyUserChanges(actor, id, changes);
     // A role change or (dis)abling is sensitive; renaming is not.
     this.recentAuth.assertRecent(current);
-    return this.rolesLock.whileHeld(async () => {
-      if (!(await this.users.isActiveAdmin(actor.id))) throw new AppException(ErrorCode.SESSION_INVALID);
-      return this.applyUserChanges(actor, id, changes);
+    return this.rolesLock.whileHeld(async (confirm) => {
+      await this.assertStillAdmin(actor);
+      return this.applyUserChanges(actor, id, changes, confirm);
     });
   }
 
-  private async applyUserChanges(actor: AuthenticatedUser, id: string, changes: UpdateUserDto): Promise<AdminUserView> {
+  /** The admin's account as it is now, under the lock: taken away while their request waited, their sessions ended with it. */
+  private async assertStillAdmin(actor: AuthenticatedUser): Promise<void> {
+    if (!(await this.users.isActiveAdmin(actor.id))) throw new AppException(ErrorCode.SESSION_INVALID);
+  }
+
+  private async applyUserChanges(
+    actor: AuthenticatedUser,
+    id: string,
+    changes: UpdateUserDto,
+    confirm?: () => Promise<void>,
+  ): Promise<AdminUserView> {
     const before = await this.users.findById(id);
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     const disabling = changes.disabled !== undefined && changes.disabled !== before.disabled;
@@ -98,7 +116,7 @@ export class AdminService {
     // A credential change: a new stamp, and every session issued under another one ends (UsersService.update).
     const credentials =
       disabling || roleChanging
-        ? { stamp: newCredentialStamp(), cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed') }
+        ? { stamp: newCredentialStamp(), cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed'), confirm }
         : undefined;
     const after = await this.users.update(before, changes, credentials);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);

@@ -14,6 +14,7 @@ export const ACCOUNT_ROLES_LEASE_MS = 30_000;
 /** How long a role change waits for the one before it, then answers SYS_9002 (try again). */
 export const ACCOUNT_ROLES_WAIT_MS = 5_000;
 const POLL_MS = 20;
+const RELEASE_RETRY_MS = 1_000;
 /** Acknowledged by a majority: a failover must not lose a lease and let a second holder in. */
 const BY_MAJORITY = { writeConcern: { w: 'majority' } } as const;
 
@@ -38,8 +39,13 @@ export class AccountRolesLock {
 
   constructor(@InjectConnection() private readonly connection: Connection) {}
 
-  /** Runs `work` holding the lock; SYS_9002 when it stays held by others for ACCOUNT_ROLES_WAIT_MS. */
-  async whileHeld<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the lock; SYS_9002 when it stays held by others for
+   * ACCOUNT_ROLES_WAIT_MS. `work` calls `confirm` right before each write:
+   * it extends the lease while still ours, and is SYS_9002 when the lease ran
+   * out and another change may have come in (a step slower than the lease).
+   */
+  async whileHeld<T>(work: (confirm: () => Promise<void>) => Promise<T>): Promise<T> {
     const holder = randomUUID();
     const giveUpAt = Date.now() + ACCOUNT_ROLES_WAIT_MS;
     while (!(await this.tryAcquire(holder))) {
@@ -47,12 +53,36 @@ export class AccountRolesLock {
       await sleep(POLL_MS);
     }
     try {
-      return await work();
+      return await work(() => this.confirm(holder));
     } finally {
-      // A release that fails leaves the lease to run out.
-      await this.locks()
-        .deleteOne({ _id: ACCOUNT_ROLES, holder })
-        .catch((error: Error) => this.logger.warn(`Could not release the account roles lock: ${error.message}`));
+      await this.release(holder, Date.now() + ACCOUNT_ROLES_LEASE_MS);
+    }
+  }
+
+  private async confirm(holder: string): Promise<void> {
+    const result = await this.locks().updateOne(
+      { _id: ACCOUNT_ROLES, holder },
+      { $set: { until: new Date(Date.now() + ACCOUNT_ROLES_LEASE_MS) } },
+      BY_MAJORITY,
+    );
+    if (result.matchedCount !== 1) throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
+  }
+
+  /**
+   * A failed release (the database dropped, as it often has when the change
+   * failed) is tried again each second in the background until the lease
+   * would have run out anyway, so the next change waits for the database, not
+   * for the lease.
+   */
+  private async release(holder: string, leaseEndsBy: number): Promise<void> {
+    try {
+      await this.locks().deleteOne({ _id: ACCOUNT_ROLES, holder });
+    } catch (error) {
+      if (Date.now() + RELEASE_RETRY_MS >= leaseEndsBy) {
+        this.logger.warn(`Could not release the account roles lock; its lease runs out: ${(error as Error).message}`);
+        return;
+      }
+      setTimeout(() => void this.release(holder, leaseEndsBy), RELEASE_RETRY_MS).unref();
     }
   }
 

@@ -19,6 +19,13 @@ export interface NewUser {
 
 export type UserChanges = Partial<Pick<User, 'disabled' | 'role' | 'name'>>;
 
+/** An admin's credential change: its new stamp, why, and (under AccountRolesLock) the check that the lock is still held. */
+export interface CredentialChange {
+  stamp: string;
+  cause: ChangeCause;
+  confirm?: () => Promise<void>;
+}
+
 /** An admin who can sign in; the console needs one at all times. */
 const ACTIVE_ADMIN = { role: 'admin' as const, disabled: trusted({ $ne: true }) };
 
@@ -219,13 +226,10 @@ export class UsersService implements OnModuleInit {
    * replaced stamp is settled); a name change is published once written. An
    * update then a read, not findOneAndUpdate: FerretDB cannot project inside
    * findAndModify. Role and disabled changes run one at a time
-   * (AccountRolesLock, held by the caller), so `before` is what they replace.
+   * (AccountRolesLock, held by the caller), so `before` is what they replace;
+   * `credentials.confirm` checks the lock is still held before each write.
    */
-  async update(
-    before: UserDocument,
-    changes: UserChanges,
-    credentials?: { stamp: string; cause: ChangeCause },
-  ): Promise<UserDocument | null> {
+  async update(before: UserDocument, changes: UserChanges, credentials?: CredentialChange): Promise<UserDocument | null> {
     const id = before.id as string;
     if (!isValidObjectId(id)) return null;
     if (credentials) {
@@ -250,16 +254,12 @@ export class UsersService implements OnModuleInit {
    * (those of the change that landed were not ended yet). False when the
    * account is gone; SYS_9002 when other changes kept landing in between.
    */
-  private async writeCredentials(
-    id: string,
-    expectedStamp: string,
-    changes: UserChanges,
-    credentials: { stamp: string; cause: ChangeCause },
-  ): Promise<boolean> {
-    const { stamp } = credentials;
+  private async writeCredentials(id: string, expectedStamp: string, changes: UserChanges, credentials: CredentialChange): Promise<boolean> {
+    const { stamp, confirm } = credentials;
     let replacedStamp = expectedStamp;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.credentialsChanging(id, credentials);
+      await confirm?.();
       const result = await this.users
         .updateOne(
           { _id: id, credentialStamp: stampIs(replacedStamp) },
@@ -275,11 +275,11 @@ export class UsersService implements OnModuleInit {
     throw new AppException(ErrorCode.DEPENDENCY_UNAVAILABLE);
   }
 
-  private async credentialsChanging(id: string, { stamp, cause }: { stamp: string; cause: ChangeCause }): Promise<void> {
+  private async credentialsChanging(id: string, { stamp, cause }: CredentialChange): Promise<void> {
     for (const subscriber of this.subscribers) await subscriber.credentialsChanging(id, stamp, cause);
   }
 
-  private async credentialsChanged(id: string, { cause }: { stamp: string; cause: ChangeCause }): Promise<void> {
+  private async credentialsChanged(id: string, { cause }: CredentialChange): Promise<void> {
     for (const subscriber of this.subscribers) await subscriber.credentialsChanged(id, cause);
   }
 

@@ -1,8 +1,8 @@
-import { MongoNetworkError } from 'mongodb';
+import { Collection, MongoNetworkError } from 'mongodb';
 import { Types } from 'mongoose';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { newCredentialStamp } from '../../src/users/authenticated-user';
-import { ACCOUNT_ROLES_LEASE_MS } from '../../src/users/account-roles.lock';
+import { ACCOUNT_ROLES_LEASE_MS, ACCOUNT_ROLES_WAIT_MS } from '../../src/users/account-roles.lock';
 import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
@@ -30,6 +30,7 @@ describe('admin changes: every field absent or of its type, and always an active
   });
 
   const users = () => connectionOf(ctx.app).collection('users');
+  const locks = () => connectionOf(ctx.app).collection<{ _id: string; holder: string; until: Date }>('locks');
   const stored = (id: string) => users().findOne({ _id: new Types.ObjectId(id) });
 
   async function patch(agent: Agent, id: string, body: unknown) {
@@ -149,7 +150,7 @@ describe('admin changes: every field absent or of its type, and always an active
     afterEach(async () => {
       jest.restoreAllMocks();
       await users().updateOne({ email: admin.email }, { $set: { role: 'admin' } });
-      await connectionOf(ctx.app).collection('locks').deleteMany({});
+      await locks().deleteMany({});
     });
 
     it(`two admins taking each other away in parallel never leave zero active admins (${RACE_ROUNDS} rounds): 409 RES_3002`, async () => {
@@ -237,14 +238,13 @@ describe('admin changes: every field absent or of its type, and always an active
 
     it('a change whose holder crashed waits for its lease to end; one waiting longer than it may is 503 SYS_9002 and writes nothing', async () => {
       const user = await createUser(ctx.app);
-      const locks = connectionOf(ctx.app).collection<{ _id: string; holder: string; until: Date }>('locks');
-      const leftBy = (ms: number) => locks.insertOne({ _id: 'account-roles', holder: 'crashed', until: new Date(Date.now() + ms) });
+      const leftBy = (ms: number) => locks().insertOne({ _id: 'account-roles', holder: 'crashed', until: new Date(Date.now() + ms) });
 
       await leftBy(LEASE_LEFT_MS);
       const started = Date.now();
       expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
       expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_LEFT_MS - CLOCK_SLACK_MS);
-      expect(await locks.countDocuments()).toBe(0);
+      expect(await locks().countDocuments()).toBe(0);
 
       await leftBy(ACCOUNT_ROLES_LEASE_MS);
       const refused = await patch(adminAgent, user.id, { disabled: false });
@@ -260,8 +260,72 @@ describe('admin changes: every field absent or of its type, and always an active
       const failed = await patch(adminAgent, user.id, { disabled: true });
       expect([failed.status, failed.body.error?.code]).toEqual([503, 'SYS_9002']);
       expect(await stored(user.id)).toMatchObject({ disabled: false });
-      expect(await connectionOf(ctx.app).collection('locks').countDocuments()).toBe(0);
+      expect(await locks().countDocuments()).toBe(0);
       expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
+    });
+
+    it('a change whose lease ran out while it was held (a step slower than the lease) writes nothing: 503, one active admin', async () => {
+      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+      await onlyActiveAdmins([x, y]);
+      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+      const demotionOfY = holdNextCall(ctx.app.get(UsersService), 'update');
+      const demotingY = patch(agentX, y.id, { role: 'user' });
+      await demotionOfY.arrived;
+      // The lease runs out (as it would 30 s on): Y's demotion of X gets in and is written.
+      await locks().updateOne({ _id: 'account-roles' }, { $set: { until: new Date(Date.now() - 1) } });
+      expect((await patch(agentY, x.id, { role: 'user' })).status).toBe(200);
+      demotionOfY.release();
+
+      const ofY = await demotingY;
+      expect([ofY.status, ofY.body.error?.code]).toEqual([503, 'SYS_9002']);
+      expect(await stored(y.id)).toMatchObject({ role: 'admin', disabled: false });
+      expect(await activeAdmins()).toBe(1);
+    });
+
+    it('an admin disabled while their creation of an admin waited is turned back (401) and creates nothing', async () => {
+      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+      await onlyActiveAdmins([x, y]);
+      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+      const disablingX = holdNextCall(ctx.app.get(UsersService), 'update');
+      const disabled = patch(agentY, x.id, { disabled: true });
+      await disablingX.arrived;
+      const token = await csrfToken(agentX);
+      const email = `made-by-x-${x.id}@example.test`;
+      const creating = agentX
+        .post('/api/admin/users')
+        .set('X-CSRF-Token', token)
+        .send({ email, password: 'a good long passphrase', role: 'admin' })
+        .then((response) => response);
+      await sleep(HELD_MS);
+      disablingX.release();
+
+      expect((await disabled).status).toBe(200);
+      const created = await creating;
+      expect([created.status, created.body.error?.code]).toEqual([401, 'AUTH_1003']);
+      expect(await users().findOne({ email })).toBeNull();
+    });
+
+    it('a change whose release fails too (the database still down) lets the next one in once the database is back, not after the lease', async () => {
+      const user = await createUser(ctx.app);
+      const deleteOne = Collection.prototype.deleteOne;
+      let failed = false;
+      jest.spyOn(Collection.prototype, 'deleteOne').mockImplementation(function (
+        this: Collection,
+        ...args: Parameters<Collection['deleteOne']>
+      ) {
+        if (this.collectionName === 'locks' && !failed) {
+          failed = true;
+          return Promise.reject(new MongoNetworkError('injected'));
+        }
+        return deleteOne.apply(this, args);
+      } as never);
+      jest.spyOn(ctx.app.get(SessionsService), 'credentialsChanging').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(503);
+      expect(failed).toBe(true);
+
+      const started = Date.now();
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(ACCOUNT_ROLES_WAIT_MS);
     });
 
     it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {

@@ -20,7 +20,8 @@ const SIGNED_PREFIX = 's:';
 /**
  * Signed double-submit CSRF tokens (csrf-csrf). A token is bound to the
  * session it was issued for (or to "signed out" before sign-in), so a new
- * session needs a new token and a token never outlives its session.
+ * session needs a new token; after its session ended it passes only while
+ * the browser still sends that session's cookie (see isAllowed).
  */
 @Injectable()
 export class CsrfService {
