@@ -25,13 +25,13 @@ interface LockDocument {
 }
 
 /**
- * One role or disabled change at a time, across every instance: a lease in
- * MongoDB (`locks`, one document). Each change reads the accounts as the one
- * before it left them, so "the last active admin" is decided on what is
- * written, not on a read another change is about to make stale. Without
- * transactions (FerretDB) a check-then-write of two accounts cannot be made
- * atomic any other way; re-checking after the write and undoing was tried,
- * and every undo raced with a third change.
+ * One role or disabled change (or creation of an admin) at a time, across
+ * every instance: a lease in MongoDB (`locks`, one document). Each change
+ * reads the accounts as the one before it left them, so "the last active
+ * admin" is decided on what is written, not on a read another change is
+ * about to make stale. Without transactions (FerretDB) a check-then-write
+ * of two accounts cannot be made atomic any other way; re-checking after the
+ * write and undoing was tried, and every undo raced with a third change.
  */
 @Injectable()
 export class AccountRolesLock {

@@ -66,7 +66,8 @@ export class CsrfService {
   /**
    * True for safe methods; otherwise the origin must be ours or allowed, and the token must match. A token
    * issued for a session that has ended since (the page was loaded, then another device signed it out) still
-   * matches while the browser holds that session's signed cookie: signing in again from that page works.
+   * matches while the browser holds that session's signed cookie: the sign-in that first meets the ended
+   * session works (its answer clears the cookie, so a later attempt needs a new token).
    */
   isAllowed(req: Request): boolean {
     if (SAFE_METHODS.has(req.method)) return true;
