@@ -153,6 +153,21 @@ describe('admin changes: every field absent or of its type, and always an active
       await locks().deleteMany({});
     });
 
+    /** Two new admins, the only active ones, each signed in. */
+    async function twoSignedInAdmins(): Promise<[TestUser, TestUser, Agent, Agent]> {
+      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+      await onlyActiveAdmins([x, y]);
+      return [x, y, await signIn(ctx.app, x), await signIn(ctx.app, y)];
+    }
+
+    /** `agent` changes `target`, held inside the lock after its checks, before its write. */
+    async function heldChange(agent: Agent, target: TestUser, change: object) {
+      const held = holdNextCall(ctx.app.get(UsersService), 'update');
+      const answer = patch(agent, target.id, change);
+      await held.arrived;
+      return { release: held.release, answer };
+    }
+
     it(`two admins taking each other away in parallel never leave zero active admins (${RACE_ROUNDS} rounds): 409 RES_3002`, async () => {
       const kinds = [
         [{ role: 'user' }, { role: 'user' }],
@@ -161,9 +176,7 @@ describe('admin changes: every field absent or of its type, and always an active
       ];
       const refusals: string[] = [];
       for (let round = 0; round < RACE_ROUNDS; round++) {
-        const [a, b] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-        await onlyActiveAdmins([a, b]);
-        const [agentA, agentB] = [await signIn(ctx.app, a), await signIn(ctx.app, b)];
+        const [a, b, agentA, agentB] = await twoSignedInAdmins();
         const [tokenA, tokenB] = [await csrfToken(agentA), await csrfToken(agentB)];
         const [changeOfB, changeOfA] = kinds[round % kinds.length];
         const responses = await Promise.all([
@@ -195,13 +208,9 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('runs role changes one at a time: one held inside keeps the others waiting, and they see what it wrote', async () => {
-      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-      await onlyActiveAdmins([x, y]);
-      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+      const [x, y, agentX, agentY] = await twoSignedInAdmins();
       // X demotes Y and is held after its checks, before its write.
-      const demotionOfY = holdNextCall(ctx.app.get(UsersService), 'update');
-      const demotingY = patch(agentX, y.id, { role: 'user' });
-      await demotionOfY.arrived;
+      const demotionOfY = await heldChange(agentX, y, { role: 'user' });
       // Meanwhile Y demotes X and X disables Y: without one-at-a-time, Y's demotion of X passed its check and landed here.
       const demotingX = patch(agentY, x.id, { role: 'user' });
       const disablingY = patch(agentX, y.id, { disabled: true });
@@ -209,7 +218,7 @@ describe('admin changes: every field absent or of its type, and always an active
       expect(await stored(x.id)).toMatchObject({ role: 'admin', disabled: false });
       demotionOfY.release();
 
-      const [ofY, ofX, disabled] = await Promise.all([demotingY, demotingX, disablingY]);
+      const [ofY, ofX, disabled] = await Promise.all([demotionOfY.answer, demotingX, disablingY]);
       // Y, no longer an admin, is turned back (its sessions ended with the demotion); disabling the user Y is then fine.
       expect([ofY.status, ofX.status, ofX.body.error?.code, disabled.status]).toEqual([200, 401, 'AUTH_1003', 200]);
       expect(await stored(x.id)).toMatchObject({ role: 'admin', disabled: false });
@@ -219,9 +228,7 @@ describe('admin changes: every field absent or of its type, and always an active
 
     it(`three changes of two admins at once, both taking each other away (${RACE_ROUNDS} rounds), leave one active admin and answers that agree`, async () => {
       for (let round = 0; round < RACE_ROUNDS; round++) {
-        const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-        await onlyActiveAdmins([x, y]);
-        const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+        const [x, y, agentX, agentY] = await twoSignedInAdmins();
         const [demotingY, disablingY, demotingX] = await Promise.all([
           patch(agentX, y.id, { role: 'user' }),
           patch(agentX, y.id, { disabled: true }),
@@ -265,30 +272,22 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('a change whose lease ran out while it was held (a step slower than the lease) writes nothing: 503, one active admin', async () => {
-      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-      await onlyActiveAdmins([x, y]);
-      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
-      const demotionOfY = holdNextCall(ctx.app.get(UsersService), 'update');
-      const demotingY = patch(agentX, y.id, { role: 'user' });
-      await demotionOfY.arrived;
+      const [x, y, agentX, agentY] = await twoSignedInAdmins();
+      const demotionOfY = await heldChange(agentX, y, { role: 'user' });
       // The lease runs out (as it would 30 s on): Y's demotion of X gets in and is written.
       await locks().updateOne({ _id: 'account-roles' }, { $set: { until: new Date(Date.now() - 1) } });
       expect((await patch(agentY, x.id, { role: 'user' })).status).toBe(200);
       demotionOfY.release();
 
-      const ofY = await demotingY;
+      const ofY = await demotionOfY.answer;
       expect([ofY.status, ofY.body.error?.code]).toEqual([503, 'SYS_9002']);
       expect(await stored(y.id)).toMatchObject({ role: 'admin', disabled: false });
       expect(await activeAdmins()).toBe(1);
     });
 
     it('an admin disabled while their creation of an admin waited is turned back (401) and creates nothing', async () => {
-      const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-      await onlyActiveAdmins([x, y]);
-      const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
-      const disablingX = holdNextCall(ctx.app.get(UsersService), 'update');
-      const disabled = patch(agentY, x.id, { disabled: true });
-      await disablingX.arrived;
+      const [x, , agentX, agentY] = await twoSignedInAdmins();
+      const disablingX = await heldChange(agentY, x, { disabled: true });
       const token = await csrfToken(agentX);
       const email = `made-by-x-${x.id}@example.test`;
       const creating = agentX
@@ -299,7 +298,7 @@ describe('admin changes: every field absent or of its type, and always an active
       await sleep(HELD_MS);
       disablingX.release();
 
-      expect((await disabled).status).toBe(200);
+      expect((await disablingX.answer).status).toBe(200);
       const created = await creating;
       expect([created.status, created.body.error?.code]).toEqual([401, 'AUTH_1003']);
       expect(await users().findOne({ email })).toBeNull();
@@ -329,9 +328,7 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('the console’s disable forms racing each other keep an active admin too (a 409 page with RES_3002)', async () => {
-      const [a, b] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
-      await onlyActiveAdmins([a, b]);
-      const [agentA, agentB] = [await signIn(ctx.app, a), await signIn(ctx.app, b)];
+      const [a, b, agentA, agentB] = await twoSignedInAdmins();
       const [pageA, pageB] = [`/admin/users/${b.id}`, `/admin/users/${a.id}`];
       const [formA, formB] = [(await agentA.get(pageA).expect(200)).text, (await agentB.get(pageB).expect(200)).text];
       const responses = await Promise.all([
