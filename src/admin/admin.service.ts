@@ -6,12 +6,13 @@ import type { ActiveSession } from '../sessions/auth-state';
 import { RecentAuthPolicy } from '../sessions/recent-auth.policy';
 import { FactorView, SecondFactorsService } from '../second-factors/second-factors.service';
 import { SessionEventQueries } from '../session-events/session-event-queries.service';
-import { SessionEventsService } from '../session-events/session-events.service';
 import { AdminSessionView, toAdminSessionView } from '../sessions/session-views';
 import { Revoker, SessionsService } from '../sessions/sessions.service';
 import { AuthenticatedUser, newCredentialStamp } from '../users/authenticated-user';
 import { AccountRolesLock } from '../users/account-roles.lock';
-import { takesAwayActiveAdmin, UsersService } from '../users/users.service';
+import { CredentialChange, takesAwayActiveAdmin, UsersService } from '../users/users.service';
+import type { AccountEvent } from '../users/user-changes';
+import { RequestContext } from '../common/context/request-context';
 import { ActiveSessionsNow } from './active-sessions-now';
 import { AdminOverview, AdminUserView, EventView, toAdminUserView, toEventView } from './admin-views';
 import { AdminEventsQueryDto, AdminSessionsQueryDto, AdminUsersQueryDto } from './dto/admin-queries.dto';
@@ -21,13 +22,32 @@ const DAY_MS = 24 * 60 * 60_000;
 
 const byAdmin = (actor: AuthenticatedUser, reason: string): Revoker => ({ by: 'admin', actorId: actor.id, reason });
 
+/** What the audit trail records of `actor`'s change to `user` under the new stamp `stamp`, made now, from this request. */
+function accountEvent(
+  type: AccountEvent['type'],
+  user: { id: string; email: string },
+  actor: AuthenticatedUser,
+  stamp: string,
+  detail: Pick<AccountEvent, 'reason' | 'count'> = {},
+): AccountEvent {
+  return {
+    key: `${type}:${stamp}`,
+    type,
+    userId: user.id,
+    email: user.email,
+    actorId: actor.id,
+    ...detail,
+    at: new Date().toISOString(),
+    ...RequestContext.client(),
+  };
+}
+
 /** What administrators do: users, everyone's sessions, the event log. */
 @Injectable()
 export class AdminService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
-    private readonly events: SessionEventsService,
     private readonly eventLog: SessionEventQueries,
     private readonly activeSessions: ActiveSessionsNow,
     private readonly recentAuth: RecentAuthPolicy,
@@ -114,18 +134,17 @@ export class AdminService {
     }
     if (takesAwayActiveAdmin(before, changes)) await this.users.assertAnotherActiveAdmin(id);
     // A credential change: a new stamp, and every session issued under another one ends (UsersService.update).
-    const credentials =
-      disabling || roleChanging
-        ? { stamp: newCredentialStamp(), cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed'), confirm }
-        : undefined;
+    let credentials: CredentialChange | undefined;
+    if (disabling || roleChanging) {
+      const stamp = newCredentialStamp();
+      const events = [
+        ...(disabling ? [accountEvent(changes.disabled ? 'user.disabled' : 'user.enabled', before, actor, stamp)] : []),
+        ...(roleChanging ? [accountEvent('user.role_changed', before, actor, stamp, { reason: `${before.role}→${changes.role}` })] : []),
+      ];
+      credentials = { stamp, cause: byAdmin(actor, changes.disabled ? 'user.disabled' : 'role_changed'), events, confirm };
+    }
     const after = await this.users.update(before, changes, credentials);
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
-
-    if (!before.disabled && after.disabled) await this.events.userChanged('user.disabled', after, actor.id);
-    else if (before.disabled && !after.disabled) await this.events.userChanged('user.enabled', after, actor.id);
-    if (before.role !== after.role) {
-      await this.events.userChanged('user.role_changed', after, actor.id, `${before.role}→${after.role}`);
-    }
     return toAdminUserView(after);
   }
 
@@ -148,9 +167,10 @@ export class AdminService {
     if (!before) throw new AppException(ErrorCode.NOT_FOUND);
     // The factors go before the stamp moves: a sign-in reads the stamp first, so one that saw them holds the old stamp and ends.
     const removed = await this.factors.resetAll(id);
-    const after = await this.users.update(before, {}, { stamp: newCredentialStamp(), cause: byAdmin(actor, 'mfa.reset') });
+    const stamp = newCredentialStamp();
+    const events = [accountEvent('mfa.reset', before, actor, stamp, { count: removed })];
+    const after = await this.users.update(before, {}, { stamp, cause: byAdmin(actor, 'mfa.reset'), events });
     if (!after) throw new AppException(ErrorCode.NOT_FOUND);
-    await this.events.factorsReset(after, actor.id, removed);
     return removed;
   }
 

@@ -11,6 +11,7 @@ import { endingEventId, SESSION_EVENT_RETENTION_MS, SessionEvent, SessionEventTy
 import { SessionEventsRepository } from './session-events.repository';
 import { sessionLogReference } from '../common/logging/session-log-reference';
 import { bucketsOf } from './time-buckets';
+import type { AccountEvent } from '../users/user-changes';
 
 /** A session as events need it: its public id, owner and age. */
 export interface EndedSession {
@@ -104,11 +105,6 @@ export class SessionEventsService {
 
   async factorRemoved(user: { id: string; email: string }, method: SecondFactorMethod): Promise<void> {
     await this.record('mfa.removed', { userId: user.id, email: user.email, method });
-  }
-
-  /** An admin removed every factor of the account: `count` of them. */
-  async factorsReset(user: { id: string; email: string }, actorId: string, count: number): Promise<void> {
-    await this.record('mfa.reset', { userId: user.id, email: user.email, actorId, count });
   }
 
   /** Emergency sign-out: a summary with the count and who did it (each session ended was recorded as revoked). */
@@ -254,13 +250,22 @@ export class SessionEventsService {
     );
   }
 
-  async userChanged(
-    type: Extract<SessionEventType, 'user.disabled' | 'user.enabled' | 'user.role_changed'>,
-    user: { id: string; email: string },
-    actorId: string,
-    reason?: string,
-  ): Promise<void> {
-    await this.record(type, { userId: user.id, email: user.email, actorId, reason });
+  /**
+   * An admin's changes of an account (disabled, enabled, role changed,
+   * factors reset), at the time and from the client of the change, each under
+   * its key: so one recorded before (the expiry pass finishing a change whose
+   * request failed after recording it) stays one. Unlike the other events, a
+   * failed insert throws: the account keeps them until they are recorded.
+   */
+  async accountChanged(events: AccountEvent[]): Promise<void> {
+    const documents = events.map(({ key, at, ...fields }) => {
+      const time = new Date(at);
+      return { _id: key, ...fields, at: time, ...bucketsOf(time), expiresAt: new Date(time.getTime() + SESSION_EVENT_RETENTION_MS) };
+    });
+    const before = await this.repository.insert(documents);
+    events.forEach((event, position) => {
+      if (!before.has(position)) this.metrics.sessionEvent(event.type, 1);
+    });
   }
 
   /** A known account by its id and address; typed text that names none by a keyed hash. */

@@ -20,7 +20,7 @@ const BATCH = 500;
  * session expired, record it once.
  * The TTL index (MongoDB) or the collection sweep (FerretDB) stays as the
  * backstop, a day later. Each pass first finishes credential changes that
- * failed half-way (SessionsService.endStaleSessionsLeftBehind) and records
+ * failed half-way (SessionsService.finishUnfinishedChanges) and records
  * the ends an earlier pass marked but failed to record.
  */
 @Injectable()
@@ -63,7 +63,7 @@ export class SessionExpiryPass implements OnModuleInit, OnApplicationShutdown {
    */
   private async pass(): Promise<number> {
     const started = performance.now();
-    await this.sessions.endStaleSessionsLeftBehind();
+    await this.sessions.finishUnfinishedChanges();
     // A mark older than one interval belongs to a pass that failed before recording it.
     const markedBefore = new Date(Date.now() - this.intervalMs);
     let ended = 0;

@@ -11,7 +11,7 @@ import type { AppConfiguration } from '../config/configuration';
 import type { RevokedBy } from '../metrics/metrics.service';
 import type { AuthenticatedUser, VerifiedUser } from '../users/authenticated-user';
 import type { ChangeCause, UserChangeSubscriber } from '../users/user-changes';
-import { StampsLeftBehind, UsersService } from '../users/users.service';
+import { UnfinishedChanges, UsersService } from '../users/users.service';
 import type { ActiveSession } from './auth-state';
 import { AmrEntry, amrOrPassword, AmrView, toAmrView, withProof } from './amr';
 import { SECOND_STEP_MS, SecondStep } from './second-step';
@@ -351,35 +351,49 @@ export class SessionsService implements UserChangeSubscriber {
    * changes left behind ends (leftBehind, with the stamps the account lists
    * and its stamp, read together: sign-ins that raced in under a replaced
    * stamp, sessions of changes that lost, and anything an earlier change
-   * whose clean-up failed left); then the account lists none. A password
+   * whose clean-up failed left); then the account lists none, and the audit
+   * events of admin changes it lists are recorded (finish). A password
    * change's own session `changer.id` (moved to `changer.stamp`) is spared
    * only while the account's stamp is still the change's: once a later change
    * (an admin's) replaced it, that session is left behind too, and nothing
    * else would end it.
    */
   async revokeLeftBehind(userId: string, revoker: Revoker, changer?: { id: string; stamp: string }): Promise<number> {
-    const stamps = await this.users.stampsLeftBehind(userId);
-    if (!stamps) return 0;
-    return this.endLeftBehind(stamps, revoker, changer && stamps.current === changer.stamp ? changer.id : undefined);
+    const unfinished = await this.users.unfinishedChanges(userId);
+    if (!unfinished) return 0;
+    return this.finish(unfinished, revoker, changer && unfinished.current === changer.stamp ? changer.id : undefined);
   }
 
   /**
-   * Finishes credential changes that failed (or crashed) between writing the
-   * new stamp and ending what they left behind (revokeLeftBehind, for every
-   * account that lists a replaced stamp). How many ended. Run by the expiry
-   * pass.
+   * Finishes credential changes that failed (or crashed) after writing the
+   * new stamp, before ending what they left behind or recording their audit
+   * events (revokeLeftBehind, for every account with something unfinished).
+   * How many sessions ended. Run by the expiry pass.
    */
-  async endStaleSessionsLeftBehind(): Promise<number> {
+  async finishUnfinishedChanges(): Promise<number> {
     let ended = 0;
-    for (const stamps of await this.users.withStaleSessionsPending()) ended += await this.endLeftBehind(stamps, STALE_CREDENTIALS);
+    for (const unfinished of await this.users.withUnfinishedChanges()) ended += await this.finish(unfinished, STALE_CREDENTIALS);
     return ended;
   }
 
-  /** A session that moved on to a newer stamp (the one making a change still in progress) is not left behind: it stays. */
-  private async endLeftBehind({ id, stale, current }: StampsLeftBehind, revoker: Revoker, exceptId?: string): Promise<number> {
-    if (stale.length === 0) return 0;
-    const ended = await this.revokeMatching(id, leftBehind(stale, current), revoker, exceptId);
-    await this.users.staleSessionsEnded(id, stale);
+  /**
+   * Ends what the changes left behind, then records their audit events. A
+   * session that moved on to a newer stamp (the one making a change still in
+   * progress) is not left behind: it stays.
+   */
+  private async finish({ id, stale, current, events }: UnfinishedChanges, revoker: Revoker, exceptId?: string): Promise<number> {
+    let ended = 0;
+    if (stale.length > 0) {
+      ended = await this.revokeMatching(id, leftBehind(stale, current), revoker, exceptId);
+      await this.users.staleSessionsEnded(id, stale);
+    }
+    if (events.length > 0) {
+      await this.events.accountChanged(events.map(({ event }) => event));
+      await this.users.accountEventsRecorded(
+        id,
+        events.map(({ stored }) => stored),
+      );
+    }
     return ended;
   }
 

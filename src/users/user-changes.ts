@@ -30,3 +30,25 @@ export interface UserChangeSubscriber {
   /** The name or email changed: sessions show it from their next request on. */
   profileChanged(user: { id: string; email: string; name: string }): Promise<void>;
 }
+
+/**
+ * What the audit trail records of an admin's change to an account. It is
+ * written with the change, on the account (User.pendingEvents), and recorded
+ * as a session event once the change is: by the request that made it, or by
+ * the expiry pass when that request failed after its write.
+ */
+export interface AccountEvent {
+  /** Unique to the change and the type: the event's `_id`, so that whoever records it, it is recorded once. */
+  key: string;
+  type: 'user.disabled' | 'user.enabled' | 'user.role_changed' | 'mfa.reset';
+  userId: string;
+  email: string;
+  actorId: string;
+  reason?: string;
+  count?: number;
+  /** When the change was made (ISO 8601), and the client of the request that made it. */
+  at: string;
+  ip: string;
+  userAgent: string;
+  correlationId: string;
+}

@@ -51,6 +51,16 @@ export class User {
   staleStamps?: string[];
 
   /**
+   * The audit events (AccountEvent, as JSON) of admin changes written in the
+   * same command, removed once recorded. Still here after a failure between
+   * the two (or a crash), they are recorded by the expiry pass, under the
+   * change's time and client. Strings, so that `$pullAll` removes exactly
+   * the one recorded.
+   */
+  @Prop({ type: [String], default: undefined, select: false })
+  pendingEvents?: string[];
+
+  /**
    * Whether the account may have a second factor, so that a sign-in reads its
    * factors only then (one command fewer for everyone else). Fail-safe: set,
    * with `secondFactorsVersion` moved on, *before* a factor is added; cleared
@@ -83,6 +93,7 @@ export const UserSchema = SchemaFactory.createForClass(User);
 UserSchema.index({ role: 1 });
 // Credential changes the expiry pass must finish (a few at most, usually none).
 UserSchema.index({ staleStamps: 1 });
+UserSchema.index({ pendingEvents: 1 });
 UserSchema.set('toJSON', {
   transform: (_document, ret) => {
     const {

@@ -7,7 +7,7 @@ import { newCredentialStamp } from './authenticated-user';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { DeviceCounter, User, UserDocument, UserRole } from './user.schema';
-import type { ChangeCause, UserChangeSubscriber } from './user-changes';
+import type { AccountEvent, ChangeCause, UserChangeSubscriber } from './user-changes';
 import { DUPLICATE_KEY } from '../database/database.constants';
 
 export interface NewUser {
@@ -19,10 +19,12 @@ export interface NewUser {
 
 export type UserChanges = Partial<Pick<User, 'disabled' | 'role' | 'name'>>;
 
-/** An admin's credential change: its new stamp, why, and (under AccountRolesLock) the check that the lock is still held. */
+/** An admin's credential change: its new stamp, why, what the audit trail records of it, and (under AccountRolesLock) the check that the lock is still held. */
 export interface CredentialChange {
   stamp: string;
   cause: ChangeCause;
+  /** Written with the change, in the same command (User.pendingEvents). */
+  events?: AccountEvent[];
   confirm?: () => Promise<void>;
 }
 
@@ -54,21 +56,29 @@ function normalisedEmail(email: string): string {
 }
 
 /**
- * The stamps an account's credential changes replaced while sessions may
- * still be under them, and the stamp in force, read together.
+ * What an account's credential changes have yet to finish, read together:
+ * the stamps they replaced while sessions may still be under them, the stamp
+ * in force, and the audit events of changes written but not yet recorded
+ * (each with the string it is stored as, to remove exactly that one).
  */
-export interface StampsLeftBehind {
+export interface UnfinishedChanges {
   id: string;
   stale: string[];
   current: string;
+  events: { event: AccountEvent; stored: string }[];
 }
 
-const STAMPS_PROJECTION = { staleStamps: 1, credentialStamp: 1 };
+const UNFINISHED_PROJECTION = { staleStamps: 1, credentialStamp: 1, pendingEvents: 1 };
 /** An admin's credential change that finds the stamp moved this many times in a row gives up (each miss is another change landing). */
 const CREDENTIAL_WRITE_ATTEMPTS = 3;
 
-function toStampsLeftBehind(user: { _id: unknown; staleStamps?: string[]; credentialStamp?: string }): StampsLeftBehind {
-  return { id: String(user._id), stale: user.staleStamps ?? [], current: user.credentialStamp ?? '' };
+function toUnfinishedChanges(user: Pick<User, 'staleStamps' | 'credentialStamp' | 'pendingEvents'> & { _id: unknown }): UnfinishedChanges {
+  return {
+    id: String(user._id),
+    stale: user.staleStamps ?? [],
+    current: user.credentialStamp ?? '',
+    events: (user.pendingEvents ?? []).map((stored) => ({ event: JSON.parse(stored) as AccountEvent, stored })),
+  };
 }
 
 /** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
@@ -255,7 +265,8 @@ export class UsersService implements OnModuleInit {
    * account is gone; SYS_9002 when other changes kept landing in between.
    */
   private async writeCredentials(id: string, expectedStamp: string, changes: UserChanges, credentials: CredentialChange): Promise<boolean> {
-    const { stamp, confirm } = credentials;
+    const { stamp, confirm, events = [] } = credentials;
+    const pending = events.length > 0 ? { pendingEvents: { $each: events.map((event) => JSON.stringify(event)) } } : {};
     let replacedStamp = expectedStamp;
     for (let attempt = 0; attempt < CREDENTIAL_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.credentialsChanging(id, credentials);
@@ -263,7 +274,7 @@ export class UsersService implements OnModuleInit {
       const result = await this.users
         .updateOne(
           { _id: id, credentialStamp: stampIs(replacedStamp) },
-          { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: replacedStamp } },
+          { $set: { ...changes, credentialStamp: stamp }, $addToSet: { staleStamps: replacedStamp, ...pending } },
           { runValidators: true },
         )
         .exec();
@@ -325,22 +336,30 @@ export class UsersService implements OnModuleInit {
     await this.users.updateOne({ _id: id }, { $pullAll: { staleStamps: stale } }).exec();
   }
 
-  /** Accounts whose credential changes may have left sessions behind (see StampsLeftBehind). */
-  async withStaleSessionsPending(): Promise<StampsLeftBehind[]> {
-    // `$type` matches an element, so accounts with an empty list are not read (and the multikey index serves it).
+  /** The audit events `stored` are recorded: the account no longer lists them (see UnfinishedChanges). */
+  async accountEventsRecorded(id: string, stored: string[]): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $pullAll: { pendingEvents: stored } }).exec();
+  }
+
+  /** Accounts whose credential changes have something left to finish (see UnfinishedChanges). */
+  async withUnfinishedChanges(): Promise<UnfinishedChanges[]> {
+    // `$type` matches an element, so accounts with empty lists are not read (and each clause has its multikey index).
     const users = await this.users
-      .find({ staleStamps: trusted({ $type: 'string' }) }, STAMPS_PROJECTION)
+      .find(
+        { $or: [{ staleStamps: trusted({ $type: 'string' }) }, { pendingEvents: trusted({ $type: 'string' }) }] },
+        UNFINISHED_PROJECTION,
+      )
       .read('primary')
       .lean()
       .exec();
-    return users.map(toStampsLeftBehind);
+    return users.map(toUnfinishedChanges);
   }
 
-  /** One account's StampsLeftBehind; null when it is gone. */
-  async stampsLeftBehind(id: string): Promise<StampsLeftBehind | null> {
+  /** One account's UnfinishedChanges; null when it is gone. */
+  async unfinishedChanges(id: string): Promise<UnfinishedChanges | null> {
     if (!isValidObjectId(id)) return null;
-    const user = await this.users.findById(id, STAMPS_PROJECTION).read('primary').lean().exec();
-    return user && toStampsLeftBehind(user);
+    const user = await this.users.findById(id, UNFINISHED_PROJECTION).read('primary').lean().exec();
+    return user && toUnfinishedChanges(user);
   }
 
   /** Throws VAL_2001 naming `newPassword` when the password policy refuses it. */

@@ -1,5 +1,7 @@
 import { Collection, MongoNetworkError } from 'mongodb';
 import { Types } from 'mongoose';
+import { SessionEventsService } from '../../src/session-events/session-events.service';
+import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { newCredentialStamp } from '../../src/users/authenticated-user';
 import { ACCOUNT_ROLES_LEASE_MS, ACCOUNT_ROLES_WAIT_MS } from '../../src/users/account-roles.lock';
@@ -370,6 +372,66 @@ describe('admin changes: every field absent or of its type, and always an active
 
       expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
       expect(await stored(user.id)).toMatchObject({ disabled: true });
+    });
+  });
+
+  describe('the audit trail of a change whose request fails after its write', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    const eventsOf = (userId: string) =>
+      connectionOf(ctx.app)
+        .collection('session_events')
+        .find({ userId, type: { $in: ['user.disabled', 'user.role_changed'] } })
+        .sort({ type: 1 })
+        .toArray();
+    const pendingOf = async (id: string) => (await stored(id))?.pendingEvents ?? [];
+
+    it('a change whose events could not be recorded answers 503 and stands; the next expiry pass records them once, as of the change', async () => {
+      const user = await createUser(ctx.app);
+      jest.spyOn(ctx.app.get(SessionEventsService), 'accountChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      const changedBefore = new Date();
+      const failed = await patch(adminAgent, user.id, { disabled: true, role: 'admin' });
+      expect([failed.status, failed.body.error?.code]).toEqual([503, 'SYS_9002']);
+      expect(await stored(user.id)).toMatchObject({ disabled: true, role: 'admin' });
+      expect(await eventsOf(user.id)).toEqual([]);
+      expect(await pendingOf(user.id)).toHaveLength(2);
+
+      const passStarted = new Date();
+      await ctx.app.get(SessionExpiryPass).run();
+      const events = await eventsOf(user.id);
+      expect(events.map(({ type, reason, actorId }) => ({ type, reason, actorId }))).toEqual([
+        { type: 'user.disabled', reason: undefined, actorId: admin.id },
+        { type: 'user.role_changed', reason: 'user→admin', actorId: admin.id },
+      ]);
+      for (const event of events) {
+        expect(event).toMatchObject({ correlationId: failed.headers['x-correlation-id'], ip: expect.stringMatching(/\S/) });
+        expect(event.at.getTime()).toBeGreaterThanOrEqual(changedBefore.getTime() - CLOCK_SLACK_MS);
+        expect(event.at.getTime()).toBeLessThan(passStarted.getTime());
+      }
+      expect(await pendingOf(user.id)).toEqual([]);
+
+      await ctx.app.get(SessionExpiryPass).run();
+      expect(await eventsOf(user.id)).toHaveLength(2);
+    });
+
+    it('events recorded whose removal from the account failed are not recorded again by the pass', async () => {
+      const user = await createUser(ctx.app);
+      jest.spyOn(ctx.app.get(UsersService), 'accountEventsRecorded').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      const failed = await patch(adminAgent, user.id, { disabled: true });
+      expect([failed.status, failed.body.error?.code]).toEqual([503, 'SYS_9002']);
+      expect(await eventsOf(user.id)).toHaveLength(1);
+      expect(await pendingOf(user.id)).toHaveLength(1);
+
+      await ctx.app.get(SessionExpiryPass).run();
+      expect(await eventsOf(user.id)).toHaveLength(1);
+      expect(await pendingOf(user.id)).toEqual([]);
+    });
+
+    it('a change that answers 200 leaves nothing pending', async () => {
+      const user = await createUser(ctx.app);
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
+      expect(await eventsOf(user.id)).toHaveLength(1);
+      expect(await pendingOf(user.id)).toEqual([]);
     });
   });
 });

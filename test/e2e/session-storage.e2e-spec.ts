@@ -148,7 +148,8 @@ describe('indexes: one per query shape (what keeps admin pages fast on MongoDB)'
         '{"session.endedBy":1,"session.markedAt":1}',
       ],
     ],
-    ['users', ['{"email":1}', '{"role":1}', '{"staleStamps":1}']],
+    // The expiry pass finishes credential changes: the sessions they left behind and their audit events.
+    ['users', ['{"email":1}', '{"role":1}', '{"staleStamps":1}', '{"pendingEvents":1}']],
     // Session lengths: the ending types merged in length order, the range checked in the index.
     ['session_events', ['{"at":-1}', '{"type":1,"at":-1}', '{"userId":1,"at":-1}', '{"type":1,"durationMs":1,"at":1}', '{"expiresAt":1}']],
     ['login_failures', ['{"_id":1}', '{"expire":1}']],

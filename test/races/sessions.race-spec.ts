@@ -172,7 +172,7 @@ const DATABASE_STEPS: [token: unknown, methods: string[]][] = [
       'currentCredentials',
       'setPassword',
       'update',
-      'withStaleSessionsPending',
+      'withUnfinishedChanges',
       'staleSessionsEnded',
     ],
   ],
