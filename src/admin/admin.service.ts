@@ -158,20 +158,26 @@ export class AdminService {
    * (needs recent authentication): the credential stamp moves on, so all
    * their sessions end, and the next sign-in is by password (then enrolment,
    * if their role requires a factor). Not on one's own account: another admin
-   * must confirm who is asking. How many factors there were.
+   * must confirm who is asking. It runs under AccountRolesLock, as role
+   * changes do, so an admin taken away while it waited is turned back (401)
+   * and removes nothing. How many factors there were.
    */
   async resetFactors(actor: AuthenticatedUser, current: ActiveSession, id: string): Promise<number> {
     this.recentAuth.assertRecent(current);
     if (id === actor.id) throw new AppException(ErrorCode.INVALID_INPUT, { fields: { id: 'you cannot reset your own second factors' } });
-    const before = await this.users.findById(id);
-    if (!before) throw new AppException(ErrorCode.NOT_FOUND);
-    // The factors go before the stamp moves: a sign-in reads the stamp first, so one that saw them holds the old stamp and ends.
-    const removed = await this.factors.resetAll(id);
-    const stamp = newCredentialStamp();
-    const events = [accountEvent('mfa.reset', before, actor, stamp, { count: removed })];
-    const after = await this.users.update(before, {}, { stamp, cause: byAdmin(actor, 'mfa.reset'), events });
-    if (!after) throw new AppException(ErrorCode.NOT_FOUND);
-    return removed;
+    return this.rolesLock.whileHeld(async (confirm) => {
+      await this.assertStillAdmin(actor);
+      const before = await this.users.findById(id);
+      if (!before) throw new AppException(ErrorCode.NOT_FOUND);
+      await confirm();
+      // The factors go before the stamp moves: a sign-in reads the stamp first, so one that saw them holds the old stamp and ends.
+      const removed = await this.factors.resetAll(id);
+      const stamp = newCredentialStamp();
+      const events = [accountEvent('mfa.reset', before, actor, stamp, { count: removed })];
+      const after = await this.users.update(before, {}, { stamp, cause: byAdmin(actor, 'mfa.reset'), events, confirm });
+      if (!after) throw new AppException(ErrorCode.NOT_FOUND);
+      return removed;
+    });
   }
 
   /** Everyone's sessions (or one user's); `currentId` marks the caller's own. */

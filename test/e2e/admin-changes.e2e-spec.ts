@@ -8,6 +8,8 @@ import { ACCOUNT_ROLES_LEASE_MS, ACCOUNT_ROLES_WAIT_MS } from '../../src/users/a
 import { UsersService } from '../../src/users/users.service';
 import { Agent, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
+import { enrolTotpAt } from '../helpers/second-factors';
+import { SECOND_FACTORS_COLLECTION } from '../../src/second-factors/second-factor.constants';
 import { holdNextCall } from '../helpers/steps';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -304,6 +306,25 @@ describe('admin changes: every field absent or of its type, and always an active
       const created = await creating;
       expect([created.status, created.body.error?.code]).toEqual([401, 'AUTH_1003']);
       expect(await users().findOne({ email })).toBeNull();
+    });
+
+    it('an admin disabled while their reset of another user’s factors waited is turned back (401) and removes nothing', async () => {
+      const [x, , agentX, agentY] = await twoSignedInAdmins();
+      const user = await createUser(ctx.app);
+      await enrolTotpAt(ctx.app, user, Date.now());
+      const disablingX = await heldChange(agentY, x, { disabled: true });
+      const token = await csrfToken(agentX);
+      const resetting = agentX
+        .delete(`/api/admin/users/${user.id}/factors`)
+        .set('X-CSRF-Token', token)
+        .then((response) => response);
+      await sleep(HELD_MS);
+      disablingX.release();
+
+      expect((await disablingX.answer).status).toBe(200);
+      const reset = await resetting;
+      expect([reset.status, reset.body.error?.code]).toEqual([401, 'AUTH_1003']);
+      expect(await connectionOf(ctx.app).collection(SECOND_FACTORS_COLLECTION).countDocuments({ userId: user.id })).toBe(1);
     });
 
     it('a change whose release fails too (the database still down) lets the next one in once the database is back, not after the lease', async () => {
