@@ -77,8 +77,20 @@ function toUnfinishedChanges(user: Pick<User, 'staleStamps' | 'credentialStamp' 
     id: String(user._id),
     stale: user.staleStamps ?? [],
     current: user.credentialStamp ?? '',
-    events: (user.pendingEvents ?? []).map((stored) => ({ event: JSON.parse(stored) as AccountEvent, stored })),
+    events: (user.pendingEvents ?? []).flatMap((stored) => {
+      const event = parsedAccountEvent(stored);
+      return event ? [{ event, stored }] : [];
+    }),
   };
+}
+
+/** Only JSON.stringify writes these: one edited by hand into something else is left out, not allowed to stop the expiry pass for every account. */
+function parsedAccountEvent(stored: string): AccountEvent | undefined {
+  try {
+    return JSON.parse(stored) as AccountEvent;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Matches a credential stamp; accounts created before stamps existed have none, which counts as the empty one. */
@@ -343,7 +355,7 @@ export class UsersService implements OnModuleInit {
 
   /** Accounts whose credential changes have something left to finish (see UnfinishedChanges). */
   async withUnfinishedChanges(): Promise<UnfinishedChanges[]> {
-    // `$type` matches an element, so accounts with empty lists are not read (and each clause has its multikey index).
+    // `$type` matches an element, so accounts with empty lists are not read (and on MongoDB each clause has its multikey index).
     const users = await this.users
       .find(
         { $or: [{ staleStamps: trusted({ $type: 'string' }) }, { pendingEvents: trusted({ $type: 'string' }) }] },

@@ -448,6 +448,18 @@ describe('admin changes: every field absent or of its type, and always an active
       expect(await pendingOf(user.id)).toEqual([]);
     });
 
+    it('an entry edited by hand into something that is not an event does not stop the pass from recording the others', async () => {
+      const edited = await createUser(ctx.app);
+      await users().updateOne({ _id: new Types.ObjectId(edited.id) }, { $set: { pendingEvents: ['{not json'] } });
+      const user = await createUser(ctx.app);
+      jest.spyOn(ctx.app.get(SessionEventsService), 'accountChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(503);
+
+      await ctx.app.get(SessionExpiryPass).run();
+      expect(await eventsOf(user.id)).toHaveLength(1);
+      expect(await pendingOf(user.id)).toEqual([]);
+    });
+
     it('a change that answers 200 leaves nothing pending', async () => {
       const user = await createUser(ctx.app);
       expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(200);
