@@ -1,5 +1,6 @@
 import { Collection, MongoNetworkError } from 'mongodb';
 import { Types } from 'mongoose';
+import type { Response } from 'supertest';
 import { SessionEventsService } from '../../src/session-events/session-events.service';
 import { SessionExpiryPass } from '../../src/sessions/session-expiry-pass.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
@@ -10,6 +11,7 @@ import { Agent, csrfToken, newAgent, signIn, sleep } from '../helpers/agents';
 import { formCsrfToken } from '../helpers/forms';
 import { enrolTotpAt } from '../helpers/second-factors';
 import { SECOND_FACTORS_COLLECTION } from '../../src/second-factors/second-factor.constants';
+import { metricValue } from '../helpers/metrics';
 import { holdNextCall } from '../helpers/steps';
 import { connectionOf, useTestApp } from '../helpers/test-app';
 import { createUser, TestUser } from '../helpers/users';
@@ -22,6 +24,8 @@ const HELD_MS = 1_000;
 const LEASE_LEFT_MS = 1_500;
 /** Clock granularity between the test's and the app's Date.now(). */
 const CLOCK_SLACK_MS = 50;
+/** An address a client claims through X-Forwarded-For without a trusted proxy in front. */
+const SPOOFED_IP = '203.0.113.9';
 
 describe('admin changes: every field absent or of its type, and always an active admin', () => {
   let admin: TestUser;
@@ -37,11 +41,11 @@ describe('admin changes: every field absent or of its type, and always an active
   const locks = () => connectionOf(ctx.app).collection<{ _id: string; holder: string; until: Date }>('locks');
   const stored = (id: string) => users().findOne({ _id: new Types.ObjectId(id) });
 
-  async function patch(agent: Agent, id: string, body: unknown) {
+  async function patch(agent: Agent, id: string, body: unknown, headers: Record<string, string> = {}) {
     const token = await csrfToken(agent);
     return agent
       .patch(`/api/admin/users/${id}`)
-      .set('X-CSRF-Token', token)
+      .set({ ...headers, 'X-CSRF-Token': token })
       .send(body as object);
   }
 
@@ -172,6 +176,21 @@ describe('admin changes: every field absent or of its type, and always an active
       return { release: held.release, answer };
     }
 
+    /**
+     * What admin x sends (`request`, with a CSRF token) while y's disabling
+     * of x is held inside the lock; its answer, once that disable stood.
+     */
+    async function sentWhileBeingDisabled(request: (agent: Agent, token: string) => PromiseLike<Response>) {
+      const [x, , agentX, agentY] = await twoSignedInAdmins();
+      const disablingX = await heldChange(agentY, x, { disabled: true });
+      // then() sends it now, to wait inside the lock.
+      const sending = request(agentX, await csrfToken(agentX)).then((response) => response);
+      await sleep(HELD_MS);
+      disablingX.release();
+      expect((await disablingX.answer).status).toBe(200);
+      return sending;
+    }
+
     it(`two admins taking each other away in parallel never leave zero active admins (${RACE_ROUNDS} rounds): 409 RES_3002`, async () => {
       const kinds = [
         [{ role: 'user' }, { role: 'user' }],
@@ -290,39 +309,20 @@ describe('admin changes: every field absent or of its type, and always an active
     });
 
     it('an admin disabled while their creation of an admin waited is turned back (401) and creates nothing', async () => {
-      const [x, , agentX, agentY] = await twoSignedInAdmins();
-      const disablingX = await heldChange(agentY, x, { disabled: true });
-      const token = await csrfToken(agentX);
-      const email = `made-by-x-${x.id}@example.test`;
-      const creating = agentX
-        .post('/api/admin/users')
-        .set('X-CSRF-Token', token)
-        .send({ email, password: 'a good long passphrase', role: 'admin' })
-        .then((response) => response);
-      await sleep(HELD_MS);
-      disablingX.release();
-
-      expect((await disablingX.answer).status).toBe(200);
-      const created = await creating;
+      const email = `made-by-x-${new Types.ObjectId().toHexString()}@example.test`;
+      const created = await sentWhileBeingDisabled((agentX, token) =>
+        agentX.post('/api/admin/users').set('X-CSRF-Token', token).send({ email, password: 'a good long passphrase', role: 'admin' }),
+      );
       expect([created.status, created.body.error?.code]).toEqual([401, 'AUTH_1003']);
       expect(await users().findOne({ email })).toBeNull();
     });
 
     it('an admin disabled while their reset of another user’s factors waited is turned back (401) and removes nothing', async () => {
-      const [x, , agentX, agentY] = await twoSignedInAdmins();
       const user = await createUser(ctx.app);
       await enrolTotpAt(ctx.app, user, Date.now());
-      const disablingX = await heldChange(agentY, x, { disabled: true });
-      const token = await csrfToken(agentX);
-      const resetting = agentX
-        .delete(`/api/admin/users/${user.id}/factors`)
-        .set('X-CSRF-Token', token)
-        .then((response) => response);
-      await sleep(HELD_MS);
-      disablingX.release();
-
-      expect((await disablingX.answer).status).toBe(200);
-      const reset = await resetting;
+      const reset = await sentWhileBeingDisabled((agentX, token) =>
+        agentX.delete(`/api/admin/users/${user.id}/factors`).set('X-CSRF-Token', token),
+      );
       expect([reset.status, reset.body.error?.code]).toEqual([401, 'AUTH_1003']);
       expect(await connectionOf(ctx.app).collection(SECOND_FACTORS_COLLECTION).countDocuments({ userId: user.id })).toBe(1);
     });
@@ -411,7 +411,8 @@ describe('admin changes: every field absent or of its type, and always an active
       const user = await createUser(ctx.app);
       jest.spyOn(ctx.app.get(SessionEventsService), 'accountChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
       const changedBefore = new Date();
-      const failed = await patch(adminAgent, user.id, { disabled: true, role: 'admin' });
+      // Not behind a trusted proxy here: the address recorded is the connection's, never the header's.
+      const failed = await patch(adminAgent, user.id, { disabled: true, role: 'admin' }, { 'X-Forwarded-For': SPOOFED_IP });
       expect([failed.status, failed.body.error?.code]).toEqual([503, 'SYS_9002']);
       expect(await stored(user.id)).toMatchObject({ disabled: true, role: 'admin' });
       expect(await eventsOf(user.id)).toEqual([]);
@@ -426,6 +427,7 @@ describe('admin changes: every field absent or of its type, and always an active
       ]);
       for (const event of events) {
         expect(event).toMatchObject({ correlationId: failed.headers['x-correlation-id'], ip: expect.stringMatching(/\S/) });
+        expect(event.ip).not.toContain(SPOOFED_IP);
         expect(event.at.getTime()).toBeGreaterThanOrEqual(changedBefore.getTime() - CLOCK_SLACK_MS);
         expect(event.at.getTime()).toBeLessThan(passStarted.getTime());
       }
@@ -457,6 +459,24 @@ describe('admin changes: every field absent or of its type, and always an active
 
       await ctx.app.get(SessionExpiryPass).run();
       expect(await eventsOf(user.id)).toHaveLength(1);
+      expect(await pendingOf(user.id)).toEqual([]);
+    });
+
+    it('a burst over pending events (two passes and another change of the account at once) records and counts each once', async () => {
+      const user = await createUser(ctx.app);
+      jest.spyOn(ctx.app.get(SessionEventsService), 'accountChanged').mockRejectedValueOnce(new MongoNetworkError('injected'));
+      expect((await patch(adminAgent, user.id, { disabled: true })).status).toBe(503);
+      const countedBefore = await metricValue(ctx.app, 'session_events_total', { type: 'user.disabled' });
+
+      const sessions = ctx.app.get(SessionsService);
+      const [, , roleChange] = await Promise.all([
+        sessions.finishUnfinishedChanges(),
+        sessions.finishUnfinishedChanges(),
+        patch(adminAgent, user.id, { role: 'admin' }),
+      ]);
+      expect(roleChange.status).toBe(200);
+      expect((await eventsOf(user.id)).map(({ type }) => type)).toEqual(['user.disabled', 'user.role_changed']);
+      expect(await metricValue(ctx.app, 'session_events_total', { type: 'user.disabled' })).toBe(countedBefore + 1);
       expect(await pendingOf(user.id)).toEqual([]);
     });
 
