@@ -1,15 +1,80 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { developmentSessionSecret } from './local-state';
 
+const PROCESSES = 6;
+
+/** `developmentSessionSecret(file)` in `count` processes, released together once all have started; what each returned. */
+async function secretsOfProcessesStartingAtOnce(file: string, count: number): Promise<string[]> {
+  const script = [
+    `const { developmentSessionSecret } = require(${JSON.stringify(join(__dirname, 'local-state'))});`,
+    `process.stdin.once('data', () => process.stdout.write(developmentSessionSecret(${JSON.stringify(file)})));`,
+    `process.stdout.write('ready;');`,
+  ].join('\n');
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..', '..') }),
+  );
+  const outputs = children.map((child) => {
+    let output = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.startsWith('ready;')) resolve();
+      }),
+    );
+    const exited = new Promise<string>((resolve) => child.once('exit', () => resolve(output.slice('ready;'.length))));
+    return { ready, exited };
+  });
+  await Promise.all(outputs.map(({ ready }) => ready));
+  for (const child of children) child.stdin.end('go');
+  return Promise.all(outputs.map(({ exited }) => exited));
+}
+
 describe('developmentSessionSecret', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'dev-secret-')), 'nested', 'session-secret');
+  const directory = () => mkdtempSync(join(tmpdir(), 'dev-secret-'));
 
   it('generates a long secret once and keeps it, readable by the owner only', () => {
+    const file = join(directory(), 'nested', 'session-secret');
     const first = developmentSessionSecret(file);
     expect(first.length).toBeGreaterThanOrEqual(32);
     expect(developmentSessionSecret(file)).toBe(first);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
+
+  it('replaces an empty file', () => {
+    const file = join(directory(), 'session-secret');
+    writeFileSync(file, '\n');
+    const secret = developmentSessionSecret(file);
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(developmentSessionSecret(file)).toBe(secret);
+  });
+
+  it('keeps the secret another process wrote between this one looking and writing', () => {
+    const file = join(directory(), 'session-secret');
+    const theirs = 'a-secret-another-process-wrote-just-now-0123456789';
+    const write = fs.writeFileSync;
+    const spy = jest.spyOn(fs, 'writeFileSync').mockImplementationOnce((...args: Parameters<typeof write>) => {
+      write(file, `${theirs}\n`);
+      write(...args);
+    });
+    try {
+      expect(developmentSessionSecret(file)).toBe(theirs);
+      expect(developmentSessionSecret(file)).toBe(theirs);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('gives processes starting at once the same secret, and leaves no draft behind', async () => {
+    const dir = directory();
+    const file = join(dir, 'session-secret');
+    const secrets = await secretsOfProcessesStartingAtOnce(file, PROCESSES);
+    expect(secrets).toHaveLength(PROCESSES);
+    expect(new Set(secrets).size).toBe(1);
+    expect(developmentSessionSecret(file)).toBe(secrets[0]);
+    expect(readdirSync(dir)).toEqual(['session-secret']);
+  }, 60_000);
 });
