@@ -206,10 +206,15 @@ export class AdminService {
     return { endedOwn: userId === actor.id };
   }
 
-  /** Emergency sign-out: every live session but the caller's ends, each recorded, then one `session.revoked_all` summary. */
+  /**
+   * Emergency sign-out: every live session but the caller's ends, each
+   * recorded, then one `session.revoked_all` summary. It can take a while:
+   * an admin disabled or demoted meanwhile is turned back (401) before the
+   * next batch.
+   */
   async endAllSessions(actor: AuthenticatedUser, current: ActiveSession): Promise<number> {
     this.recentAuth.assertRecent(current);
-    return this.sessions.revokeAllExcept(current.id, actor);
+    return this.sessions.revokeAllExcept(current.id, actor, () => this.assertStillAdmin(actor));
   }
 
   async listEvents(query: AdminEventsQueryDto): Promise<PagedList<EventView>> {

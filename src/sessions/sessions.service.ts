@@ -416,18 +416,27 @@ export class SessionsService implements UserChangeSubscriber {
   /**
    * Emergency sign-out: every live session but the caller's ends, each
    * recorded as revoked by the admin, then one summary event says how many.
+   * `stillAllowed` runs before each batch ends: when it throws (its admin was
+   * disabled or demoted meanwhile), the sign-out stops there, and the summary
+   * says how many it had ended.
    */
-  async revokeAllExcept(currentId: string, actor: AuthenticatedUser): Promise<number> {
+  async revokeAllExcept(currentId: string, actor: AuthenticatedUser, stillAllowed: () => Promise<void>): Promise<number> {
     const revoker: Revoker = { by: 'admin', actorId: actor.id, reason: 'emergency' };
     let ended = 0;
-    for (let after = ''; ;) {
-      const batch = await this.repository.findActiveAfter(after, EMERGENCY_BATCH);
-      if (batch.length === 0) break;
-      ended += await this.endEach(
-        batch.filter((document) => document._id !== currentId),
-        revoker,
-      );
-      after = batch[batch.length - 1]._id;
+    try {
+      for (let after = ''; ;) {
+        const batch = await this.repository.findActiveAfter(after, EMERGENCY_BATCH);
+        if (batch.length === 0) break;
+        await stillAllowed();
+        ended += await this.endEach(
+          batch.filter((document) => document._id !== currentId),
+          revoker,
+        );
+        after = batch[batch.length - 1]._id;
+      }
+    } catch (error) {
+      if (ended > 0) await this.events.revokedAll(ended, actor);
+      throw error;
     }
     await this.events.revokedAll(ended, actor);
     return ended;
