@@ -44,12 +44,12 @@ describe('developmentSessionSecret', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('replaces an empty file', () => {
-    const file = join(directory(), 'session-secret');
+  it('refuses an empty file, saying what to do, and leaves it for the person to delete', () => {
+    const dir = directory();
+    const file = join(dir, 'session-secret');
     writeFileSync(file, '\n');
-    const secret = developmentSessionSecret(file);
-    expect(secret.length).toBeGreaterThanOrEqual(32);
-    expect(developmentSessionSecret(file)).toBe(secret);
+    expect(() => developmentSessionSecret(file)).toThrow(`${file} is empty: delete it`);
+    expect(readdirSync(dir)).toEqual(['session-secret']);
   });
 
   it('keeps the secret another process wrote between this one looking and writing', () => {
@@ -66,6 +66,21 @@ describe('developmentSessionSecret', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('leaves no half-written draft behind when the disk is full', () => {
+    const dir = directory();
+    const write = fs.writeFileSync;
+    const spy = jest.spyOn(fs, 'writeFileSync').mockImplementationOnce((...args: Parameters<typeof write>) => {
+      write(args[0], 'half');
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    try {
+      expect(() => developmentSessionSecret(join(dir, 'session-secret'))).toThrow('ENOSPC');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('gives processes starting at once the same secret, and leaves no draft behind', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Project-local and git-ignored: the embedded database, its data, and development-only state. */
@@ -7,12 +7,27 @@ export const EMBEDDED_DB_DIR = join(__dirname, '..', '..', '.embedded-db');
 const DEVELOPMENT_SECRET_FILE = join(EMBEDDED_DB_DIR, 'session-secret');
 const SECRET_BYTES = 48;
 
+/** The kept secret; undefined when there is none yet. A blank file is refused: replacing it would race. */
 function keptSecret(file: string): string | undefined {
+  let content: string;
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    content = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  const secret = content.trim();
+  if (!secret) throw new Error(`${file} is empty: delete it, and the next start generates a new secret (signing everyone out)`);
+  return secret;
+}
+
+/** Puts `draft` in place as `file` unless `file` exists (EEXIST then): a hard link, else an exclusive create where links are not supported. */
+function placeUnlessPresent(draft: string, file: string, content: string): void {
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw error;
+    writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
   }
 }
 
@@ -30,17 +45,14 @@ export function developmentSessionSecret(file = DEVELOPMENT_SECRET_FILE): string
   mkdirSync(dirname(file), { recursive: true });
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(draft, `${secret}\n`, { mode: 0o600 });
   try {
-    linkSync(draft, file);
+    writeFileSync(draft, `${secret}\n`, { mode: 0o600 });
+    placeUnlessPresent(draft, file, `${secret}\n`);
     return secret;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const winner = keptSecret(file);
-    if (winner) return winner;
-    // An empty file (edited by hand, or cut short by a full disk) is replaced.
-    renameSync(draft, file);
-    return keptSecret(file) ?? secret;
+    // Unless a person deleted the winner's meanwhile: then another try.
+    return keptSecret(file) ?? developmentSessionSecret(file);
   } finally {
     rmSync(draft, { force: true });
   }

@@ -25,6 +25,7 @@ describe('freePort', () => {
     const [first, last] = ephemeralRange();
     const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
     for (const port of ports) expect(port < first || port > last).toBe(true);
+    expect(new Set(ports).size).toBeGreaterThan(1);
     const close = await listenOn(ports[0]);
     await close();
   });

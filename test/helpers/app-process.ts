@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../src/database/ports';
 import { sleep } from './agents';
+import { listenerOf } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
 /**
@@ -40,10 +41,13 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   const deadline = Date.now() + APP_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`app process exited with ${child.exitCode}:\n${output}`);
-    const ready = await fetch(`${url}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
+    // Only our child's answer counts: while it compiles, another process may be listening on the port it was given.
+    const ready =
+      listenerOf(port) === child.pid &&
+      (await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ready) {
       return {
         url,

@@ -6,7 +6,7 @@ import { EMBEDDED_DB_DIR } from '../../src/config/local-state';
 import { ferretDbBinary } from '../../src/database/ferretdb';
 import { freePort } from '../../src/database/ports';
 import { sleep } from './agents';
-import { descendants, isAlive, processInfo, ProcessInfo } from './processes';
+import { descendants, isAlive, listenerOf, processInfo, ProcessInfo } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
 /** What `npm start` reads; node_modules and the FerretDB binary are linked, not copied. */
@@ -115,11 +115,4 @@ export async function startNpm(
   run.killAll();
   const why = npm.exitCode === null && npm.signalCode === null ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : 'exited';
   throw new Error(`npm ${script} in ${dir}: ${run.url}/health/ready ${why}; its output ends:\n${output.slice(-OUTPUT_TAIL)}`);
-}
-
-/** The process listening on 127.0.0.1:`port` (ss, as root sees every socket's owner), if any. */
-function listenerOf(port: number): number | undefined {
-  const line = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString();
-  const pid = /pid=(\d+)/.exec(line)?.[1];
-  return pid === undefined ? undefined : Number(pid);
 }

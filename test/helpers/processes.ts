@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 
@@ -65,4 +66,11 @@ export function portIsFree(port: number): Promise<boolean> {
     socket.once('error', () => resolve(true));
     socket.connect(port, '127.0.0.1');
   });
+}
+
+/** The process listening on 127.0.0.1:`port` (ss, as root sees every socket's owner), if any. */
+export function listenerOf(port: number): number | undefined {
+  const line = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString();
+  const pid = /pid=(\d+)/.exec(line)?.[1];
+  return pid === undefined ? undefined : Number(pid);
 }
