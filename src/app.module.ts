@@ -9,6 +9,7 @@ import { AppException } from './common/errors/app.exception';
 import { CsrfModule } from './common/http/csrf/csrf.module';
 import { ErrorCode } from './common/errors/error-codes';
 import { DriverSafeInputPipe } from './common/validation/driver-safe-input.pipe';
+import { fieldProblems } from './common/validation/field-problems';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { configModule } from './config/config.module';
@@ -35,10 +36,7 @@ const validationPipe = new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
-  exceptionFactory: (errors) =>
-    new AppException(ErrorCode.INVALID_INPUT, {
-      fields: Object.fromEntries(errors.map((error) => [error.property, Object.values(error.constraints ?? {})[0] ?? 'is invalid'])),
-    }),
+  exceptionFactory: (errors) => new AppException(ErrorCode.INVALID_INPUT, { fields: fieldProblems(errors) }),
 });
 
 @Module({})

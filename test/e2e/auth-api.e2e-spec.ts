@@ -60,6 +60,12 @@ describe('JSON sign-in and sessions', () => {
       expect(response.body.error).toMatchObject({ code: 'VAL_2001', details: { fields: { email: expect.any(String) } } });
     });
 
+    it('says which field is missing, and that it is required (not how long it may be)', async () => {
+      const response = await login({ email: user.email });
+      expect(response.status).toBe(400);
+      expect(response.body.error.details).toEqual({ fields: { password: 'password is required' } });
+    });
+
     it('refuses unknown fields, missing fields and non-object bodies with VAL_2001', async () => {
       for (const body of [{ email: user.email, password: user.password, role: 'admin' }, { email: user.email }, [1, 2]]) {
         const response = await login(body);
