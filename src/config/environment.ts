@@ -235,7 +235,8 @@ export class EnvironmentError extends Error {
 }
 
 function describe(error: ValidationError): string {
-  const message = Object.values(error.constraints ?? {})[0] ?? 'invalid value';
+  // The first check in the source's order: class-validator lists them in reverse.
+  const message = Object.values(error.constraints ?? {}).at(-1) ?? 'invalid value';
   const text = message.startsWith(error.property) ? message.slice(error.property.length).replace(/^:?\s*/, '') : message;
   return `${error.property}: ${text}`;
 }
