@@ -17,6 +17,12 @@ const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 const THREAD_POOL_NICE = 10;
 
+/** What to do when the port cannot be had: one line, as for a bad variable, not a stack trace. */
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'another process is listening on it; stop that one or set PORT to a free port',
+  EACCES: 'this user may not listen on it (ports below 1024 need privileges); set PORT to 1024 or above',
+};
+
 function environmentOrExit(): EnvironmentVariables {
   try {
     return validateEnvironment(process.env);
@@ -51,8 +57,16 @@ async function main(): Promise<void> {
     logger.log('Shut down');
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, (received) => void stop(received));
-  await app.listen(port);
-  logger.log(`Listening on http://localhost:${port}; ${lowered} pool threads at nice ${THREAD_POOL_NICE}`);
+  try {
+    await app.listen(port);
+  } catch (error) {
+    const problem = LISTEN_PROBLEMS[(error as NodeJS.ErrnoException).code ?? ''];
+    if (!problem) throw error;
+    process.stderr.write(`Cannot listen on port ${port}: ${problem}\n`);
+    await app.close();
+    process.exit(1);
+  }
+  logger.log(`Listening on port ${port} of every interface; ${lowered} pool threads at nice ${THREAD_POOL_NICE}`);
 }
 
 void main();

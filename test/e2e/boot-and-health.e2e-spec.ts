@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { newAgent } from '../helpers/agents';
 import { startTimeouts } from '../helpers/app-process';
-import { useTestApp } from '../helpers/test-app';
+import { databaseUri, TEST_SESSION_SECRET, uniqueDatabaseName, useTestApp } from '../helpers/test-app';
+import { freePort } from '../../src/database/ports';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -28,6 +30,38 @@ describe('boot and health', () => {
         'SESSION_INACTIVITY_MINUTES',
         'SESSION_SECRET',
       ]);
+    },
+    startTimeouts(1),
+  );
+
+  it(
+    'says in one line, without a stack trace, when its port is taken, and exits 1',
+    async () => {
+      const port = await freePort();
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(port, resolve));
+      try {
+        const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH,
+            NODE_ENV: 'test',
+            LOG_LEVEL: 'warn',
+            PORT: String(port),
+            MONGODB_URI: databaseUri(uniqueDatabaseName('port_taken')),
+            SESSION_SECRET: TEST_SESSION_SECRET,
+          },
+        }).then(
+          () => undefined,
+          (error: { code: number; stderr: string }) => error,
+        );
+        expect(failure?.code).toBe(1);
+        expect(failure!.stderr.trim()).toBe(
+          `Cannot listen on port ${port}: another process is listening on it; stop that one or set PORT to a free port`,
+        );
+      } finally {
+        taken.close();
+      }
     },
     startTimeouts(1),
   );
