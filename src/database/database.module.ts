@@ -40,8 +40,8 @@ export class DatabaseServer implements OnApplicationShutdown {
   async uri(): Promise<string> {
     const configured = this.config.get('database', { infer: true }).uri;
     if (configured) return configured;
+    this.logger.info('MONGODB_URI is unset: using the embedded database');
     this.embedded = await startEmbeddedDatabase(join(EMBEDDED_DB_DIR, 'data'), (message) => this.logger.info(message));
-    this.logger.info(`MONGODB_URI is unset: started an embedded ${this.embedded.engine} at ${this.embedded.uri}`);
     return `${this.embedded.uri}/session-service`;
   }
 

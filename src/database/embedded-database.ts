@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EMBEDDED_DB_DIR } from '../config/local-state';
 import { buildFerretDb, startFerretDb } from './ferretdb';
-import { freePort } from './ports';
+import { canConnect, freePort } from './ports';
+import { claimDataDir, currentOwner, EmbeddedOwner, isRunning, publishOwner, releaseDataDir, removeStaleClaim } from './embedded-owner';
 
 const DOWNLOAD_FAILED_MARKER = join(EMBEDDED_DB_DIR, 'mongod-download-failed');
 /** After a failed mongod download, FerretDB is used straight away for this long. */
@@ -76,15 +77,71 @@ async function startMongod(dataDir: string, log: Log): Promise<EmbeddedDatabase 
   }
 }
 
-/**
- * The development and test database when MONGODB_URI is unset (never in
- * production): a real mongod via mongodb-memory-server where one can be had,
- * else FerretDB with its SQLite backend, built once on first use.
- */
-export async function startEmbeddedDatabase(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
+/** How long a process waits for the one starting the embedded database: a first start builds FerretDB for minutes. */
+const OWNER_WAIT_MS = 10 * 60_000;
+const OWNER_POLL_MS = 200;
+
+async function startOwnDatabase(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
   const mongod = await startMongod(join(dataDir, 'mongod'), log);
   if (mongod) return mongod;
   const binary = await buildFerretDb(EMBEDDED_DB_DIR, log);
   const ferret = await startFerretDb(binary, join(dataDir, 'ferretdb'), await freePort());
   return { uri: ferret.uri, engine: 'ferretdb', stop: () => ferret.stop() };
+}
+
+/** Starts the server as `dataDir`'s owner (claimDataDir), published once it answers, released once it stops. */
+async function startAsOwner(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
+  let database: EmbeddedDatabase;
+  try {
+    database = await startOwnDatabase(dataDir, log);
+    publishOwner(dataDir, database.uri, database.engine);
+  } catch (error) {
+    releaseDataDir(dataDir);
+    throw error;
+  }
+  log(`Started an embedded ${database.engine} at ${database.uri}`);
+  return {
+    ...database,
+    stop: async () => {
+      // Released only once stopped: a process starting meanwhile waits, rather than run a second server on the data.
+      await database.stop();
+      releaseDataDir(dataDir);
+    },
+  };
+}
+
+/** Whether the claim is of a process that is gone, or of a server that no longer answers. */
+async function isStale(owner: EmbeddedOwner): Promise<boolean> {
+  if (!isRunning(owner.pid)) return true;
+  return owner.uri !== undefined && !(await canConnect(Number(new URL(owner.uri).port)));
+}
+
+/**
+ * The development and test database when MONGODB_URI is unset (never in
+ * production): a real mongod via mongodb-memory-server where one can be had,
+ * else FerretDB with its SQLite backend, built once on first use. One server
+ * per data directory: a process that finds one running, or starting, uses it
+ * (and it stops with the process that started it).
+ */
+export async function startEmbeddedDatabase(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
+  mkdirSync(dataDir, { recursive: true });
+  const deadline = Date.now() + OWNER_WAIT_MS;
+  let waiting = false;
+  while (Date.now() < deadline) {
+    if (claimDataDir(dataDir)) return startAsOwner(dataDir, log);
+    const owner = currentOwner(dataDir);
+    if (!owner) continue;
+    if (await isStale(owner)) {
+      removeStaleClaim(dataDir, owner);
+      continue;
+    }
+    if (owner.uri && owner.engine) {
+      log(`Using the embedded ${owner.engine} that process ${owner.pid} started at ${owner.uri}; it stops with that process`);
+      return { uri: owner.uri, engine: owner.engine, stop: async () => {} };
+    }
+    if (!waiting) log(`Waiting for the embedded database that process ${owner.pid} is starting…`);
+    waiting = true;
+    await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+  }
+  throw new Error(`The embedded database in ${dataDir} did not start within ${OWNER_WAIT_MS / 60_000} minutes; set MONGODB_URI`);
 }
