@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EMBEDDED_DB_DIR } from '../config/local-state';
 import { buildFerretDb, startFerretDb } from './ferretdb';
-import { canConnect, freePort } from './ports';
-import { claimDataDir, currentOwner, EmbeddedOwner, isRunning, publishOwner, releaseDataDir, removeStaleClaim } from './embedded-owner';
+import { freePort } from './ports';
+import { askOwner, claimDataDir, OwnerClaim } from './embedded-owner';
 
 const DOWNLOAD_FAILED_MARKER = join(EMBEDDED_DB_DIR, 'mongod-download-failed');
 /** After a failed mongod download, FerretDB is used straight away for this long. */
@@ -89,31 +89,27 @@ async function startOwnDatabase(dataDir: string, log: Log): Promise<EmbeddedData
   return { uri: ferret.uri, engine: 'ferretdb', stop: () => ferret.stop() };
 }
 
-/** Starts the server as `dataDir`'s owner (claimDataDir), published once it answers, released once it stops. */
-async function startAsOwner(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
+/** Starts the server under `claim`, told to those who ask once it answers; the claim ends once it stops. */
+async function startAsOwner(claim: OwnerClaim, dataDir: string, log: Log): Promise<EmbeddedDatabase> {
   let database: EmbeddedDatabase;
   try {
     database = await startOwnDatabase(dataDir, log);
-    publishOwner(dataDir, database.uri, database.engine);
   } catch (error) {
-    releaseDataDir(dataDir);
+    await claim.release();
     throw error;
   }
+  claim.publish(database.uri, database.engine);
   log(`Started an embedded ${database.engine} at ${database.uri}`);
   return {
     ...database,
     stop: async () => {
-      // Released only once stopped: a process starting meanwhile waits, rather than run a second server on the data.
+      // Released only once stopped: a process starting meanwhile waits, rather than use a server that is going
+      // or run a second one on the same files.
+      claim.withdraw();
       await database.stop();
-      releaseDataDir(dataDir);
+      await claim.release();
     },
   };
-}
-
-/** Whether the claim is of a process that is gone, or of a server that no longer answers. */
-async function isStale(owner: EmbeddedOwner): Promise<boolean> {
-  if (!isRunning(owner.pid)) return true;
-  return owner.uri !== undefined && !(await canConnect(Number(new URL(owner.uri).port)));
 }
 
 /**
@@ -128,19 +124,17 @@ export async function startEmbeddedDatabase(dataDir: string, log: Log): Promise<
   const deadline = Date.now() + OWNER_WAIT_MS;
   let waiting = false;
   while (Date.now() < deadline) {
-    if (claimDataDir(dataDir)) return startAsOwner(dataDir, log);
-    const owner = currentOwner(dataDir);
-    if (!owner) continue;
-    if (await isStale(owner)) {
-      removeStaleClaim(dataDir, owner);
-      continue;
-    }
-    if (owner.uri && owner.engine) {
+    const claim = await claimDataDir(dataDir);
+    if (claim) return startAsOwner(claim, dataDir, log);
+    const owner = await askOwner(dataDir);
+    if (owner && owner !== 'wait') {
       log(`Using the embedded ${owner.engine} that process ${owner.pid} started at ${owner.uri}; it stops with that process`);
       return { uri: owner.uri, engine: owner.engine, stop: async () => {} };
     }
-    if (!waiting) log(`Waiting for the embedded database that process ${owner.pid} is starting…`);
-    waiting = true;
+    if (owner === 'wait' && !waiting) {
+      log('Waiting for the embedded database another process is starting or stopping…');
+      waiting = true;
+    }
     await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
   }
   throw new Error(`The embedded database in ${dataDir} did not start within ${OWNER_WAIT_MS / 60_000} minutes; set MONGODB_URI`);

@@ -1,87 +1,92 @@
-import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createConnection, createServer, Server } from 'node:net';
+import { join, resolve } from 'node:path';
 
 /**
- * Which process runs the embedded database of a data directory, and where.
- * Two database servers on one directory corrupt it (each FerretDB keeps its
- * own view of which databases and collections exist), so the first process
- * to claim the directory starts the server and the others (a second
- * `npm start`, `npm run user:create`) use it.
+ * Which process runs the embedded database of a data directory. Two servers
+ * on one directory corrupt it (each FerretDB keeps its own view of which
+ * databases and collections exist), so the first process to claim the
+ * directory starts the server and the others (a second `npm start`,
+ * `npm run user:create`) use it.
+ *
+ * The claim is a listening Unix socket. On Linux it lives in the abstract
+ * namespace: the kernel lets only one process bind a name and frees it the
+ * moment that process exits, however it exits, so a claim can never be left
+ * behind, and no pid (which the system may give to another process) is
+ * trusted. Elsewhere it is a socket file in the directory, removed when
+ * nobody answers on it.
  */
-export interface EmbeddedOwner {
+export interface OwnerClaim {
+  /** The owner's server answers at `uri`: those who ask are told. */
+  publish(uri: string, engine: 'mongod' | 'ferretdb'): void;
+  /** The server is stopping: those who ask wait, to claim the directory once it has stopped. */
+  withdraw(): void;
+  /** The claim ends; call it once the server has stopped. */
+  release(): Promise<void>;
+}
+
+export interface OwnerAnswer {
   pid: number;
-  /** Set once its server answers; absent while it starts (a first start may build FerretDB for minutes). */
-  uri?: string;
-  engine?: 'mongod' | 'ferretdb';
+  uri: string;
+  engine: 'mongod' | 'ferretdb';
 }
 
-function ownerFile(dataDir: string): string {
-  return join(dataDir, 'owner.json');
+/** What an owner says while its server starts or stops: ask again. */
+const WAIT = 'wait';
+const ABSTRACT_NAMESPACE = process.platform === 'linux';
+
+function socketOf(dataDir: string): string {
+  if (!ABSTRACT_NAMESPACE) return join(dataDir, 'owner.sock');
+  const digest = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 32);
+  return `\0session-service-embedded-db-${digest}`;
 }
 
-/** `owner` written whole under another name, then put in place by `place`; the draft never stays. */
-function writeWhole(dataDir: string, owner: EmbeddedOwner, place: (draft: string, file: string) => void): void {
-  const draft = `${ownerFile(dataDir)}.${process.pid}.${randomBytes(4).toString('hex')}`;
+function listen(server: Server, path: string): Promise<boolean> {
+  return new Promise((done, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? done(false) : fail(error)));
+    server.listen(path, () => done(true));
+  });
+}
+
+/** A claim on `dataDir`, or undefined when another process holds one. */
+export async function claimDataDir(dataDir: string): Promise<OwnerClaim | undefined> {
+  let said = WAIT;
+  const server = createServer((socket) => socket.end(said));
+  if (!(await listen(server, socketOf(dataDir)))) return undefined;
+  // The claim lives as long as the process, and never keeps it from exiting.
+  server.unref();
+  return {
+    publish: (uri, engine) => (said = JSON.stringify({ pid: process.pid, uri, engine } satisfies OwnerAnswer)),
+    withdraw: () => (said = WAIT),
+    release: () => new Promise((done) => server.close(() => done())),
+  };
+}
+
+/** Undefined for a cut-short answer (its owner died while answering): asked again, or claimed. */
+function parsedAnswer(text: string): OwnerAnswer | undefined {
   try {
-    writeFileSync(draft, JSON.stringify(owner));
-    place(draft, ownerFile(dataDir));
-  } finally {
-    rmSync(draft, { force: true });
-  }
-}
-
-/** True when this process now owns `dataDir`: no other process had claimed it (a hard link never replaces a file). */
-export function claimDataDir(dataDir: string): boolean {
-  try {
-    writeWhole(dataDir, { pid: process.pid }, linkSync);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
-
-/** The owner's server answers at `uri`: the processes waiting for it may connect. */
-export function publishOwner(dataDir: string, uri: string, engine: 'mongod' | 'ferretdb'): void {
-  writeWhole(dataDir, { pid: process.pid, uri, engine }, renameSync);
-}
-
-/** The claim as written, if any; one that cannot be read as a claim counts as one of a process long gone. */
-export function currentOwner(dataDir: string): EmbeddedOwner | undefined {
-  let text: string;
-  try {
-    text = readFileSync(ownerFile(dataDir), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const owner = JSON.parse(text) as EmbeddedOwner;
-    return Number.isInteger(owner.pid) ? owner : { pid: 0 };
+    return JSON.parse(text) as OwnerAnswer;
   } catch {
-    return { pid: 0 };
+    return undefined;
   }
 }
 
-/** Removes the claim of a process that is gone (or whose server is), unless the claim changed since it was read. */
-export function removeStaleClaim(dataDir: string, stale: EmbeddedOwner): void {
-  const now = currentOwner(dataDir);
-  if (now && now.pid === stale.pid && now.uri === stale.uri) rmSync(ownerFile(dataDir), { force: true });
-}
-
-/** This process's claim ends (its server stopped, or never started). */
-export function releaseDataDir(dataDir: string): void {
-  if (currentOwner(dataDir)?.pid === process.pid) rmSync(ownerFile(dataDir), { force: true });
-}
-
-export function isRunning(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * What the owner of `dataDir` says: where its server answers, `wait`, or
+ * undefined when nobody holds a claim (then try to claim it).
+ */
+export function askOwner(dataDir: string): Promise<OwnerAnswer | typeof WAIT | undefined> {
+  const path = socketOf(dataDir);
+  return new Promise((done) => {
+    let text = '';
+    const socket = createConnection(path);
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('end', () => done(text === WAIT ? WAIT : parsedAnswer(text)));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A socket file nobody listens on: its owner is gone (never in the abstract namespace).
+      if (!ABSTRACT_NAMESPACE && error.code === 'ECONNREFUSED') rmSync(path, { force: true });
+      done(undefined);
+    });
+  });
 }

@@ -13,6 +13,7 @@ const BUILD_PROGRESS_INTERVAL_MS = 15_000;
 const START_TIMEOUT_MS = 20_000;
 /** FerretDB keeps connected clients up to 3 s after SIGTERM (its ctxutil.WithDelay); past this it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
+const SERVER_GONE_POLL_MS = 100;
 /** What FerretDB receives when the process that started it dies: its own clean shutdown. */
 const PARENT_DEATH_SIGNAL = 'TERM';
 
@@ -134,9 +135,41 @@ function parentDeathSignalPrefix(): Promise<string[] | undefined> {
  */
 const SQLITE_SYNCHRONOUS = 'normal';
 
-/** Starts FerretDB (SQLite backend) on 127.0.0.1 with telemetry off, data in `dataDir`. */
+/** FerretDB processes whose data is `dataDir` (their --state-dir); Linux only, elsewhere none are seen. */
+function serversOf(dataDir: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const stateDir = `--state-dir=${dataDir}`;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(stateDir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * Until no FerretDB serves `dataDir`: one whose app was killed outright
+ * still finishes its shutdown (up to its 3 s delay), and a second server
+ * on the same files would corrupt them.
+ */
+async function untilNoServerOn(dataDir: string): Promise<void> {
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  for (let servers = serversOf(dataDir); servers.length > 0; servers = serversOf(dataDir)) {
+    if (Date.now() > deadline) {
+      throw new Error(`FerretDB (process ${servers.join(', ')}) still serves ${dataDir}: stop it, or set MONGODB_URI`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, SERVER_GONE_POLL_MS));
+  }
+}
+
+/** Starts FerretDB (SQLite backend) on 127.0.0.1 with telemetry off, data in `dataDir`, once no other serves it. */
 export async function startFerretDb(binary: string, dataDir: string, port: number): Promise<RunningFerretDb> {
   mkdirSync(dataDir, { recursive: true });
+  await untilNoServerOn(dataDir);
   const args = [
     '--handler=sqlite',
     `--sqlite-url=file:${dataDir}/?_pragma=synchronous(${SQLITE_SYNCHRONOUS})`,

@@ -30,8 +30,7 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port on 127.0.0.1 from ${FIRST_PORT} to ${LAST_PORT} after ${ATTEMPTS} tries`);
 }
 
-/** Whether 127.0.0.1:port accepts a connection now. */
-export function canConnect(port: number): Promise<boolean> {
+function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     socket.once('connect', () => {

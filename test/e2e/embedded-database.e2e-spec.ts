@@ -1,9 +1,8 @@
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freePort } from '../../src/database/ports';
 import { descendants } from '../helpers/processes';
 
 const ROOT = join(__dirname, '..', '..');
@@ -103,29 +102,72 @@ describe('the embedded database: one server per data directory', () => {
       expect(serversOf(dataDir)).toBe(1);
       await owner.stop();
       expect(serversOf(dataDir)).toBe(0);
-      expect(existsSync(join(dataDir, 'owner.json'))).toBe(false);
+    },
+    TIMEOUT_MS,
+  );
+
+  /** Starts `dataDir`'s owner, with a client connected to its server (which then takes up to 3 s to stop). */
+  async function ownerWithClient(): Promise<{ owner: Starter; client: MongoClient }> {
+    const owner = starter(dataDir);
+    started.push(owner);
+    await owner.loaded;
+    owner.go();
+    const client = await MongoClient.connect(await owner.uri);
+    await client.db('shared').collection('writes').insertOne({ before: true });
+    return { owner, client };
+  }
+
+  /** A newcomer told to go; the servers on `dataDir` the moment its database answers, and its URI. */
+  async function newcomer(whileOwnerGoes: () => void): Promise<{ uri: string; servers: number }> {
+    const next = starter(dataDir);
+    started.push(next);
+    await next.loaded;
+    whileOwnerGoes();
+    next.go();
+    const uri = await next.uri;
+    return { uri, servers: serversOf(dataDir) };
+  }
+
+  it(
+    'a process starting while the owner stops waits until its server is gone, then starts its own on the same data',
+    async () => {
+      const { owner, client } = await ownerWithClient();
+      const ownerUri = await owner.uri;
+      let stopped!: Promise<void>;
+      const { uri, servers } = await newcomer(() => (stopped = owner.stop()));
+      await stopped;
+      await client.close(true);
+      expect(uri).not.toBe(ownerUri);
+      expect(servers).toBe(1);
+      const reader = await MongoClient.connect(uri);
+      expect(await reader.db('shared').collection('writes').countDocuments()).toBe(1);
+      await reader.close();
     },
     TIMEOUT_MS,
   );
 
   it(
-    'a claim left by a process that is gone is taken over',
+    'a process starting after the owner was killed outright starts its own once the old server has finished stopping',
     async () => {
-      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-      const closedPort = await freePort();
-      writeFileSync(
-        join(dataDir, 'owner.json'),
-        JSON.stringify({ pid: Number(gone), uri: `mongodb://127.0.0.1:${closedPort}`, engine: 'ferretdb' }),
-      );
-      started = [starter(dataDir)];
-      await started[0].loaded;
-      started[0].go();
-      const uri = await started[0].uri;
-      expect(uri).not.toContain(String(closedPort));
-      const client = await MongoClient.connect(uri);
-      await client.db('admin').command({ ping: 1 });
-      await client.close();
-      await started[0].stop();
+      const { owner, client } = await ownerWithClient();
+      // Writes in flight keep the old server serving for a while after its parent died.
+      let writing = true;
+      const writes = (async () => {
+        while (writing)
+          await client
+            .db('shared')
+            .collection('writes')
+            .insertOne({ during: true })
+            .catch(() => undefined);
+      })();
+      const { uri, servers } = await newcomer(() => owner.child.kill('SIGKILL'));
+      writing = false;
+      await client.close(true);
+      await writes;
+      expect(servers).toBe(1);
+      const reader = await MongoClient.connect(uri);
+      expect(await reader.db('shared').collection('writes').countDocuments({ before: true })).toBe(1);
+      await reader.close();
     },
     TIMEOUT_MS,
   );
