@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EMBEDDED_DB_DIR } from '../config/local-state';
 import { buildFerretDb, startFerretDb } from './ferretdb';
@@ -119,8 +119,10 @@ async function startAsOwner(claim: OwnerClaim, dataDir: string, log: Log): Promi
  * per data directory: a process that finds one running, or starting, uses it
  * (and it stops with the process that started it).
  */
-export async function startEmbeddedDatabase(dataDir: string, log: Log): Promise<EmbeddedDatabase> {
-  mkdirSync(dataDir, { recursive: true });
+export async function startEmbeddedDatabase(given: string, log: Log): Promise<EmbeddedDatabase> {
+  mkdirSync(given, { recursive: true });
+  // One name per directory, however it is reached (a symbolic link, a relative path).
+  const dataDir = realpathSync(given);
   const deadline = Date.now() + OWNER_WAIT_MS;
   let waiting = false;
   while (Date.now() < deadline) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createConnection, createServer, Server } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /**
  * Which process runs the embedded database of a data directory. Two servers
@@ -38,7 +38,7 @@ const ABSTRACT_NAMESPACE = process.platform === 'linux';
 
 function socketOf(dataDir: string): string {
   if (!ABSTRACT_NAMESPACE) return join(dataDir, 'owner.sock');
-  const digest = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 32);
+  const digest = createHash('sha256').update(dataDir).digest('hex').slice(0, 32);
   return `\0session-service-embedded-db-${digest}`;
 }
 
@@ -49,7 +49,7 @@ function listen(server: Server, path: string): Promise<boolean> {
   });
 }
 
-/** A claim on `dataDir`, or undefined when another process holds one. */
+/** A claim on `dataDir` (a real path: the claim is by name), or undefined when another process holds one. */
 export async function claimDataDir(dataDir: string): Promise<OwnerClaim | undefined> {
   let said = WAIT;
   const server = createServer((socket) => socket.end(said));

@@ -1,5 +1,5 @@
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -75,12 +75,16 @@ describe('the embedded database: one server per data directory', () => {
     for (const process of started) if (process.child.exitCode === null) process.child.kill('SIGKILL');
     started = [];
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}-link`, { force: true });
   });
 
   it(
-    'processes starting at once run one server and share it; it stops with the one that started it',
+    'processes starting at once, one through a symbolic link, run one server and share it; it stops with the one that started it',
     async () => {
-      started = [starter(dataDir), starter(dataDir), starter(dataDir)];
+      // One of them reaches the directory through a symbolic link: still the same directory.
+      const link = `${dataDir}-link`;
+      symlinkSync(dataDir, link);
+      started = [starter(dataDir), starter(link), starter(dataDir)];
       await Promise.all(started.map(({ loaded }) => loaded));
       for (const process of started) process.go();
       const uris = await Promise.all(started.map(({ uri }) => uri));
