@@ -121,7 +121,7 @@ async function startAsOwner(claim: OwnerClaim, dataDir: string, log: Log): Promi
  */
 export async function startEmbeddedDatabase(given: string, log: Log): Promise<EmbeddedDatabase> {
   mkdirSync(given, { recursive: true });
-  // One name per directory, however it is reached (a symbolic link, a relative path).
+  // The server is given the real path; claims and servers are told apart by device and inode anyway.
   const dataDir = realpathSync(given);
   const deadline = Date.now() + OWNER_WAIT_MS;
   let waiting = false;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 
@@ -35,10 +35,17 @@ export interface OwnerAnswer {
 /** What an owner says while its server starts or stops: ask again. */
 const WAIT = 'wait';
 const ABSTRACT_NAMESPACE = process.platform === 'linux';
+const ASK_TIMEOUT_MS = 2_000;
 
-function socketOf(dataDir: string): string {
+/**
+ * Where the claim on `dataDir` listens. Named by the directory's device and
+ * inode, not its path: a symbolic link, a relative path or a bind mount
+ * reaches the same directory under another name.
+ */
+export function claimSocketOf(dataDir: string): string {
   if (!ABSTRACT_NAMESPACE) return join(dataDir, 'owner.sock');
-  const digest = createHash('sha256').update(dataDir).digest('hex').slice(0, 32);
+  const { dev, ino } = statSync(dataDir);
+  const digest = createHash('sha256').update(`${dev}:${ino}`).digest('hex').slice(0, 32);
   return `\0session-service-embedded-db-${digest}`;
 }
 
@@ -49,11 +56,15 @@ function listen(server: Server, path: string): Promise<boolean> {
   });
 }
 
-/** A claim on `dataDir` (a real path: the claim is by name), or undefined when another process holds one. */
+/** A claim on `dataDir`, or undefined when another process holds one. */
 export async function claimDataDir(dataDir: string): Promise<OwnerClaim | undefined> {
   let said = WAIT;
-  const server = createServer((socket) => socket.end(said));
-  if (!(await listen(server, socketOf(dataDir)))) return undefined;
+  const server = createServer((socket) => {
+    // An asker may be gone before it reads the answer (killed, Ctrl-C): its reset is no concern of the owner.
+    socket.on('error', () => undefined);
+    socket.end(said);
+  });
+  if (!(await listen(server, claimSocketOf(dataDir)))) return undefined;
   // The claim lives as long as the process, and never keeps it from exiting.
   server.unref();
   return {
@@ -77,10 +88,15 @@ function parsedAnswer(text: string): OwnerAnswer | undefined {
  * undefined when nobody holds a claim (then try to claim it).
  */
 export function askOwner(dataDir: string): Promise<OwnerAnswer | typeof WAIT | undefined> {
-  const path = socketOf(dataDir);
+  const path = claimSocketOf(dataDir);
   return new Promise((done) => {
     let text = '';
     const socket = createConnection(path);
+    // An owner that does not answer (stopped with Ctrl-Z, say) is asked again, until the caller's deadline.
+    socket.setTimeout(ASK_TIMEOUT_MS, () => {
+      socket.destroy();
+      done(WAIT);
+    });
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     socket.on('end', () => done(text === WAIT ? WAIT : parsedAnswer(text)));
     socket.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,6 +1,18 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PATCH_LEVEL, patchFerretDbSource } from './ferretdb-patches';
 import { waitForPort } from './ports';
@@ -62,26 +74,31 @@ export async function buildFerretDb(embeddedDir: string, log: (message: string) 
     () => log(`…still building FerretDB (${Math.round((Date.now() - started) / 1000)} s)`),
     BUILD_PROGRESS_INTERVAL_MS,
   );
-  const source = join(embeddedDir, 'src');
+  // Each build in its own source copy and output, the binary then renamed into place: builds running at once
+  // (two data directories, or one whose first owner was killed mid-build) never undo each other's files.
+  mkdirSync(dirname(binary), { recursive: true });
+  const workspace = mkdtempSync(join(embeddedDir, 'build-'));
+  const source = join(workspace, 'ferretdb');
+  const built = join(workspace, 'bin');
   try {
-    mkdirSync(embeddedDir, { recursive: true });
     const goEnv = { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' };
     const { stdout } = await run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
       cwd: embeddedDir,
       env: goEnv,
       maxBuffer: 1 << 20,
     });
-    rmSync(source, { recursive: true, force: true });
     cpSync((JSON.parse(stdout) as { Dir: string }).Dir, source, { recursive: true });
     makeWritable(source);
     writeFileSync(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     patchFerretDbSource(source);
-    await run('go', ['build', '-trimpath', '-o', binary, './cmd/ferretdb'], {
+    await run('go', ['build', '-trimpath', '-o', built, './cmd/ferretdb'], {
       cwd: source,
       env: goEnv,
       maxBuffer: 16 << 20,
     });
-    writeFileSync(patchMarker(binary), `${PATCH_LEVEL}\n`);
+    renameSync(built, binary);
+    writeFileSync(join(workspace, 'patches'), `${PATCH_LEVEL}\n`);
+    renameSync(join(workspace, 'patches'), patchMarker(binary));
   } catch (error) {
     throw new Error(
       `Could not build FerretDB (${(error as Error).message.split('\n')[0]}). ` +
@@ -89,7 +106,7 @@ export async function buildFerretDb(embeddedDir: string, log: (message: string) 
     );
   } finally {
     clearInterval(progress);
-    rmSync(source, { recursive: true, force: true });
+    rmSync(workspace, { recursive: true, force: true });
   }
   log(`FerretDB ${FERRETDB_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s`);
   return binary;
@@ -135,18 +152,38 @@ function parentDeathSignalPrefix(): Promise<string[] | undefined> {
  */
 const SQLITE_SYNCHRONOUS = 'normal';
 
-/** FerretDB processes whose data is `dataDir` (their --state-dir); Linux only, elsewhere none are seen. */
+/** The directory a FerretDB argument names as holding its data (`--state-dir=…`, `--sqlite-url=file:…`). */
+function dataDirectoryOf(argument: string): string | undefined {
+  return /^--state-dir=(.+)$/.exec(argument)?.[1] ?? /^--sqlite-url=file:([^?]+)/.exec(argument)?.[1];
+}
+
+/** `${device}:${inode}`: one directory, whatever the path that reaches it (a link, a trailing slash, a bind mount). */
+function identityOf(path: string): string | undefined {
+  try {
+    const { dev, ino } = statSync(path);
+    return `${dev}:${ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** FerretDB processes whose data is in `dataDir`, read from their arguments; Linux only, elsewhere none are seen. */
 function serversOf(dataDir: string): number[] {
   if (process.platform !== 'linux') return [];
-  const stateDir = `--state-dir=${dataDir}`;
+  const directory = identityOf(dataDir);
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
+      let argv: string[];
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(stateDir);
+        argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       } catch {
         return false; // gone meanwhile
       }
+      return argv.some((argument) => {
+        const named = dataDirectoryOf(argument);
+        return named !== undefined && identityOf(named) === directory;
+      });
     })
     .map(Number);
 }

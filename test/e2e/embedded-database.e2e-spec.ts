@@ -1,12 +1,20 @@
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { EMBEDDED_DB_DIR } from '../../src/config/local-state';
+import { buildFerretDb, FERRETDB_VERSION, startFerretDb } from '../../src/database/ferretdb';
+import { freePort } from '../../src/database/ports';
+import { sleep } from '../helpers/agents';
 import { descendants } from '../helpers/processes';
 
 const ROOT = join(__dirname, '..', '..');
 const TIMEOUT_MS = 120_000;
+/** Go's caches are warm here (the suite's own FerretDB was built first): seconds, not minutes. */
+const BUILD_TIMEOUT_MS = 300_000;
+/** How long a FerretDB run by hand keeps serving while a newcomer starts. */
+const HAND_SERVER_MS = 1_500;
 
 interface Starter {
   child: ChildProcessWithoutNullStreams;
@@ -66,6 +74,25 @@ function serversOf(dataDir: string): number {
   const all = spawnSync('pgrep', ['-f', `ferretdb.*${dataDir}`], { encoding: 'utf8' }).stdout.trim();
   return all ? all.split('\n').length : 0;
 }
+
+describe('building FerretDB', () => {
+  it(
+    'two builds at once into one directory both succeed, and leave one binary and nothing else',
+    async () => {
+      const embeddedDir = mkdtempSync(join(tmpdir(), 'embedded-build-'));
+      try {
+        const binaries = await Promise.all([buildFerretDb(embeddedDir, () => {}), buildFerretDb(embeddedDir, () => {})]);
+        expect(new Set(binaries).size).toBe(1);
+        expect(readdirSync(embeddedDir)).toEqual(['bin']);
+        expect(readdirSync(join(embeddedDir, 'bin')).sort()).toEqual(['ferretdb', 'ferretdb.patches']);
+        expect(spawnSync(binaries[0], ['--version'], { encoding: 'utf8' }).stdout).toContain(FERRETDB_VERSION);
+      } finally {
+        rmSync(embeddedDir, { recursive: true, force: true });
+      }
+    },
+    BUILD_TIMEOUT_MS,
+  );
+});
 
 describe('the embedded database: one server per data directory', () => {
   let dataDir: string;
@@ -131,6 +158,19 @@ describe('the embedded database: one server per data directory', () => {
     const uri = await next.uri;
     return { uri, servers: serversOf(dataDir) };
   }
+
+  it(
+    'a FerretDB already running on the directory under another spelling of its path is waited for, not joined by a second',
+    async () => {
+      const binary = await buildFerretDb(EMBEDDED_DB_DIR, () => {});
+      // By hand, with a trailing slash: the same files as the app's `<dataDir>/ferretdb`.
+      const byHand = await startFerretDb(binary, `${dataDir}/ferretdb/`, await freePort());
+      const { uri, servers } = await newcomer(() => void sleep(HAND_SERVER_MS).then(() => byHand.stop()));
+      expect(uri).not.toBe(byHand.uri);
+      expect(servers).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
 
   it(
     'a process starting while the owner stops waits until its server is gone, then starts its own on the same data',
