@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,5 +47,22 @@ describe('the claim on an embedded database directory', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await askOwner(dataDir)).toMatchObject({ uri: 'mongodb://127.0.0.1:27999' });
     await claim.release();
+  });
+
+  it('an owner that does not answer (stopped with Ctrl-Z) makes askers wait, not hang', async () => {
+    const dataDir = directory();
+    const script = `require(${JSON.stringify(join(__dirname, 'embedded-owner'))}).claimDataDir(${JSON.stringify(dataDir)}).then((claim) => {
+      claim.publish('mongodb://127.0.0.1:27999', 'ferretdb');
+      process.stdout.write('claimed');
+      setInterval(() => {}, 1000);
+    });`;
+    const owner = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..', '..') });
+    try {
+      await new Promise((resolve) => owner.stdout.once('data', resolve));
+      owner.kill('SIGSTOP');
+      expect(await askOwner(dataDir)).toBe('wait');
+    } finally {
+      owner.kill('SIGKILL');
+    }
   });
 });
