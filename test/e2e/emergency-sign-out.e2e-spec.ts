@@ -70,4 +70,37 @@ describe('emergency sign-out while its admin is taken away', () => {
     expect(await liveCount(bystanders)).toBe(BYSTANDERS);
     await agentY.get('/api/auth/me').expect(200);
   });
+
+  it('two sign-outs of one admin at once both stop once the admin is disabled, and each summary counts what it ended', async () => {
+    const [x, y] = [await createUser(ctx.app, { role: 'admin' }), await createUser(ctx.app, { role: 'admin' })];
+    const bystanders = await Promise.all(
+      Array.from({ length: BYSTANDERS }, async () => signIn(ctx.app, await createUser(ctx.app), newAgent(ctx.app))),
+    );
+    const [agentX, agentY] = [await signIn(ctx.app, x), await signIn(ctx.app, y)];
+    const liveBefore = await liveCount(bystanders);
+
+    // Batches of SHORT_BATCH; the first batch read of either request waits for y's disable of x.
+    const repository = ctx.app.get(SessionsRepository);
+    const findActiveAfter = repository.findActiveAfter.bind(repository);
+    let disabling: Promise<void> | undefined;
+    jest.spyOn(repository, 'findActiveAfter').mockImplementation(async (after) => {
+      disabling ??= send(agentY, 'patch', `/api/admin/users/${x.id}`, { disabled: true }).then((response) => {
+        expect(response.status).toBe(200);
+      });
+      await disabling;
+      return findActiveAfter(after, SHORT_BATCH);
+    });
+
+    const responses = await Promise.all([send(agentX, 'delete', '/api/admin/sessions'), send(agentX, 'delete', '/api/admin/sessions')]);
+    expect(responses.map((response) => [response.status, response.body.error?.code])).toEqual([
+      [401, 'AUTH_1003'],
+      [401, 'AUTH_1003'],
+    ]);
+    const ended = await eventsOf(ctx.app, { type: 'session.revoked', reason: 'emergency', actorId: x.id });
+    const summaries = await eventsOf(ctx.app, { type: 'session.revoked_all', actorId: x.id });
+    expect(summaries.reduce((sum, summary) => sum + (summary.count as number), 0)).toBe(ended.length);
+    expect(ended).toEqual([]);
+    expect(await liveCount(bystanders)).toBe(liveBefore);
+    await agentY.get('/api/auth/me').expect(200);
+  });
 });
