@@ -68,6 +68,23 @@ describe('developmentSessionSecret', () => {
     }
   });
 
+  it('where the filesystem has no hard links, places the secret by exclusive create, and keeps it', () => {
+    const dir = directory();
+    const file = join(dir, 'session-secret');
+    const spy = jest.spyOn(fs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    });
+    try {
+      const secret = developmentSessionSecret(file);
+      expect(secret.length).toBeGreaterThanOrEqual(32);
+      expect(developmentSessionSecret(file)).toBe(secret);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['session-secret']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('leaves no half-written draft behind when the disk is full', () => {
     const dir = directory();
     const write = fs.writeFileSync;

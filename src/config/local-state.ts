@@ -21,7 +21,11 @@ function keptSecret(file: string): string | undefined {
   return secret;
 }
 
-/** Puts `draft` in place as `file` unless `file` exists (EEXIST then): a hard link, else an exclusive create where links are not supported. */
+/**
+ * Puts `draft` in place as `file` unless `file` exists (EEXIST then): a hard
+ * link, else an exclusive create where links are not supported; that one is
+ * not whole at once, so a process reading at that instant finds it empty.
+ */
 function placeUnlessPresent(draft: string, file: string, content: string): void {
   try {
     linkSync(draft, file);
