@@ -1,36 +1,27 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScript } from '../../test/helpers/scripts';
 import { developmentSessionSecret } from './local-state';
 
 const PROCESSES = 6;
 
 /** `developmentSessionSecret(file)` in `count` processes, released together once all have started; what each returned. */
 async function secretsOfProcessesStartingAtOnce(file: string, count: number): Promise<string[]> {
-  const script = [
-    `const { developmentSessionSecret } = require(${JSON.stringify(join(__dirname, 'local-state'))});`,
-    `process.stdin.once('data', () => process.stdout.write(developmentSessionSecret(${JSON.stringify(file)})));`,
-    `process.stdout.write('ready;');`,
-  ].join('\n');
-  const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..', '..') }),
+  const scripts = Array.from({ length: count }, () =>
+    runScript(
+      [
+        `const { developmentSessionSecret } = require(${JSON.stringify(join(__dirname, 'local-state'))});`,
+        `process.stdin.once('data', () => process.stdout.write(developmentSessionSecret(${JSON.stringify(file)})));`,
+        `process.stdout.write('ready;');`,
+      ].join('\n'),
+    ),
   );
-  const outputs = children.map((child) => {
-    let output = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.startsWith('ready;')) resolve();
-      }),
-    );
-    const exited = new Promise<string>((resolve) => child.once('exit', () => resolve(output.slice('ready;'.length))));
-    return { ready, exited };
-  });
-  await Promise.all(outputs.map(({ ready }) => ready));
-  for (const child of children) child.stdin.end('go');
-  return Promise.all(outputs.map(({ exited }) => exited));
+  await Promise.all(scripts.map((script) => script.printed(/ready;/)));
+  for (const script of scripts) script.child.stdin.end('go');
+  await Promise.all(scripts.map((script) => script.closed));
+  return scripts.map((script) => script.output().slice('ready;'.length));
 }
 
 describe('developmentSessionSecret', () => {

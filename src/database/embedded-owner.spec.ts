@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScript } from '../../test/helpers/scripts';
 import { askOwner, claimDataDir, claimSocketOf } from './embedded-owner';
 
 const ASKERS = 20;
@@ -56,13 +56,13 @@ describe('the claim on an embedded database directory', () => {
       process.stdout.write('claimed');
       setInterval(() => {}, 1000);
     });`;
-    const owner = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..', '..') });
+    const owner = runScript(script);
     try {
-      await new Promise((resolve) => owner.stdout.once('data', resolve));
-      owner.kill('SIGSTOP');
+      await owner.printed(/claimed/);
+      owner.child.kill('SIGSTOP');
       expect(await askOwner(dataDir)).toBe('wait');
     } finally {
-      owner.kill('SIGKILL');
+      owner.child.kill('SIGKILL');
     }
   });
 });

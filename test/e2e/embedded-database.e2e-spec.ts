@@ -1,4 +1,4 @@
-import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { ChildProcessWithoutNullStreams, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { EMBEDDED_DB_DIR } from '../../src/config/local-state';
 import { buildFerretDb, FERRETDB_VERSION, startFerretDb } from '../../src/database/ferretdb';
 import { freePort } from '../../src/database/ports';
 import { sleep } from '../helpers/agents';
+import { runScript } from '../helpers/scripts';
 import { descendants } from '../helpers/processes';
 
 const ROOT = join(__dirname, '..', '..');
@@ -29,7 +30,7 @@ interface Starter {
 
 /** A process that calls startEmbeddedDatabase(dataDir) when told to go, as `npm start` or `npm run user:create` would. */
 function starter(dataDir: string): Starter {
-  const script = `
+  const code = `
     const { startEmbeddedDatabase } = require(${JSON.stringify(join(ROOT, 'src', 'database', 'embedded-database'))});
     let database;
     process.stdin.on('data', async (command) => {
@@ -42,29 +43,15 @@ function starter(dataDir: string): Starter {
       }
     });
     process.stdout.write('loaded\\n');`;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: ROOT });
-  let output = '';
-  const seen = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(output);
-        if (match) resolve(match);
-      };
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        check();
-      });
-      child.once('exit', (code) => reject(new Error(`the process exited (${code}) before printing ${pattern}`)));
-    });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const script = runScript(code);
   return {
-    child,
-    loaded: seen(/loaded/).then(() => undefined),
-    uri: seen(/uri=(\S+)/).then((match) => match[1]),
-    go: () => child.stdin.write('go\n'),
+    child: script.child,
+    loaded: script.printed(/loaded/).then(() => undefined),
+    uri: script.printed(/uri=(\S+)/).then((match) => match[1]),
+    go: () => script.child.stdin.write('go\n'),
     stop: async () => {
-      child.stdin.write('stop\n');
-      await exited;
+      script.child.stdin.write('stop\n');
+      await script.closed;
     },
   };
 }
